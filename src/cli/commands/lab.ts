@@ -1,0 +1,117 @@
+// `drillbook lab up|status|down|env`: the local staging lab.
+import { Command } from '@commander-js/extra-typings';
+import { UserError } from '../../errors.js';
+import {
+  DEFAULT_LAB_DIR,
+  labDown,
+  labEnvPath,
+  labStatus,
+  labUp,
+  type LabUpOptions,
+} from '../../lab/index.js';
+import type { ComponentStatus, LabStatus } from '../../lab/index.js';
+
+const DIR_HELP = `lab directory (default: ${DEFAULT_LAB_DIR} under the current directory)`;
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description(
+      'the local staging lab: PostgreSQL primary and replicas, HAProxy, sshd, PowerDNS, a Slack endpoint',
+    );
+
+  lab
+    .command('up')
+    .description('start the lab, or repair it (running parts are kept, dead ones restarted)')
+    .option('--dir <dir>', DIR_HELP)
+    .option('--replicas <n>', 'number of streaming replicas (default 2)')
+    .option('--sync', 'synchronous replication: commits wait for one standby')
+    .option('--base-address <ip>', 'node i listens on this loopback address + i (default 127.0.0.10)')
+    .option('--pg-port <port>', 'PostgreSQL port on every node address (default 5432)')
+    .option('--ssh-port <port>', 'sshd port on every node address (default 2222)')
+    .option('--router-port <port>', 'HAProxy write frontend on 127.0.0.1 (default 6432)')
+    .option('--dns-port <port>', 'PowerDNS DNS on 127.0.0.1 (default 5353)')
+    .option('--dns-api-port <port>', 'PowerDNS HTTP API on 127.0.0.1 (default 8081)')
+    .option('--slack-port <port>', 'Slack endpoint on 127.0.0.1 (default 3999)')
+    .option(
+      '--pg-bindir <dir>',
+      'PostgreSQL server binaries (default: pg_config --bindir, then /usr/lib/postgresql/N/bin)',
+    )
+    .action(async (o) => {
+      const options: LabUpOptions = {
+        dir: o.dir,
+        replicas: integer(o.replicas, '--replicas'),
+        sync: o.sync,
+        baseAddress: o.baseAddress,
+        pgPort: integer(o.pgPort, '--pg-port'),
+        sshPort: integer(o.sshPort, '--ssh-port'),
+        routerPort: integer(o.routerPort, '--router-port'),
+        dnsPort: integer(o.dnsPort, '--dns-port'),
+        dnsApiPort: integer(o.dnsApiPort, '--dns-api-port'),
+        slackPort: integer(o.slackPort, '--slack-port'),
+        pgBinDir: o.pgBindir,
+      };
+      const result = await labUp(options, (line) => console.log(line));
+      console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
+    });
+
+  lab
+    .command('status')
+    .description(
+      'show each component (up = its process runs and its ports answer), PostgreSQL roles and replication',
+    )
+    .option('--dir <dir>', DIR_HELP)
+    .option('--json', 'print the status as JSON')
+    .action(async (o) => {
+      const status = await labStatus(o.dir);
+      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    });
+
+  lab
+    .command('down')
+    .description('stop every lab process by PID, wait for them to exit, and remove the lab directory')
+    .option('--dir <dir>', DIR_HELP)
+    .action(async (o) => {
+      const result = await labDown(o.dir);
+      if (!result.existed) return console.log(`no lab at ${result.dir}`);
+      console.log(
+        `stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing (no process was running)'}`,
+      );
+      console.log(`removed ${result.dir}`);
+    });
+
+  lab
+    .command('env')
+    .description('print the absolute path of the inventory the lab wrote')
+    .option('--dir <dir>', DIR_HELP)
+    .action((o) => console.log(labEnvPath(o.dir)));
+}
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UserError(`${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+function formatStatus(status: LabStatus): string {
+  if (!status.exists) return `no lab at ${status.dir} (drillbook lab up starts one)`;
+  const lines = [`lab ${status.dir}: ${status.allUp ? 'all up' : 'NOT all up'}`];
+  for (const c of status.components) lines.push(formatComponent(c));
+  if (status.inventory) lines.push(`inventory: ${status.inventory}`);
+  return lines.join('\n');
+}
+
+function formatComponent(c: ComponentStatus): string {
+  const where = c.listen.map((l) => `${l.host}:${l.port}`).join(' ');
+  const state = c.up ? 'up' : c.running ? 'running, ports not answering' : 'down';
+  return `  ${c.name.padEnd(9)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
+}
+
+function postgresDetail(c: ComponentStatus): string {
+  const pg = c.postgres;
+  if (!pg) return '';
+  if (pg.error) return `  (${pg.error})`;
+  if (typeof pg.replication === 'string') return `  ${pg.role}, WAL receiver ${pg.replication}`;
+  const streams = pg.replication.map((r) => `${r.name} ${r.state} ${r.syncState}`).join(', ');
+  return `  ${pg.role}${streams ? `, streaming to ${streams}` : ', no replicas connected'}`;
+}

@@ -1,0 +1,158 @@
+// The lab's shape: node names, loopback addresses and ports, from options over defaults.
+import { isIPv4 } from 'node:net';
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+
+/** What `lab up` accepts; every field is optional and defaults below. */
+export interface LabUpOptions {
+  dir?: string;
+  replicas?: number;
+  sync?: boolean;
+  /** Node i (1-based) listens on this address + i: 127.0.0.10 gives pg1 = 127.0.0.11. */
+  baseAddress?: string;
+  pgPort?: number;
+  sshPort?: number;
+  routerPort?: number;
+  dnsPort?: number;
+  dnsApiPort?: number;
+  slackPort?: number;
+  /** PostgreSQL server binaries; found automatically when absent. */
+  pgBinDir?: string;
+}
+
+export interface LabNode {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** The resolved shape, stored in state.json so later commands reuse it. */
+export interface LabConfig {
+  replicas: number;
+  sync: boolean;
+  baseAddress: string;
+  /** Where HAProxy, PowerDNS and the Slack endpoint listen. */
+  serviceHost: string;
+  nodes: LabNode[];
+  sshPort: number;
+  routerPort: number;
+  dnsPort: number;
+  dnsApiPort: number;
+  slackPort: number;
+}
+
+export const DEFAULT_LAB_DIR = '.drillbook/lab';
+export const LAB_ZONE = 'lab.drillbook.test.';
+export const LAB_RECORD = `db.${LAB_ZONE}`;
+export const LAB_DATABASE = 'drillbook';
+export const LAB_USER = 'drillbook';
+export const LAB_REPLICATION_USER = 'replicator';
+export const LAB_SLACK_CHANNEL = '#drills';
+export const LAB_RECORD_TTL = 5;
+
+const DEFAULTS = {
+  replicas: 2,
+  sync: false,
+  baseAddress: '127.0.0.10',
+  pgPort: 5432,
+  sshPort: 2222,
+  routerPort: 6432,
+  dnsPort: 5353,
+  dnsApiPort: 8081,
+  slackPort: 3999,
+} as const;
+
+const MAX_REPLICAS = 8;
+
+export function labDir(dir: string | undefined): string {
+  return resolve(dir ?? DEFAULT_LAB_DIR);
+}
+
+export function resolveLabConfig(options: LabUpOptions): LabConfig {
+  const replicas = options.replicas ?? DEFAULTS.replicas;
+  if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) {
+    throw new UserError(`--replicas must be a whole number from 0 to ${MAX_REPLICAS}, got ${replicas}`);
+  }
+  const baseAddress = options.baseAddress ?? DEFAULTS.baseAddress;
+  const octets = baseAddress.split('.').map(Number);
+  const last = octets[3] ?? 0;
+  if (!isIPv4(baseAddress) || octets[0] !== 127 || last + replicas + 1 > 254) {
+    throw new UserError(
+      `--base-address must be a loopback IPv4 address (127.x.y.z) with room for ${replicas + 1} nodes after it, got ${baseAddress}`,
+    );
+  }
+  const pgPort = port(options.pgPort ?? DEFAULTS.pgPort, '--pg-port');
+  const nodes = Array.from({ length: replicas + 1 }, (_, i) => ({
+    name: `pg${i + 1}`,
+    host: [...octets.slice(0, 3), last + i + 1].join('.'),
+    port: pgPort,
+  }));
+  const config: LabConfig = {
+    replicas,
+    sync: options.sync ?? DEFAULTS.sync,
+    baseAddress,
+    serviceHost: '127.0.0.1',
+    nodes,
+    sshPort: port(options.sshPort ?? DEFAULTS.sshPort, '--ssh-port'),
+    routerPort: port(options.routerPort ?? DEFAULTS.routerPort, '--router-port'),
+    dnsPort: port(options.dnsPort ?? DEFAULTS.dnsPort, '--dns-port'),
+    dnsApiPort: port(options.dnsApiPort ?? DEFAULTS.dnsApiPort, '--dns-api-port'),
+    slackPort: port(options.slackPort ?? DEFAULTS.slackPort, '--slack-port'),
+  };
+  assertDistinctServicePorts(config);
+  return config;
+}
+
+/** An existing lab keeps its shape; an option that asks for another one is an error, not a rebuild. */
+export function assertSameShape(existing: LabConfig, options: LabUpOptions, dir: string): void {
+  const asked = resolveLabConfig({ ...configAsOptions(existing), ...definedOnly(options) });
+  for (const key of Object.keys(asked) as (keyof LabConfig)[]) {
+    if (JSON.stringify(asked[key]) !== JSON.stringify(existing[key])) {
+      throw new UserError(
+        `the lab at ${dir} was made with ${key}=${JSON.stringify(existing[key])}; it cannot change to ${JSON.stringify(asked[key])} in place: run drillbook lab down --dir ${dir} first`,
+      );
+    }
+  }
+}
+
+function configAsOptions(c: LabConfig): LabUpOptions {
+  return {
+    replicas: c.replicas,
+    sync: c.sync,
+    baseAddress: c.baseAddress,
+    pgPort: c.nodes[0]?.port,
+    sshPort: c.sshPort,
+    routerPort: c.routerPort,
+    dnsPort: c.dnsPort,
+    dnsApiPort: c.dnsApiPort,
+    slackPort: c.slackPort,
+  };
+}
+
+function definedOnly(options: LabUpOptions): LabUpOptions {
+  return Object.fromEntries(
+    Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'dir' && k !== 'pgBinDir'),
+  );
+}
+
+function port(value: number, flag: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new UserError(`${flag} must be a port number from 1 to 65535, got ${value}`);
+  }
+  return value;
+}
+
+function assertDistinctServicePorts(c: LabConfig): void {
+  const used = new Map<number, string>();
+  const services: [string, number][] = [
+    ['--router-port', c.routerPort],
+    ['--dns-port', c.dnsPort],
+    ['--dns-api-port', c.dnsApiPort],
+    ['--slack-port', c.slackPort],
+  ];
+  for (const [flag, p] of services) {
+    const other = used.get(p);
+    if (other) throw new UserError(`${flag} and ${other} both ask for port ${p} on ${c.serviceHost}`);
+    used.set(p, flag);
+  }
+}

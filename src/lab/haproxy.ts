@@ -1,0 +1,62 @@
+// HAProxy in TCP mode: one write frontend routed to the primary, with an admin runtime API socket.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StepFailure } from '../errors.js';
+import type { LabNode } from './config.js';
+import type { LabContext } from './context.js';
+import { portAnswers } from './ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+
+export const HAPROXY = 'haproxy';
+export const HAPROXY_BACKEND = 'pg';
+export const HAPROXY_SERVER = 'primary';
+
+export async function ensureHaproxy(ctx: LabContext, primary: LabNode): Promise<void> {
+  const existing = ctx.state.components[HAPROXY];
+  if (existing && isLabProcess(existing.pid, ctx.paths.dir)) {
+    ctx.report('haproxy: already running');
+    return;
+  }
+  mkdirSync(ctx.paths.haproxy, { recursive: true, mode: 0o700 });
+  const config = join(ctx.paths.haproxy, 'haproxy.cfg');
+  const log = join(ctx.paths.logs, 'haproxy.log');
+  const listen = { host: ctx.config.serviceHost, port: ctx.config.routerPort };
+  writeFileSync(config, haproxyConfig(ctx, primary), { mode: 0o600 });
+  // -db: stay in the foreground as our own detached child, so the PID we track is the proxy itself.
+  const pid = spawnDetached(ctx.tools.haproxy, ['-db', '-f', config], { logFile: log });
+  ctx.record(HAPROXY, { kind: 'haproxy', pid, listen: [listen], created: true });
+  if (
+    !(await waitFor(() => isLabProcess(pid, ctx.paths.dir) && portAnswers(listen.host, listen.port), 10_000))
+  ) {
+    throw new StepFailure(
+      `haproxy did not start listening on ${listen.host}:${listen.port}:\n${logTail(log)}`,
+      'lab',
+    );
+  }
+  ctx.report(
+    `haproxy: ${listen.host}:${listen.port} -> ${primary.name} (${primary.host}:${primary.port}), runtime API ${ctx.paths.haproxySocket}`,
+  );
+}
+
+function haproxyConfig(ctx: LabContext, primary: LabNode): string {
+  return `# Written by drillbook lab. The failover work moves the server with the runtime API.
+global
+  stats socket ${ctx.paths.haproxySocket} mode 600 level admin
+  maxconn 512
+
+defaults
+  mode tcp
+  timeout connect 1s
+  timeout client 1h
+  timeout server 1h
+  # Fast checks so a switched primary is detected within about a second.
+  default-server inter 500ms fall 2 rise 1 init-addr last,libc,none
+
+frontend pg_write
+  bind ${ctx.config.serviceHost}:${ctx.config.routerPort}
+  default_backend ${HAPROXY_BACKEND}
+
+backend ${HAPROXY_BACKEND}
+  server ${HAPROXY_SERVER} ${primary.host}:${primary.port} check
+`;
+}

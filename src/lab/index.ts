@@ -1,0 +1,294 @@
+// The lab's public face: labUp, labStatus, labDown, labEnvPath.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StepFailure, UserError } from '../errors.js';
+import { findTools } from './binaries.js';
+import { assertSameShape, labDir, resolveLabConfig, type LabConfig, type LabUpOptions } from './config.js';
+import type { LabContext } from './context.js';
+import { run } from './exec.js';
+import { ensureHaproxy, HAPROXY } from './haproxy.js';
+import { labInventory, writeInventory } from './inventory.js';
+import { isRoot, serviceUser as findServiceUser } from './os-user.js';
+import { labPaths, nodePaths, type LabPaths } from './paths.js';
+import { assertPortsFree, portAnswers, type Endpoint } from './ports.js';
+import { ensurePowerdns, POWERDNS } from './powerdns.js';
+import {
+  ensurePrimary,
+  ensureReplica,
+  finishReplication,
+  nodeStatus,
+  postmasterPid,
+  stopNode,
+  type NodeStatus,
+} from './postgres.js';
+import { isLabProcess, stopProcess } from './processes.js';
+import { ensureSecrets, secretPath } from './secrets.js';
+import { ensureSlack, SLACK } from './slack.js';
+import { ensureSshd, SSHD } from './sshd.js';
+import { readState, writeState, type ComponentState, type LabState } from './state.js';
+
+export type { LabUpOptions } from './config.js';
+export { DEFAULT_LAB_DIR } from './config.js';
+
+export interface LabUpResult {
+  dir: string;
+  inventory: string;
+  lines: string[];
+}
+
+/** Brings the lab up, or repairs it: running components are kept, dead ones restarted, missing ones built. */
+export async function labUp(
+  options: LabUpOptions = {},
+  report: (line: string) => void = () => undefined,
+): Promise<LabUpResult> {
+  const dir = labDir(options.dir);
+  const paths = labPaths(dir);
+  assertUsableDir(dir, paths);
+  const previous = readState(paths.state);
+  if (previous) assertSameShape(previous.config, options, dir);
+  const config = previous?.config ?? resolveLabConfig(options);
+  const tools = findTools(options.pgBinDir ?? previous?.pgBinDir);
+  const serviceUser = findServiceUser();
+  assertSocketPathsFit(paths, config);
+  await assertPortsFree(endpointsToFree(paths, config, previous));
+  await assertReachableBy(serviceUser, dir);
+
+  mkdirSync(paths.logs, { recursive: true, mode: 0o755 });
+  const state: LabState = previous ?? {
+    version: 1,
+    dir,
+    config,
+    serviceUser,
+    pgBinDir: tools.pgBinDir,
+    components: {},
+  };
+  writeState(paths.state, state);
+  const lines: string[] = [];
+  const ctx: LabContext = {
+    config,
+    paths,
+    tools,
+    serviceUser,
+    secrets: ensureSecrets(paths.secrets),
+    state,
+    record: (name, component) => {
+      state.components[name] = component;
+      writeState(paths.state, state);
+    },
+    report: (line) => {
+      lines.push(line);
+      report(line);
+    },
+  };
+  const [primary, ...replicas] = config.nodes;
+  if (!primary) throw new UserError('a lab needs at least one node');
+  const postgres = async () => {
+    await ensurePrimary(ctx, primary);
+    await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
+    await finishReplication(ctx, primary, replicas);
+  };
+  // Everything starts together; all are awaited so a failure leaves no half-recorded component.
+  const results = await Promise.allSettled([
+    postgres(),
+    ensureSshd(ctx),
+    ensureHaproxy(ctx, primary),
+    ensurePowerdns(ctx, primary),
+    ensureSlack(ctx),
+  ]);
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    const messages = failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n');
+    throw new StepFailure(
+      `lab up did not finish:\n${messages}\nWhat started is recorded in ${paths.state}: run lab up again to repair it, or lab down to remove it.`,
+      'lab',
+    );
+  }
+  writeInventory(paths.inventory, labInventory(ctx));
+  return { dir, inventory: paths.inventory, lines };
+}
+
+export interface ComponentStatus {
+  name: string;
+  kind: ComponentState['kind'];
+  pid?: number;
+  running: boolean;
+  answering: boolean;
+  up: boolean;
+  listen: ComponentState['listen'];
+  postgres?: NodeStatus;
+}
+
+export interface LabStatus {
+  dir: string;
+  exists: boolean;
+  inventory?: string;
+  allUp: boolean;
+  components: ComponentStatus[];
+}
+
+/** Each component is up when its PID runs AND its ports answer; PostgreSQL adds role and replication. */
+export async function labStatus(dirOption?: string): Promise<LabStatus> {
+  const dir = labDir(dirOption);
+  const paths = labPaths(dir);
+  const state = readState(paths.state);
+  if (!state) return { dir, exists: false, allUp: false, components: [] };
+  const password = readSecretQuietly(paths);
+  const components = await Promise.all(
+    expectedComponents(state.config).map(async ([name, kind]): Promise<ComponentStatus> => {
+      const recorded = state.components[name];
+      const listen = recorded?.listen ?? [];
+      const pid = livePid(paths, name, recorded);
+      const answering =
+        listen.length > 0 &&
+        (await Promise.all(listen.map((l) => portAnswers(l.host, l.port)))).every(Boolean);
+      const node = state.config.nodes.find((n) => n.name === name);
+      const pgStatus = node && pid && answering && password ? await nodeStatus(node, password) : undefined;
+      return {
+        name,
+        kind,
+        pid,
+        running: pid !== undefined,
+        answering,
+        up: pid !== undefined && answering,
+        listen,
+        postgres: pgStatus,
+      };
+    }),
+  );
+  const inventory = existsSync(paths.inventory) ? paths.inventory : undefined;
+  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components };
+}
+
+export interface LabDownResult {
+  dir: string;
+  existed: boolean;
+  stopped: string[];
+}
+
+/** Stops every process the lab started, by PID, waits for each to exit, then removes the lab directory. */
+export async function labDown(dirOption?: string): Promise<LabDownResult> {
+  const dir = labDir(dirOption);
+  const paths = labPaths(dir);
+  if (!existsSync(dir)) return { dir, existed: false, stopped: [] };
+  assertUsableDir(dir, paths);
+  const state = readState(paths.state);
+  if (!state) {
+    throw new UserError(
+      `${dir} has no state.json, so it is not a drillbook lab (or was never started); refusing to remove it`,
+    );
+  }
+  const stopped: string[] = [];
+  await Promise.all(
+    Object.entries(state.components).map(async ([name, component]) => {
+      const pid = livePid(paths, name, component);
+      if (!pid) return;
+      if (component.kind === 'postgres') await stopNode(paths, name);
+      else await stopProcess(pid, dir, 'SIGTERM', 10_000);
+      stopped.push(`${name} (pid ${pid})`);
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+  return { dir, existed: true, stopped: stopped.sort() };
+}
+
+/** The inventory of the lab in dir; an error when that lab was never brought up. */
+export function labEnvPath(dirOption?: string): string {
+  const paths = labPaths(labDir(dirOption));
+  if (!existsSync(paths.inventory)) {
+    throw new UserError(
+      `no lab inventory at ${paths.inventory}; run drillbook lab up${dirOption ? ` --dir ${dirOption}` : ''} first`,
+    );
+  }
+  return paths.inventory;
+}
+
+function expectedComponents(config: LabConfig): [string, ComponentState['kind']][] {
+  return [
+    ...config.nodes.map((n): [string, ComponentState['kind']] => [n.name, 'postgres']),
+    [SSHD, 'sshd'],
+    [HAPROXY, 'haproxy'],
+    [POWERDNS, 'powerdns'],
+    [SLACK, 'slack'],
+  ];
+}
+
+function livePid(paths: LabPaths, name: string, component: ComponentState | undefined): number | undefined {
+  if (!component) return undefined;
+  if (component.kind === 'postgres') return postmasterPid(paths, name);
+  return isLabProcess(component.pid, paths.dir) ? component.pid : undefined;
+}
+
+/** Ports of the components that do not run yet; running ones legitimately hold theirs. */
+function endpointsToFree(paths: LabPaths, config: LabConfig, state: LabState | undefined): Endpoint[] {
+  const running = (name: string) => livePid(paths, name, state?.components[name]) !== undefined;
+  const { serviceHost: host } = config;
+  const wanted: [string, Endpoint[]][] = [
+    ...config.nodes.map((n): [string, Endpoint[]] => [
+      n.name,
+      [{ host: n.host, port: n.port, purpose: `PostgreSQL ${n.name}` }],
+    ]),
+    [SSHD, config.nodes.map((n) => ({ host: n.host, port: config.sshPort, purpose: `sshd of ${n.name}` }))],
+    [HAPROXY, [{ host, port: config.routerPort, purpose: 'the HAProxy write frontend (--router-port)' }]],
+    [
+      POWERDNS,
+      [
+        { host, port: config.dnsPort, purpose: 'PowerDNS DNS (--dns-port)', udp: true },
+        { host, port: config.dnsApiPort, purpose: 'the PowerDNS API (--dns-api-port)' },
+      ],
+    ],
+    [SLACK, [{ host, port: config.slackPort, purpose: 'the Slack endpoint (--slack-port)' }]],
+  ];
+  return wanted.filter(([name]) => !running(name)).flatMap(([, endpoints]) => endpoints);
+}
+
+/** The lab directory must be ours, and either absent, empty, or a lab (it has state.json). */
+function assertUsableDir(dir: string, paths: LabPaths): void {
+  if (!existsSync(dir)) return;
+  const stat = statSync(dir);
+  if (!stat.isDirectory()) throw new UserError(`${dir} exists and is not a directory; choose another --dir`);
+  if (stat.uid !== process.getuid?.()) {
+    throw new UserError(
+      `${dir} is owned by uid ${stat.uid}, not by you (uid ${process.getuid?.()}); use your own --dir or run as that user`,
+    );
+  }
+  if (!existsSync(paths.state) && readdirSync(dir).length > 0) {
+    throw new UserError(
+      `${dir} is not empty and has no state.json, so it is not a drillbook lab; remove it or choose another --dir`,
+    );
+  }
+}
+
+/** Unix socket paths are limited to 107 bytes; a deep --dir would fail late and obscurely. */
+function assertSocketPathsFit(paths: LabPaths, config: LabConfig): void {
+  const longest = Math.max(
+    paths.haproxySocket.length,
+    ...config.nodes.map((n) => `${nodePaths(paths, n.name).socket}/.s.PGSQL.${n.port}.lock`.length),
+  );
+  if (longest > 107) {
+    throw new UserError(
+      `the lab directory ${paths.dir} is too deep for Unix socket paths (${longest} > 107 bytes); choose a shorter --dir`,
+    );
+  }
+}
+
+/** As root, PostgreSQL runs as another user, who must be able to reach the lab directory. */
+async function assertReachableBy(user: ReturnType<typeof findServiceUser>, dir: string): Promise<void> {
+  if (!isRoot()) return;
+  let existing = dir;
+  while (!existsSync(existing)) existing = dirname(existing);
+  try {
+    await run('test', ['-x', existing], { as: user });
+  } catch {
+    throw new UserError(
+      `user ${user.name} (who runs PostgreSQL) cannot reach ${existing}; make its parent directories traversable (chmod o+x) or choose another --dir`,
+    );
+  }
+}
+
+function readSecretQuietly(paths: LabPaths): string | undefined {
+  try {
+    return readFileSync(secretPath(paths.secrets, 'postgresPassword'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,48 @@
+// Where everything lives inside the lab directory.
+import { join } from 'node:path';
+
+export interface LabPaths {
+  dir: string;
+  state: string;
+  inventory: string;
+  secrets: string;
+  logs: string;
+  postgres: string;
+  pgpass: string;
+  ssh: string;
+  haproxy: string;
+  haproxySocket: string;
+  powerdns: string;
+  slack: string;
+  slackMessages: string;
+}
+
+export function labPaths(dir: string): LabPaths {
+  return {
+    dir,
+    state: join(dir, 'state.json'),
+    inventory: join(dir, 'inventory.yaml'),
+    secrets: join(dir, 'secrets'),
+    logs: join(dir, 'logs'),
+    postgres: join(dir, 'postgres'),
+    pgpass: join(dir, 'postgres', 'pgpass'),
+    ssh: join(dir, 'ssh'),
+    haproxy: join(dir, 'haproxy'),
+    haproxySocket: join(dir, 'haproxy.sock'),
+    powerdns: join(dir, 'powerdns'),
+    slack: join(dir, 'slack'),
+    slackMessages: join(dir, 'slack', 'messages.jsonl'),
+  };
+}
+
+export interface NodePaths {
+  root: string;
+  data: string;
+  socket: string;
+  log: string;
+}
+
+export function nodePaths(paths: LabPaths, node: string): NodePaths {
+  const root = join(paths.postgres, node);
+  return { root, data: join(root, 'data'), socket: join(root, 'socket'), log: join(root, 'postgres.log') };
+}

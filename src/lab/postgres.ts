@@ -1,0 +1,287 @@
+// PostgreSQL nodes: an initdb'd primary and streaming replicas made with pg_basebackup -R.
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { StepFailure } from '../errors.js';
+import { LAB_DATABASE, LAB_REPLICATION_USER, LAB_USER, type LabConfig, type LabNode } from './config.js';
+import { makeServiceDir, writeServiceFile, type LabContext } from './context.js';
+import { run } from './exec.js';
+import { nodePaths, type LabPaths } from './paths.js';
+import { isLabProcess, logTail, stopProcess, waitFor } from './processes.js';
+import type { ComponentState } from './state.js';
+
+const START_TIMEOUT_S = 60;
+const STREAMING_TIMEOUT_MS = 30_000;
+
+/** Creates (or repairs, or just starts) the primary; returns its state. */
+export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<void> {
+  const existing = ctx.state.components[node.name];
+  if (existing?.created) return startIfStopped(ctx, node);
+  const paths = prepareNodeDirs(ctx, node);
+  writeServiceFile(
+    ctx.paths.pgpass,
+    `*:*:*:${LAB_REPLICATION_USER}:${ctx.secrets.replicationPassword}\n`,
+    ctx.serviceUser,
+  );
+  await run(
+    join(ctx.tools.pgBinDir, 'initdb'),
+    [
+      '-D',
+      paths.data,
+      '-U',
+      ctx.serviceUser.name,
+      '--auth-local=peer',
+      '--auth-host=scram-sha-256',
+      '--no-locale',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ],
+    { as: ctx.serviceUser },
+  );
+  writeServiceFile(
+    join(paths.data, 'pg_hba.conf'),
+    hbaConf(ctx.config, ctx.serviceUser.name),
+    ctx.serviceUser,
+  );
+  appendFileSync(join(paths.data, 'postgresql.conf'), `\ninclude = '${NODE_CONF}'\n`);
+  writeNodeConf(ctx, node, false);
+  await startNode(ctx, node);
+  await psql(ctx, node, setupSql(ctx));
+  ctx.record(node.name, nodeState(ctx, node, true));
+  ctx.report(`${node.name}: primary created at ${node.host}:${node.port}`);
+}
+
+/** Creates (or repairs, or just starts) a streaming replica of `primary` with its own slot. */
+export async function ensureReplica(ctx: LabContext, node: LabNode, primary: LabNode): Promise<void> {
+  const existing = ctx.state.components[node.name];
+  if (existing?.created) return startIfStopped(ctx, node);
+  const paths = prepareNodeDirs(ctx, node);
+  await psql(
+    ctx,
+    primary,
+    `SELECT pg_create_physical_replication_slot('${node.name}') WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '${node.name}');`,
+  );
+  const conninfo = `host=${primary.host} port=${primary.port} user=${LAB_REPLICATION_USER} application_name=${node.name} passfile=${ctx.paths.pgpass}`;
+  await run(
+    join(ctx.tools.pgBinDir, 'pg_basebackup'),
+    ['-D', paths.data, '-d', conninfo, '-R', '-X', 'stream', '-S', node.name, '-c', 'fast', '--no-sync'],
+    { as: ctx.serviceUser },
+  );
+  writeNodeConf(ctx, node, ctx.config.sync);
+  await startNode(ctx, node);
+  ctx.record(node.name, nodeState(ctx, node, true));
+  ctx.report(`${node.name}: replica of ${primary.name} created at ${node.host}:${node.port}`);
+}
+
+/**
+ * Waits until the primary streams to every replica, then (with --sync) makes commits wait for one
+ * of them: switched on only now, so building the lab never waits for a standby that is not there yet.
+ */
+export async function finishReplication(
+  ctx: LabContext,
+  primary: LabNode,
+  replicas: LabNode[],
+): Promise<void> {
+  const names = replicas.map((r) => r.name);
+  const streaming = async () => {
+    const out = await psql(
+      ctx,
+      primary,
+      `SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';`,
+    );
+    const seen = new Set(out.split('\n'));
+    return names.every((n) => seen.has(n));
+  };
+  if (!(await waitFor(streaming, STREAMING_TIMEOUT_MS, 100))) {
+    throw new StepFailure(
+      `replicas ${names.join(', ')} did not all start streaming from ${primary.name} within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
+      'lab',
+    );
+  }
+  if (!ctx.config.sync) return;
+  for (const node of ctx.config.nodes) writeNodeConf(ctx, node, true);
+  await psql(ctx, primary, 'SELECT pg_reload_conf();');
+}
+
+/** The live postmaster PID of a node's data directory, if it runs. */
+export function postmasterPid(paths: LabPaths, node: string): number | undefined {
+  const file = join(nodePaths(paths, node).data, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return isLabProcess(pid, paths.dir) ? pid : undefined;
+}
+
+/** Fast shutdown (SIGINT) by PID, waiting for the exit. */
+export async function stopNode(paths: LabPaths, node: string): Promise<void> {
+  const pid = postmasterPid(paths, node);
+  if (pid) await stopProcess(pid, paths.dir, 'SIGINT', 15_000);
+}
+
+export interface NodeStatus {
+  role: 'primary' | 'replica' | 'unknown';
+  /** On a primary: the replicas it streams to; on a replica: its WAL receiver state. */
+  replication: { name: string; state: string; syncState: string }[] | string;
+  error?: string;
+}
+
+/** Role and replication state over SQL, as the lab user (a partitioned node times out in 1 s). */
+export async function nodeStatus(node: LabNode, password: string): Promise<NodeStatus> {
+  const client = new pg.Client({
+    host: node.host,
+    port: node.port,
+    user: LAB_USER,
+    password,
+    database: LAB_DATABASE,
+    connectionTimeoutMillis: 1000,
+  });
+  try {
+    await client.connect();
+    const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    if (recovery.rows[0]?.r) {
+      const wal = await client.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
+      return { role: 'replica', replication: wal.rows[0]?.status ?? 'not receiving' };
+    }
+    const reps = await client.query<{ name: string; state: string; syncState: string }>(
+      'SELECT application_name AS name, state, sync_state AS "syncState" FROM pg_stat_replication ORDER BY 1',
+    );
+    return { role: 'primary', replication: reps.rows };
+  } catch (err) {
+    return { role: 'unknown', replication: '', error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const NODE_CONF = 'drillbook.conf';
+
+async function startIfStopped(ctx: LabContext, node: LabNode): Promise<void> {
+  if (postmasterPid(ctx.paths, node.name)) {
+    ctx.record(node.name, nodeState(ctx, node, true));
+    ctx.report(`${node.name}: already running`);
+    return;
+  }
+  await startNode(ctx, node);
+  ctx.record(node.name, nodeState(ctx, node, true));
+  ctx.report(`${node.name}: restarted`);
+}
+
+async function startNode(ctx: LabContext, node: LabNode): Promise<void> {
+  const paths = nodePaths(ctx.paths, node.name);
+  try {
+    await run(
+      join(ctx.tools.pgBinDir, 'pg_ctl'),
+      ['-D', paths.data, '-l', paths.log, '-w', '-t', String(START_TIMEOUT_S), 'start'],
+      {
+        as: ctx.serviceUser,
+      },
+    );
+  } catch (err) {
+    throw new StepFailure(
+      `${node.name} did not start: ${err instanceof Error ? err.message : String(err)}\n${logTail(paths.log)}`,
+      'lab',
+    );
+  }
+}
+
+/** A node that was never finished is ours to rebuild: its directory is removed first. */
+function prepareNodeDirs(ctx: LabContext, node: LabNode) {
+  const paths = nodePaths(ctx.paths, node.name);
+  ctx.record(node.name, nodeState(ctx, node, false));
+  rmSync(paths.root, { recursive: true, force: true });
+  makeServiceDir(ctx.paths.postgres, ctx.serviceUser);
+  makeServiceDir(paths.root, ctx.serviceUser);
+  makeServiceDir(paths.socket, ctx.serviceUser);
+  return paths;
+}
+
+function nodeState(ctx: LabContext, node: LabNode, created: boolean): ComponentState {
+  return {
+    kind: 'postgres',
+    pid: postmasterPid(ctx.paths, node.name),
+    listen: [{ host: node.host, port: node.port }],
+    created,
+  };
+}
+
+function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
+  const paths = nodePaths(ctx.paths, node.name);
+  // Every node lists every other, so the rule still holds after a failover changes the primary.
+  const standbys = ctx.config.nodes.map((n) => n.name).join(', ');
+  const lines = [
+    `# Written by drillbook lab for ${node.name}.`,
+    `listen_addresses = '${node.host}'`,
+    `port = ${node.port}`,
+    `unix_socket_directories = '${paths.socket}'`,
+    `cluster_name = '${node.name}'`,
+    'wal_level = replica',
+    'wal_log_hints = on',
+    'hot_standby = on',
+    'hot_standby_feedback = on',
+    'max_wal_senders = 16',
+    'max_replication_slots = 16',
+    'max_connections = 50',
+    'shared_buffers = 32MB',
+    'wal_receiver_status_interval = 1s',
+    'wal_sender_timeout = 10s',
+    'wal_receiver_timeout = 10s',
+    `synchronous_standby_names = '${sync && ctx.config.replicas > 0 ? `ANY 1 (${standbys})` : ''}'`,
+  ];
+  writeServiceFile(join(paths.data, NODE_CONF), lines.join('\n') + '\n', ctx.serviceUser);
+}
+
+/** Lab addresses only: the node addresses and 127.0.0.1 (the source of loopback connections). */
+function hbaConf(config: LabConfig, superuser: string): string {
+  const sources = ['127.0.0.1', ...config.nodes.map((n) => n.host)];
+  return (
+    [
+      '# Written by drillbook lab.',
+      `local all ${superuser} peer`,
+      'local all all scram-sha-256',
+      ...sources.flatMap((s) => [
+        `host all all ${s}/32 scram-sha-256`,
+        `host replication ${LAB_REPLICATION_USER} ${s}/32 scram-sha-256`,
+      ]),
+    ].join('\n') + '\n'
+  );
+}
+
+function setupSql(ctx: LabContext): string {
+  return `
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${LAB_USER}') THEN CREATE ROLE ${LAB_USER} LOGIN SUPERUSER; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${LAB_REPLICATION_USER}') THEN CREATE ROLE ${LAB_REPLICATION_USER} LOGIN REPLICATION; END IF;
+END $$;
+ALTER ROLE ${LAB_USER} PASSWORD '${ctx.secrets.postgresPassword}';
+ALTER ROLE ${LAB_REPLICATION_USER} PASSWORD '${ctx.secrets.replicationPassword}';
+SELECT 'CREATE DATABASE ${LAB_DATABASE} OWNER ${LAB_USER}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${LAB_DATABASE}')\\gexec
+`;
+}
+
+/** SQL as the superuser over the node's Unix socket (peer auth); the text arrives on stdin. */
+async function psql(ctx: LabContext, node: LabNode, sql: string): Promise<string> {
+  const socket = nodePaths(ctx.paths, node.name).socket;
+  const { stdout } = await run(
+    join(ctx.tools.pgBinDir, 'psql'),
+    [
+      '-X',
+      '-q',
+      '-A',
+      '-t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      socket,
+      '-p',
+      String(node.port),
+      '-U',
+      ctx.serviceUser.name,
+      '-d',
+      'postgres',
+      '-f',
+      '-',
+    ],
+    { as: ctx.serviceUser, input: sql },
+  );
+  return stdout.trim();
+}

@@ -1,0 +1,234 @@
+// A local stand-in for the Slack Web API: the methods drillbook uses, Slack-shaped answers,
+// bearer-token checks, 429s on request, and every message appended to a JSONL file.
+// Run as a lab process: `node slack-server.js <options-json>`.
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface SlackServerOptions {
+  host: string;
+  port: number;
+  tokenFile: string;
+  messagesFile: string;
+}
+
+/** One line of messages.jsonl. */
+export interface StoredSlackMessage {
+  method: 'chat.postMessage' | 'chat.update';
+  channel: string;
+  channelName?: string;
+  ts: string;
+  threadTs?: string;
+  text?: string;
+  blocks?: unknown;
+  attachments?: unknown;
+  receivedAt: string;
+}
+
+type Params = Record<string, unknown>;
+type Answer = { status?: number; headers?: Record<string, string>; body: Params };
+
+const TEAM = {
+  team: 'drillbook lab',
+  team_id: 'T0DRILLLAB',
+  user: 'drillbook',
+  user_id: 'U0DRILLBOOK',
+  bot_id: 'B0DRILLBOOK',
+};
+
+export function startSlackServer(options: SlackServerOptions): Promise<Server> {
+  const token = readFileSync(options.tokenFile, 'utf8').trim();
+  const messages = new Map<string, StoredSlackMessage>();
+  const rateLimit = { remaining: 0, retryAfter: 1 };
+  let lastTs = 0;
+
+  /** Slack timestamps: seconds with six decimals, unique and increasing. */
+  const nextTs = () => {
+    lastTs = Math.max(lastTs + 1, Date.now() * 1000);
+    return `${Math.floor(lastTs / 1e6)}.${String(lastTs % 1e6).padStart(6, '0')}`;
+  };
+
+  const store = (message: StoredSlackMessage) => {
+    messages.set(`${message.channel}/${message.ts}`, message);
+    appendFileSync(options.messagesFile, JSON.stringify(message) + '\n', { mode: 0o600 });
+  };
+
+  const methods: Record<string, (p: Params) => Answer> = {
+    'auth.test': () => ok({ url: `http://${options.host}:${options.port}/`, ...TEAM }),
+    'conversations.info': (p) => {
+      const channel = channelOf(p.channel);
+      return channel
+        ? ok({ channel: { id: channel.id, name: channel.name, is_channel: true, is_member: true } })
+        : fail('channel_not_found');
+    },
+    'chat.postMessage': (p) => {
+      const channel = channelOf(p.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!hasContent(p)) return fail('no_text');
+      const ts = nextTs();
+      const message = {
+        method: 'chat.postMessage' as const,
+        channel: channel.id,
+        channelName: channel.name,
+        ts,
+        ...content(p),
+        threadTs: str(p.thread_ts),
+        receivedAt: new Date().toISOString(),
+      };
+      store(message);
+      return ok({ channel: channel.id, ts, message: slackMessage(message) });
+    },
+    'chat.update': (p) => {
+      const channel = channelOf(p.channel);
+      const ts = str(p.ts);
+      if (!channel) return fail('channel_not_found');
+      const original = ts ? messages.get(`${channel.id}/${ts}`) : undefined;
+      if (!original || !ts) return fail('message_not_found');
+      if (!hasContent(p)) return fail('no_text');
+      const message = {
+        ...original,
+        method: 'chat.update' as const,
+        ...content(p),
+        receivedAt: new Date().toISOString(),
+      };
+      store(message);
+      return ok({ channel: channel.id, ts, text: message.text, message: slackMessage(message) });
+    },
+  };
+
+  const handle = async (req: IncomingMessage): Promise<Answer> => {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const body = await readBody(req);
+    if (url.pathname === '/_control/rate-limit' && req.method === 'POST') {
+      const p = parseBody(req, body);
+      rateLimit.remaining = Number(p.count ?? 1);
+      rateLimit.retryAfter = Number(p.retryAfter ?? 1);
+      return ok({ rateLimited: rateLimit.remaining, retryAfter: rateLimit.retryAfter });
+    }
+    if (url.pathname === '/_control/messages' && req.method === 'GET')
+      return ok({ messages: [...messages.values()] });
+    const method = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
+    if (!method || req.method !== 'POST')
+      return { status: 404, body: { ok: false, error: 'unknown_method' } };
+    if (rateLimit.remaining > 0) {
+      rateLimit.remaining -= 1;
+      return {
+        status: 429,
+        headers: { 'Retry-After': String(rateLimit.retryAfter) },
+        body: { ok: false, error: 'ratelimited' },
+      };
+    }
+    const params = parseBody(req, body);
+    const given = bearer(req) ?? str(params.token);
+    if (!given) return fail('not_authed');
+    if (given !== token) return fail('invalid_auth');
+    const fn = methods[method];
+    return fn ? fn(params) : fail('unknown_method');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req)
+      .then((answer) => reply(res, answer))
+      .catch((err: unknown) =>
+        reply(res, { status: 400, body: { ok: false, error: 'invalid_request', detail: String(err) } }),
+      );
+  });
+  return new Promise((resolveStart, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolveStart(server));
+  });
+}
+
+function ok(body: Params): Answer {
+  return { body: { ok: true, ...body } };
+}
+
+function fail(error: string): Answer {
+  return { body: { ok: false, error } };
+}
+
+function reply(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status ?? 200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    ...answer.headers,
+  });
+  res.end(JSON.stringify(answer.body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** @slack/web-api posts form-encoded fields (objects JSON-encoded inside them); JSON bodies work too. */
+function parseBody(req: IncomingMessage, body: string): Params {
+  if (!body) return {};
+  if ((req.headers['content-type'] ?? '').includes('application/json')) return JSON.parse(body) as Params;
+  const params: Params = {};
+  for (const [key, value] of new URLSearchParams(body)) params[key] = decodeJsonField(key, value);
+  return params;
+}
+
+function decodeJsonField(key: string, value: string): unknown {
+  if (key !== 'blocks' && key !== 'attachments' && key !== 'metadata') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `#drills`, `drills` or an ID `C...` all name a channel; IDs are derived from names. */
+function channelOf(value: unknown): { id: string; name: string } | undefined {
+  const given = str(value);
+  if (!given) return undefined;
+  if (/^[CGD][A-Z0-9]{8,}$/.test(given)) return { id: given, name: given };
+  const name = given.replace(/^#/, '');
+  const id = 'C' + createHash('sha256').update(name).digest('hex').slice(0, 10).toUpperCase();
+  return { id, name };
+}
+
+function hasContent(p: Params): boolean {
+  return Boolean(str(p.text) || p.blocks || p.attachments);
+}
+
+function content(p: Params): Pick<StoredSlackMessage, 'text' | 'blocks' | 'attachments'> {
+  return { text: str(p.text), blocks: p.blocks, attachments: p.attachments };
+}
+
+function slackMessage(m: StoredSlackMessage): Params {
+  return {
+    type: 'message',
+    user: TEAM.user_id,
+    bot_id: TEAM.bot_id,
+    text: m.text ?? '',
+    ts: m.ts,
+    thread_ts: m.threadTs,
+    blocks: m.blocks,
+    attachments: m.attachments,
+  };
+}
+
+// Entry point when started as a lab process.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const options = JSON.parse(process.argv[2] ?? '{}') as SlackServerOptions;
+  startSlackServer(options).then(
+    () => console.log(`slack endpoint listening on http://${options.host}:${options.port}/api/`),
+    (err: unknown) => {
+      console.error(`slack endpoint failed to start: ${String(err)}`);
+      process.exit(1);
+    },
+  );
+}

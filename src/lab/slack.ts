@@ -1,0 +1,50 @@
+// Starts the Slack endpoint (slack-server.ts) as a detached lab process.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StepFailure } from '../errors.js';
+import type { LabContext } from './context.js';
+import { portAnswers } from './ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+import { secretPath } from './secrets.js';
+import type { SlackServerOptions } from './slack-server.js';
+
+export const SLACK = 'slack';
+
+export function slackApiUrl(ctx: Pick<LabContext, 'config'>): string {
+  return `http://${ctx.config.serviceHost}:${ctx.config.slackPort}/api/`;
+}
+
+export async function ensureSlack(ctx: LabContext): Promise<void> {
+  const existing = ctx.state.components[SLACK];
+  if (existing && isLabProcess(existing.pid, ctx.paths.dir)) {
+    ctx.report('slack: already running');
+    return;
+  }
+  mkdirSync(ctx.paths.slack, { recursive: true, mode: 0o700 });
+  const listen = { host: ctx.config.serviceHost, port: ctx.config.slackPort };
+  const options: SlackServerOptions = {
+    ...listen,
+    tokenFile: secretPath(ctx.paths.secrets, 'slackToken'),
+    messagesFile: ctx.paths.slackMessages,
+  };
+  const log = join(ctx.paths.logs, 'slack.log');
+  const pid = spawnDetached(process.execPath, [...serverEntry(), JSON.stringify(options)], { logFile: log });
+  ctx.record(SLACK, { kind: 'slack', pid, listen: [listen], created: true });
+  if (
+    !(await waitFor(() => isLabProcess(pid, ctx.paths.dir) && portAnswers(listen.host, listen.port), 10_000))
+  ) {
+    throw new StepFailure(
+      `the Slack endpoint did not start on ${listen.host}:${listen.port}:\n${logTail(log)}`,
+      'lab',
+    );
+  }
+  ctx.report(`slack: ${slackApiUrl(ctx)} (messages in ${ctx.paths.slackMessages})`);
+}
+
+/** The server module next to this one: compiled .js from dist/, or .ts through tsx in tests. */
+function serverEntry(): string[] {
+  const url = new URL(`./slack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const loader = import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  return [...loader, fileURLToPath(url)];
+}
