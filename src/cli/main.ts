@@ -1,0 +1,56 @@
+// The drillbook command line: thin wiring of commands over the library, and the one place where
+// errors become exit codes.
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { registerPlan } from './commands/plan.js';
+import { registerValidate } from './commands/validate.js';
+import { processOutput, type Output } from './output.js';
+
+/** Commands whose work belongs to later milestones: listed so the CLI is complete, honest about it. */
+const PLANNED: [name: string, args: string, description: string][] = [
+  ['run', '<runbook>', 'execute a runbook step by step with budgets, journal and report'],
+  ['resume', '<run-id>', 'continue an interrupted run without repeating finished steps'],
+  ['drill', '<drill>', 'inject a fault on staging, run the runbook, measure RTO and RPO'],
+  ['report', '[run-id]', 're-render a run’s reports; --history for trends across drills'],
+  ['lab', '[action]', 'the local staging lab: up, status, down, env'],
+];
+
+export function buildProgram(io: Output, done: (code: number) => void): Command {
+  const program = new Command()
+    .name('drillbook')
+    .description('Runbook automation and chaos drills for PostgreSQL high availability and disaster recovery')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerValidate(program, io, done);
+  registerPlan(program, io, done);
+  for (const [name, args, description] of PLANNED) {
+    program
+      .command(name)
+      .description(`${description} (not available in this version yet)`)
+      .argument(args)
+      .allowUnknownOption()
+      .action(() => {
+        io.err(`error: "drillbook ${name}" is not available in this version of drillbook yet`);
+        done(ExitCode.badInput);
+      });
+  }
+  return program;
+}
+
+export async function main(argv: string[], io: Output = processOutput): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; every other parse error is bad input and was already printed.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    }
+    io.err(describeError(err));
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,23 @@
+// The semantic rules, run in this order after the schema accepted a document.
+import { budgetTotal } from './budget-total.js';
+import { drillFiles } from './drill-files.js';
+import { drillStaging } from './drill-staging.js';
+import { durations } from './durations.js';
+import { executors } from './executors.js';
+import { expressions } from './expressions.js';
+import { inventoryConsistency } from './inventory-consistency.js';
+import { inventoryTargets } from './inventory-targets.js';
+import type { Rule } from './types.js';
+import { uniqueStepIds } from './unique-step-ids.js';
+
+export const rules: readonly Rule[] = [
+  uniqueStepIds,
+  durations,
+  expressions,
+  budgetTotal,
+  inventoryTargets,
+  inventoryConsistency,
+  drillStaging,
+  drillFiles,
+  executors,
+];

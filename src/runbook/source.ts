@@ -1,0 +1,126 @@
+// A YAML file parsed with source positions, so every later error can point at file:line:col.
+import { readFileSync, statSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { UserError, type SourceLocation } from '../errors.js';
+
+/** Larger files are refused before parsing: no runbook is anywhere near this. */
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+/** Bounded alias expansion: an alias bomb fails fast instead of eating memory. */
+export const MAX_ALIAS_COUNT = 100;
+
+export type PathSegment = string | number;
+
+export interface YamlSource {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  data: unknown;
+  /** Where the value at `path` starts; with `key`, where its key starts (for unknown keys). */
+  locate(path: readonly PathSegment[], key?: boolean): SourceLocation;
+  /** Where character `index` of the string value at `path` is (for errors inside expressions). */
+  locateIn(path: readonly PathSegment[], index: number): SourceLocation;
+}
+
+const YAML_MESSAGES: Record<string, string> = {
+  DUPLICATE_KEY: 'duplicate key',
+  TAB_AS_INDENT: 'tabs are not allowed as indentation; use spaces',
+};
+
+export function readSource(file: string): YamlSource {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`);
+  }
+  if (size > MAX_FILE_BYTES) {
+    throw new UserError(`file is too large (${size} bytes; the limit is ${MAX_FILE_BYTES})`, at(file, 1, 1));
+  }
+  const buf = readFileSync(file);
+  const nul = buf.indexOf(0);
+  if (nul >= 0)
+    throw new UserError('not a text file (it contains NUL bytes)', at(file, ...lineColOf(buf, nul)));
+  return parseSource(file, buf.toString('utf8'));
+}
+
+export function parseSource(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
+    const why = YAML_MESSAGES[first.code] ?? `invalid YAML: ${first.message.replace(/ at line \d+.*$/s, '')}`;
+    throw new UserError(why, at(file, pos.line, pos.col));
+  }
+  if (doc.contents === null) throw new UserError('the file is empty', at(file, 1, 1));
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (err instanceof ReferenceError) {
+      throw new UserError(
+        `too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing an alias bomb`,
+        at(file, 1, 1),
+      );
+    }
+    throw err;
+  }
+
+  const position = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return at(file, line, col);
+  };
+
+  const nodeAt = (path: readonly PathSegment[]) => {
+    let node: unknown = doc.contents;
+    let keyNode: unknown;
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
+        if (!pair) break;
+        keyNode = pair.key;
+        node = pair.value ?? pair.key;
+      } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+        keyNode = undefined;
+        node = node.items[seg];
+      } else break;
+    }
+    return { node: node as Node | undefined, keyNode: keyNode as Node | undefined };
+  };
+
+  return {
+    file,
+    text,
+    doc,
+    data,
+    locate(path, key = false) {
+      const { node, keyNode } = nodeAt(path);
+      const target = key && keyNode ? keyNode : node;
+      return position(target?.range?.[0] ?? 0);
+    },
+    locateIn(path, index) {
+      const { node } = nodeAt(path);
+      if (!isScalar(node) || !node.range) return position(node?.range?.[0] ?? 0);
+      // Plain scalars map one to one; quoted ones start after the quote (escapes are rare here).
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      const single = node.type === 'PLAIN' || quoted;
+      return position(node.range[0] + (single ? index + (quoted ? 1 : 0) : 0));
+    },
+  };
+}
+
+const at = (file: string, line: number, col: number): SourceLocation => ({ file, line, col });
+
+function lineColOf(buf: Buffer, offset: number): [number, number] {
+  let line = 1;
+  let start = 0;
+  for (let i = buf.indexOf(10); i >= 0 && i < offset; i = buf.indexOf(10, i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return [line, offset - start + 1];
+}

@@ -1,0 +1,110 @@
+// The inventory: environments and their targets. Credentials are references, never inline.
+import { Type, type Static } from '@sinclair/typebox';
+import { API_VERSION, Name, Port, SecretRef, Strict, OneOf } from './common.js';
+
+export const PostgresNode = Strict({
+  host: Type.String({ description: 'address clients and replicas use' }),
+  port: Port,
+  ssh: Type.Optional(Type.String({ description: 'name of the SSH host that runs this node' })),
+  dataDir: Type.Optional(Type.String()),
+  binDir: Type.Optional(Type.String({ description: 'PostgreSQL server binaries on that host' })),
+  socketDir: Type.Optional(Type.String()),
+  osUser: Type.Optional(Type.String({ description: 'OS user that owns the server process' })),
+});
+
+export const Postgres = Strict({
+  database: Type.String(),
+  user: Type.String(),
+  password: Type.Optional(SecretRef),
+  replicationUser: Type.Optional(Type.String()),
+  replicationPassword: Type.Optional(SecretRef),
+  nodes: Type.Record(Type.String(), PostgresNode, { minProperties: 1 }),
+});
+
+export const SshHost = Strict({
+  host: Type.String(),
+  port: Type.Optional(Port),
+  user: Type.String(),
+  privateKey: SecretRef,
+  knownHosts: Type.String({ description: 'known_hosts file pinning the host key' }),
+});
+
+export const HaproxyRouter = Strict({
+  type: Type.Literal('haproxy'),
+  socket: Type.String({ description: 'runtime API Unix socket (admin level)' }),
+  backend: Type.String(),
+  server: Type.String({ description: 'the server slot that carries writes' }),
+  listen: Strict({ host: Type.String(), port: Port }, { description: 'where clients connect' }),
+});
+
+export const DnsZone = Strict({
+  provider: OneOf(['powerdns', 'route53', 'cloudflare']),
+  zone: Type.String({ description: 'zone name with its trailing dot' }),
+  apiUrl: Type.Optional(Type.String()),
+  apiKey: Type.Optional(SecretRef),
+  serverId: Type.Optional(Type.String()),
+  hostedZoneId: Type.Optional(Type.String()),
+  zoneId: Type.Optional(Type.String()),
+  nameservers: Type.Array(Strict({ host: Type.String(), port: Port }), {
+    minItems: 1,
+    description: 'authoritative servers queried to confirm propagation',
+  }),
+});
+
+export const DnsRecord = Strict({
+  zone: Type.String({ description: 'name of a zone under dns.zones' }),
+  name: Type.String({ description: 'fully qualified record name with its trailing dot' }),
+  type: OneOf(['A', 'AAAA', 'CNAME']),
+  ttl: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+export const Slack = Strict({
+  token: SecretRef,
+  channel: Type.String(),
+  apiUrl: Type.Optional(Type.String({ description: 'Slack Web API base URL (a local endpoint in the lab)' })),
+});
+
+export const Coordination = Strict({
+  host: Type.String(),
+  port: Port,
+  database: Type.String(),
+  user: Type.String(),
+  password: Type.Optional(SecretRef),
+});
+
+export const Environment = Strict({
+  label: OneOf(['staging', 'production']),
+  description: Type.Optional(Type.String()),
+  primary: Type.String({ description: 'the node that is primary in the steady state' }),
+  replicas: Type.Array(Type.String()),
+  postgres: Postgres,
+  ssh: Type.Optional(Type.Record(Type.String(), SshHost)),
+  routers: Type.Optional(Type.Record(Type.String(), HaproxyRouter)),
+  dns: Type.Optional(
+    Strict({
+      zones: Type.Record(Type.String(), DnsZone),
+      records: Type.Record(Type.String(), DnsRecord),
+    }),
+  ),
+  slack: Type.Optional(Slack),
+  coordination: Type.Optional(Coordination),
+});
+
+export const Inventory = Strict(
+  {
+    $schema: Type.Optional(Type.String()),
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal('Inventory'),
+    metadata: Type.Optional(Strict({ name: Name, description: Type.Optional(Type.String()) })),
+    environments: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }), Environment, {
+      minProperties: 1,
+    }),
+  },
+  { title: 'drillbook Inventory', $id: 'https://drillbook.dev/schemas/inventory.schema.json' },
+);
+
+export type Inventory = Static<typeof Inventory>;
+export type Environment = Static<typeof Environment>;
+export type PostgresNode = Static<typeof PostgresNode>;
+export type SshHost = Static<typeof SshHost>;
+export type HaproxyRouter = Static<typeof HaproxyRouter>;

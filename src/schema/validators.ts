@@ -1,0 +1,59 @@
+// Compiled validators: one per document kind, plus one per action kind's `with:` block. `npm run
+// build` writes them as standalone code (dist/validators/*.cjs) because compiling the schemas at
+// start-up costs ~0.5 s and `validate` must answer fast; without them (tests under tsx) Ajv compiles
+// each once, on first use.
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, Options, ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
+import { actions } from '../actions/registry.js';
+import { Drill } from './drill.js';
+import { Inventory } from './inventory.js';
+import { RunbookEnvelope } from './runbook.js';
+
+const require = createRequire(import.meta.url);
+const cache = new Map<string, ValidateFunction>();
+let ajv: AjvType | undefined;
+
+export type ValidatorName = 'Runbook' | 'Inventory' | 'Drill' | `with-${string}`;
+
+export const validatorNames = (): ValidatorName[] => [
+  'Runbook',
+  'Inventory',
+  'Drill',
+  ...[...actions.keys()].map((k) => `with-${k}` as const),
+];
+
+export function schemaOf(name: ValidatorName): TSchema {
+  if (name === 'Runbook') return RunbookEnvelope;
+  if (name === 'Inventory') return Inventory;
+  if (name === 'Drill') return Drill;
+  return actions.get(name.slice('with-'.length))!.schema;
+}
+
+/** dist/validators/, reached from both dist/schema/ (tsc) and dist/bundle/ (the CLI bundle). */
+export const validatorFile = (name: ValidatorName) => `../validators/${name.toLowerCase()}.cjs`;
+
+export function createAjv(extra: Options = {}): AjvType {
+  // Loaded lazily with require: the prebuilt path never pays for Ajv itself.
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const addFormats = require('ajv-formats') as (a: AjvType) => AjvType;
+  return addFormats(new Ajv({ allErrors: true, verbose: true, strict: false, ...extra }));
+}
+
+export function validatorFor(name: ValidatorName): ValidateFunction {
+  let v = cache.get(name);
+  if (!v) {
+    v = prebuilt(name) ?? (ajv ??= createAjv()).compile(schemaOf(name));
+    cache.set(name, v);
+  }
+  return v;
+}
+
+function prebuilt(name: ValidatorName): ValidateFunction | undefined {
+  try {
+    return require(validatorFile(name)) as ValidateFunction;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
