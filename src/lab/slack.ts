@@ -1,6 +1,6 @@
 // Starts the Slack endpoint (slack-server.ts) as a detached lab process.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StepFailure } from '../errors.js';
 import type { LabContext } from './context.js';
@@ -42,9 +42,22 @@ export async function ensureSlack(ctx: LabContext): Promise<void> {
   ctx.report(`slack: ${slackApiUrl(ctx)} (messages in ${ctx.paths.slackMessages})`);
 }
 
-/** The server module next to this one: compiled .js from dist/, or .ts through tsx in tests. */
-function serverEntry(): string[] {
-  const url = new URL(`./slack-server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  const loader = import.meta.url.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
-  return [...loader, fileURLToPath(url)];
+/**
+ * The server module: next to this one (tsc output in dist/lab, or .ts through tsx in tests), else
+ * dist/lab/slack-server.js of the package, since the bundled CLI runs this code from a chunk elsewhere.
+ */
+export function serverEntry(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = join(dirname(here), `slack-server${extname(here)}`);
+  if (existsSync(sibling)) {
+    return here.endsWith('.ts') ? ['--import', import.meta.resolve('tsx'), sibling] : [sibling];
+  }
+  for (let dir = dirname(here); dir !== dirname(dir); dir = dirname(dir)) {
+    const built = join(dir, 'dist', 'lab', 'slack-server.js');
+    if (existsSync(join(dir, 'package.json')) && existsSync(built)) return [built];
+  }
+  throw new StepFailure(
+    `cannot find the Slack endpoint server (slack-server.js) near ${here}; run npm run build`,
+    'lab',
+  );
 }
