@@ -34,7 +34,9 @@ export async function ensureHaproxy(ctx: LabContext, primary: LabNode): Promise<
     );
   }
   ctx.report(
-    `haproxy: ${listen.host}:${listen.port} -> ${primary.name} (${primary.host}:${primary.port}), runtime API ${ctx.paths.haproxySocket}`,
+    existing
+      ? `haproxy: restarted (pid ${pid})`
+      : `haproxy: ${listen.host}:${listen.port} -> ${primary.name} (${primary.host}:${primary.port}), runtime API ${ctx.paths.haproxySocket}`,
   );
 }
 

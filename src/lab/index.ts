@@ -83,9 +83,10 @@ export async function labUp(
   const [primary, ...replicas] = config.nodes;
   if (!primary) throw new UserError('a lab needs at least one node');
   const postgres = async () => {
-    await ensurePrimary(ctx, primary);
-    await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
-    await finishReplication(ctx, primary, replicas);
+    const builtPrimary = await ensurePrimary(ctx, primary);
+    const builtReplicas = await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
+    // Only a freshly built topology is waited for: after a drill's failover, pg1 may no longer lead.
+    if (builtPrimary || builtReplicas.some(Boolean)) await finishReplication(ctx, primary, replicas);
   };
   // Everything starts together; all are awaited so a failure leaves no half-recorded component.
   const results = await Promise.allSettled([

@@ -13,11 +13,11 @@ import type { ComponentState } from './state.js';
 const START_TIMEOUT_S = 60;
 const STREAMING_TIMEOUT_MS = 30_000;
 
-/** Creates (or repairs, or just starts) the primary; returns its state. */
-export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<void> {
+/** Creates (or repairs, or just starts) the primary; true when it was built in this run. */
+export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<boolean> {
   const existing = ctx.state.components[node.name];
   if (existing?.created) return startIfStopped(ctx, node);
-  const paths = prepareNodeDirs(ctx, node);
+  const paths = await prepareNodeDirs(ctx, node);
   writeServiceFile(
     ctx.paths.pgpass,
     `*:*:*:${LAB_REPLICATION_USER}:${ctx.secrets.replicationPassword}\n`,
@@ -50,13 +50,14 @@ export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<voi
   await psql(ctx, node, setupSql(ctx));
   ctx.record(node.name, nodeState(ctx, node, true));
   ctx.report(`${node.name}: primary created at ${node.host}:${node.port}`);
+  return true;
 }
 
-/** Creates (or repairs, or just starts) a streaming replica of `primary` with its own slot. */
-export async function ensureReplica(ctx: LabContext, node: LabNode, primary: LabNode): Promise<void> {
+/** Creates (or repairs, or just starts) a streaming replica of `primary` with its own slot; true when built now. */
+export async function ensureReplica(ctx: LabContext, node: LabNode, primary: LabNode): Promise<boolean> {
   const existing = ctx.state.components[node.name];
   if (existing?.created) return startIfStopped(ctx, node);
-  const paths = prepareNodeDirs(ctx, node);
+  const paths = await prepareNodeDirs(ctx, node);
   await psql(
     ctx,
     primary,
@@ -72,6 +73,7 @@ export async function ensureReplica(ctx: LabContext, node: LabNode, primary: Lab
   await startNode(ctx, node);
   ctx.record(node.name, nodeState(ctx, node, true));
   ctx.report(`${node.name}: replica of ${primary.name} created at ${node.host}:${node.port}`);
+  return true;
 }
 
 /**
@@ -155,15 +157,16 @@ export async function nodeStatus(node: LabNode, password: string): Promise<NodeS
 
 const NODE_CONF = 'drillbook.conf';
 
-async function startIfStopped(ctx: LabContext, node: LabNode): Promise<void> {
+async function startIfStopped(ctx: LabContext, node: LabNode): Promise<false> {
   if (postmasterPid(ctx.paths, node.name)) {
     ctx.record(node.name, nodeState(ctx, node, true));
     ctx.report(`${node.name}: already running`);
-    return;
+    return false;
   }
   await startNode(ctx, node);
   ctx.record(node.name, nodeState(ctx, node, true));
   ctx.report(`${node.name}: restarted`);
+  return false;
 }
 
 async function startNode(ctx: LabContext, node: LabNode): Promise<void> {
@@ -184,10 +187,11 @@ async function startNode(ctx: LabContext, node: LabNode): Promise<void> {
   }
 }
 
-/** A node that was never finished is ours to rebuild: its directory is removed first. */
-function prepareNodeDirs(ctx: LabContext, node: LabNode) {
+/** A node that was never finished is ours to rebuild: stopped if a crash left it running, then removed. */
+async function prepareNodeDirs(ctx: LabContext, node: LabNode) {
   const paths = nodePaths(ctx.paths, node.name);
   ctx.record(node.name, nodeState(ctx, node, false));
+  await stopNode(ctx.paths, node.name);
   rmSync(paths.root, { recursive: true, force: true });
   makeServiceDir(ctx.paths.postgres, ctx.serviceUser);
   makeServiceDir(paths.root, ctx.serviceUser);

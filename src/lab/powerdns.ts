@@ -49,7 +49,9 @@ export async function ensurePowerdns(ctx: LabContext, primary: LabNode): Promise
   await ensureZone(ctx, primary);
   ctx.record(POWERDNS, { kind: 'powerdns', pid, listen, created: true });
   ctx.report(
-    `powerdns: ${LAB_ZONE} on ${host}:${dnsPort}, API ${powerdnsApiUrl(ctx)}, ${LAB_RECORD} -> ${primary.host}`,
+    existing
+      ? `powerdns: restarted (pid ${pid})`
+      : `powerdns: ${LAB_ZONE} on ${host}:${dnsPort}, API ${powerdnsApiUrl(ctx)}, ${LAB_RECORD} -> ${primary.host}`,
   );
 }
 

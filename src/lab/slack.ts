@@ -39,7 +39,11 @@ export async function ensureSlack(ctx: LabContext): Promise<void> {
       'lab',
     );
   }
-  ctx.report(`slack: ${slackApiUrl(ctx)} (messages in ${ctx.paths.slackMessages})`);
+  ctx.report(
+    existing
+      ? `slack: restarted (pid ${pid})`
+      : `slack: ${slackApiUrl(ctx)} (messages in ${ctx.paths.slackMessages})`,
+  );
 }
 
 /**

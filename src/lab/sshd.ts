@@ -65,7 +65,9 @@ export async function ensureSshd(ctx: LabContext): Promise<void> {
     );
   }
   ctx.report(
-    `sshd: listening on port ${ctx.config.sshPort} of every node address (user ${ctx.serviceUser.name})`,
+    existing
+      ? `sshd: restarted (pid ${pid})`
+      : `sshd: listening on port ${ctx.config.sshPort} of every node address (user ${ctx.serviceUser.name})`,
   );
 }
 

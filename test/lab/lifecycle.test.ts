@@ -81,7 +81,7 @@ test('lab lifecycle: sync up, idempotent up, repair, down', async (t) => {
       lines.join('\n'),
     );
     assert.ok(
-      lines.some((l) => l.startsWith('haproxy: 127.0.0.1:6462')),
+      lines.some((l) => l.startsWith('haproxy: restarted')),
       lines.join('\n'),
     );
     const afterRepair = await labStatus(dir);
