@@ -17,6 +17,18 @@ export interface ActionContext {
   secret(ref: string): Promise<string>;
   /** A progress line for the live view and the journal (never printed directly). */
   log(message: string): void;
+  /** Evaluates a condition (bare expression or `${{ }}`) against the live run context (`wait.until`). */
+  evaluate(expression: string): unknown;
+  /**
+   * Asks an operator to approve (pre-approved by --yes/--approve, else a prompt). Resolves when
+   * approved; throws StepFailure when denied or when nobody can be asked. The wait is recorded apart.
+   */
+  requestApproval(request: ApprovalRequest): Promise<{ by: string; waitMs: number }>;
+}
+
+export interface ApprovalRequest {
+  message: string;
+  approvers?: string[];
 }
 
 export interface ActionDefinition<S extends TSchema = TSchema> {

@@ -125,16 +125,16 @@ export function references(node: Expression): string[][] {
   return out;
 }
 
-function memberChain(n: Expression): { path: string[]; dynamic: Expression[] } | undefined {
-  if (n.type === 'Identifier') return { path: [n.name as string], dynamic: [] };
+function memberChain(n: Expression): { path: string[]; dynamic: Expression[]; open: boolean } | undefined {
+  if (n.type === 'Identifier') return { path: [n.name as string], dynamic: [], open: true };
   if (n.type !== 'MemberExpression') return undefined;
   const base = memberChain(n.object as Expression);
   if (!base) return undefined;
   const prop = n.property as Expression;
-  if (!n.computed) return { path: [...base.path, prop.name as string], dynamic: base.dynamic };
-  if (prop.type === 'Literal') return { path: [...base.path, String(prop.value)], dynamic: base.dynamic };
-  // A computed key ends the static part of the path.
-  return { path: base.path, dynamic: [...base.dynamic, prop] };
+  const key = !n.computed ? (prop.name as string) : prop.type === 'Literal' ? String(prop.value) : undefined;
+  if (key !== undefined) return base.open ? { ...base, path: [...base.path, key] } : base;
+  // A computed key ends the static part of the path; what follows it is not known before run time.
+  return { path: base.path, dynamic: [...base.dynamic, prop], open: false };
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);

@@ -150,7 +150,10 @@ function phrase(e: ErrorObject): Located {
       };
     }
     case 'type':
-      return { path, message: `must be ${describeType({ type: (e.params as { type: string }).type })}` };
+      return {
+        path,
+        message: `must be ${parent?.[HINT] ?? describeType({ type: (e.params as { type: string }).type })}`,
+      };
     case 'pattern':
       return {
         path,
@@ -160,6 +163,12 @@ function phrase(e: ErrorObject): Located {
       return { path, message: `must have at least ${(e.params as { limit: number }).limit} item(s)` };
     case 'minProperties':
       return { path, message: `must have at least ${(e.params as { limit: number }).limit} entry(ies)` };
+    case 'minimum':
+    case 'maximum': {
+      const key = path.at(-1);
+      const bound = `${e.keyword === 'minimum' ? 'at least' : 'at most'} ${(e.params as { limit: number }).limit}`;
+      return { path, message: `${typeof key === 'string' ? `${key} ` : ''}must be ${bound}` };
+    }
     default:
       return { path, message: e.message ?? `invalid (${e.keyword})` };
   }

@@ -49,7 +49,7 @@ export function parseSource(file: string, text: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = lineCounter.linePos(first.pos[0]);
     const why = YAML_MESSAGES[first.code] ?? `invalid YAML: ${first.message.replace(/ at line \d+.*$/s, '')}`;
     throw new UserError(why, at(file, pos.line, pos.col));
   }
