@@ -1,15 +1,11 @@
 // `drillbook lab up|status|down|env`: the local staging lab.
 import { Command } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
-import {
-  DEFAULT_LAB_DIR,
-  labDown,
-  labEnvPath,
-  labStatus,
-  labUp,
-  type LabUpOptions,
-} from '../../lab/index.js';
-import type { ComponentStatus, LabStatus } from '../../lab/index.js';
+import { DEFAULT_LAB_DIR } from '../../lab/config.js';
+import type { ComponentStatus, LabStatus, LabUpOptions } from '../../lab/index.js';
+
+// The lab (and the pg client it uses) loads only when a lab command runs: the CLI starts fast.
+const loadLab = () => import('../../lab/index.js');
 
 const DIR_HELP = `lab directory (default: ${DEFAULT_LAB_DIR} under the current directory)`;
 
@@ -51,7 +47,7 @@ export function registerLab(program: Command): void {
         slackPort: integer(o.slackPort, '--slack-port'),
         pgBinDir: o.pgBindir,
       };
-      const result = await labUp(options, (line) => console.log(line));
+      const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
     });
 
@@ -63,7 +59,7 @@ export function registerLab(program: Command): void {
     .option('--dir <dir>', DIR_HELP)
     .option('--json', 'print the status as JSON')
     .action(async (o) => {
-      const status = await labStatus(o.dir);
+      const status = await (await loadLab()).labStatus(o.dir);
       console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     });
 
@@ -72,7 +68,7 @@ export function registerLab(program: Command): void {
     .description('stop every lab process by PID, wait for them to exit, and remove the lab directory')
     .option('--dir <dir>', DIR_HELP)
     .action(async (o) => {
-      const result = await labDown(o.dir);
+      const result = await (await loadLab()).labDown(o.dir);
       if (!result.existed) return console.log(`no lab at ${result.dir}`);
       console.log(
         `stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing (no process was running)'}`,
@@ -84,7 +80,7 @@ export function registerLab(program: Command): void {
     .command('env')
     .description('print the absolute path of the inventory the lab wrote')
     .option('--dir <dir>', DIR_HELP)
-    .action((o) => console.log(labEnvPath(o.dir)));
+    .action(async (o) => console.log((await loadLab()).labEnvPath(o.dir)));
 }
 
 function integer(value: string | undefined, flag: string): number | undefined {
