@@ -2,6 +2,7 @@
 // errors become exit codes.
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { registerLab } from './commands/lab.js';
 import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
@@ -12,7 +13,6 @@ const PLANNED: [name: string, args: string, description: string][] = [
   ['resume', '<run-id>', 'continue an interrupted run without repeating finished steps'],
   ['drill', '<drill>', 'inject a fault on staging, run the runbook, measure RTO and RPO'],
   ['report', '[run-id]', 're-render a run’s reports; --history for trends across drills'],
-  ['lab', '[action]', 'the local staging lab: up, status, down, env'],
 ];
 
 export function buildProgram(io: Output, done: (code: number) => void): Command {
@@ -25,6 +25,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerValidate(program, io, done);
   registerPlan(program, io, done);
+  registerLab(program);
   for (const [name, args, description] of PLANNED) {
     program
       .command(name)

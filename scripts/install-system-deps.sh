@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The Debian packages the lab and the tests need. Installs only what is missing; needs root for that.
+set -euo pipefail
+
+packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "drillbook needs these Debian packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
