@@ -1,3 +1,4 @@
+import { lstatSync, realpathSync } from 'node:fs';
 // The lab's shape: node names, loopback addresses and ports, from options over defaults.
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
@@ -64,8 +65,17 @@ const DEFAULTS = {
 
 const MAX_REPLICAS = 8;
 
+/**
+ * The lab directory. When `lab up` had to place the lab where PostgreSQL's user can reach it (see
+ * placeLabDir), the given path is a symlink to that place, and the place is the lab directory.
+ */
 export function labDir(dir: string | undefined): string {
-  return resolve(dir ?? DEFAULT_LAB_DIR);
+  const given = resolve(dir ?? DEFAULT_LAB_DIR);
+  try {
+    return lstatSync(given).isSymbolicLink() ? realpathSync(given) : given;
+  } catch {
+    return given;
+  }
 }
 
 export function resolveLabConfig(options: LabUpOptions): LabConfig {

@@ -1,14 +1,12 @@
 // The lab's public face: labUp, labStatus, labDown, labEnvPath.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { StepFailure, UserError } from '../errors.js';
 import { findTools } from './binaries.js';
 import { assertSameShape, labDir, resolveLabConfig, type LabConfig, type LabUpOptions } from './config.js';
 import type { LabContext } from './context.js';
-import { run } from './exec.js';
 import { ensureHaproxy, HAPROXY } from './haproxy.js';
 import { labInventory, writeInventory } from './inventory.js';
-import { isRoot, serviceUser as findServiceUser } from './os-user.js';
+import { serviceUser as findServiceUser } from './os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
 import { assertPortsFree, portAnswers, type Endpoint } from './ports.js';
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
@@ -23,6 +21,7 @@ import {
 } from './postgres.js';
 import { isLabProcess, stopProcess } from './processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
+import { placeLabDir, removePlacementLink } from './placement.js';
 import { ensureSlack, SLACK } from './slack.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
@@ -41,17 +40,16 @@ export async function labUp(
   options: LabUpOptions = {},
   report: (line: string) => void = () => undefined,
 ): Promise<LabUpResult> {
-  const dir = labDir(options.dir);
+  const serviceUser = findServiceUser();
+  const dir = await placeLabDir(labDir(options.dir), serviceUser);
   const paths = labPaths(dir);
   assertUsableDir(dir, paths);
   const previous = readState(paths.state);
   if (previous) assertSameShape(previous.config, options, dir);
   const config = previous?.config ?? resolveLabConfig(options);
   const tools = findTools(options.pgBinDir ?? previous?.pgBinDir);
-  const serviceUser = findServiceUser();
   assertSocketPathsFit(paths, config);
   await assertPortsFree(endpointsToFree(paths, config, previous));
-  await assertReachableBy(serviceUser, dir);
 
   mkdirSync(paths.logs, { recursive: true, mode: 0o755 });
   const state: LabState = previous ?? {
@@ -189,6 +187,7 @@ export async function labDown(dirOption?: string): Promise<LabDownResult> {
     }),
   );
   rmSync(dir, { recursive: true, force: true });
+  removePlacementLink(dirOption);
   return { dir, existed: true, stopped: stopped.sort() };
 }
 
@@ -268,20 +267,6 @@ function assertSocketPathsFit(paths: LabPaths, config: LabConfig): void {
   if (longest > 107) {
     throw new UserError(
       `the lab directory ${paths.dir} is too deep for Unix socket paths (${longest} > 107 bytes); choose a shorter --dir`,
-    );
-  }
-}
-
-/** As root, PostgreSQL runs as another user, who must be able to reach the lab directory. */
-async function assertReachableBy(user: ReturnType<typeof findServiceUser>, dir: string): Promise<void> {
-  if (!isRoot()) return;
-  let existing = dir;
-  while (!existsSync(existing)) existing = dirname(existing);
-  try {
-    await run('test', ['-x', existing], { as: user });
-  } catch {
-    throw new UserError(
-      `user ${user.name} (who runs PostgreSQL) cannot reach ${existing}; make its parent directories traversable (chmod o+x) or choose another --dir`,
     );
   }
 }
