@@ -6,8 +6,17 @@ import { defineAction } from './types.js';
 export const approve = defineAction({
   kind: 'approve',
   summary: 'ask an operator to confirm (TTY prompt, or --approve STEP / --yes)',
+  // Asking again after a crash changes nothing.
+  idempotent: true,
   schema: Strict({
     message: Text('the question shown to the operator'),
     approvers: Type.Optional(Type.Array(Type.String())),
   }),
+  async run(ctx, input) {
+    const answer = await ctx.requestApproval({ message: input.message, approvers: input.approvers });
+    return { approvedBy: answer.by, waitMs: answer.waitMs };
+  },
+  async dryRun(_ctx, input) {
+    return `would ask the operator: "${input.message}" (pre-approve with --approve STEP or --yes)`;
+  },
 });

@@ -1,11 +1,14 @@
 // sql: a query on a node, parameters always bound (never interpolated into the text).
 import { Type } from '@sinclair/typebox';
 import { Strict, Target, Text } from '../schema/common.js';
+import { withNode } from '../connectors/postgres.js';
+import { resolveNode } from '../runbook/targets.js';
 import { defineAction } from './types.js';
 
 export const sql = defineAction({
   kind: 'sql',
   summary: 'run SQL on a node with bound parameters; rows as outputs',
+  literalFields: ['query'],
   schema: Strict({
     target: Target('node'),
     query: Type.String({ description: 'SQL text; use $1, $2 ... for values, never expressions' }),
@@ -15,4 +18,16 @@ export const sql = defineAction({
     database: Type.Optional(Text()),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
+  async run(ctx, input) {
+    const options = { signal: ctx.signal, secret: ctx.secret, database: input.database };
+    return withNode(ctx.env, input.target, options, async (client) => {
+      // Values travel separately from the text (extended protocol): the server never parses them as SQL.
+      const result = await client.query({ text: input.query, values: input.params ?? [] });
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    });
+  },
+  async dryRun(ctx, input) {
+    const params = input.params?.length ? ` with parameters ${JSON.stringify(input.params)}` : '';
+    return `would run on ${resolveNode(ctx.env, input.target)}: ${input.query}${params}`;
+  },
 });

@@ -1,6 +1,8 @@
 // ssh: a command on a host, host key verified against known_hosts.
 import { Type } from '@sinclair/typebox';
 import { Strict, Target, Text } from '../schema/common.js';
+import { sshExec } from '../connectors/ssh.js';
+import { StepFailure } from '../errors.js';
 import { defineAction } from './types.js';
 
 export const ssh = defineAction({
@@ -12,4 +14,18 @@ export const ssh = defineAction({
     allowFailure: Type.Optional(Type.Boolean({ description: 'a non-zero exit does not fail the step' })),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
+  async run(ctx, input) {
+    const r = await sshExec(ctx.env, input.host, input.command, { signal: ctx.signal, secret: ctx.secret });
+    const outputs = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    if (r.exitCode !== 0 && !input.allowFailure) {
+      const why = r.exitCode === null ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+      const last = r.stderr.split('\n').at(-1);
+      // Retryable: a command may succeed next time, and `retry:` is the author saying so.
+      throw new StepFailure(`${input.host}: command ${why}${last ? `: ${last}` : ''}`, undefined, true);
+    }
+    return outputs;
+  },
+  async dryRun(_ctx, input) {
+    return `would run on ${input.host} over SSH: ${input.command}`;
+  },
 });

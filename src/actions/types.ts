@@ -37,6 +37,8 @@ export interface ActionDefinition<S extends TSchema = TSchema> {
   summary: string;
   /** The JSON Schema of the step's `with:` block. */
   schema: S;
+  /** `with:` fields never rendered: an expression there is refused (sql.query: values go in params). */
+  literalFields?: readonly string[];
   /** True when running it twice has the same effect as once (resume may re-run it). */
   idempotent?: boolean;
   /** Executes the step. Absent while the kind exists only in the schema (its executor is planned). */

@@ -4,13 +4,13 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
 import { registerLab } from './commands/lab.js';
 import { registerPlan } from './commands/plan.js';
+import { registerResume } from './commands/resume.js';
+import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
 
 /** Commands whose work belongs to later milestones: listed so the CLI is complete, honest about it. */
 const PLANNED: [name: string, args: string, description: string][] = [
-  ['run', '<runbook>', 'execute a runbook step by step with budgets, journal and report'],
-  ['resume', '<run-id>', 'continue an interrupted run without repeating finished steps'],
   ['drill', '<drill>', 'inject a fault on staging, run the runbook, measure RTO and RPO'],
   ['report', '[run-id]', 're-render a run’s reports; --history for trends across drills'],
 ];
@@ -25,6 +25,8 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerValidate(program, io, done);
   registerPlan(program, io, done);
+  registerRun(program, io, done);
+  registerResume(program, io, done);
   registerLab(program);
   for (const [name, args, description] of PLANNED) {
     program

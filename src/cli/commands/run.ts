@@ -1,0 +1,40 @@
+// `drillbook run RUNBOOK --env E`. The engine (and pg, ssh, listr2,
+// zx behind it) is loaded only when one of them runs, so `validate` starts fast.
+import type { Command } from '@commander-js/extra-typings';
+import type { Output } from '../output.js';
+
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerRun(program: Command, io: Output, done: (code: number) => void): void {
+  program
+    .command('run')
+    .description('execute a runbook step by step: budgets, retries, rollback, a journal (resumable)')
+    .argument('<runbook>', 'runbook YAML file')
+    .requiredOption('-e, --env <name>', 'environment of the inventory')
+    .option('-i, --inventory <file>', 'inventory file (default: $DRILLBOOK_INVENTORY, then the local lab’s)')
+    .option('--set <key=value>', 'set an input (repeatable)', collect, [] as string[])
+    .option('--dry-run', 'show the plan and what each step would do; change nothing')
+    .option('--json', 'run events as NDJSON on stdout')
+    .option('-y, --yes', 'approve every approval step in advance')
+    .option('--approve <step>', 'approve this approval step in advance (repeatable)', collect, [] as string[])
+    .option('--run-id <id>', 'the run id (default: time, runbook name and a random suffix)')
+    .action(async (runbookFile, o) => {
+      const { runCommand } = await import('../../engine/commands.js');
+      done(
+        await runCommand(
+          {
+            runbookFile,
+            envName: o.env,
+            inventoryFile: o.inventory,
+            set: o.set,
+            dryRun: o.dryRun,
+            json: o.json,
+            yes: o.yes,
+            approve: o.approve,
+            runId: o.runId,
+          },
+          io,
+        ),
+      );
+    });
+}

@@ -1,0 +1,124 @@
+// `drillbook run` and `drillbook resume` behind the thin CLI modules (loaded lazily by them).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { actions } from '../actions/registry.js';
+import { namedSecrets } from '../connectors/secrets.js';
+import { ExitCode, UserError } from '../errors.js';
+import { parseSets } from '../runbook/inputs.js';
+import { prepareRun, type PreparedRun } from '../runbook/prepare.js';
+import type { Output } from '../cli/output.js';
+import { secretNames } from './context.js';
+import { dryRun, formatDryRun } from './dry-run.js';
+import { JOURNAL_VERSION, readJournal } from './journal.js';
+import { DEFAULT_STATE_DIR, checkRunId, journalPath, newRunId } from './paths.js';
+import { resumeState } from './resume.js';
+import { checkExecutable, type RunSpec } from './runner.js';
+import { operatorName, runSession } from './session.js';
+
+interface CommonOptions {
+  json?: boolean;
+  yes?: boolean;
+  approve?: string[];
+  /** Where runs and locks live (default .drillbook in the working directory). */
+  stateDir?: string;
+}
+
+export interface RunOptions extends CommonOptions {
+  runbookFile: string;
+  envName: string;
+  inventoryFile?: string;
+  set?: string[];
+  dryRun?: boolean;
+  runId?: string;
+}
+
+export interface ResumeOptions extends CommonOptions {
+  runId: string;
+  inventoryFile?: string;
+  retryInterrupted?: boolean;
+  skipInterrupted?: boolean;
+}
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function specOf(prepared: PreparedRun, runId: string, runbookPath: string, sha256: string): RunSpec {
+  checkExecutable(prepared.runbook);
+  return {
+    runId,
+    runbook: prepared.runbook,
+    runbookPath,
+    runbookSha256: sha256,
+    env: prepared.env,
+    inputs: prepared.inputs,
+    secrets: namedSecrets(secretNames(prepared.runbook)),
+    operator: operatorName(),
+  };
+}
+
+export async function runCommand(o: RunOptions, io: Output): Promise<number> {
+  const prepared = prepareRun({
+    runbookFile: o.runbookFile,
+    inventoryFile: o.inventoryFile,
+    envName: o.envName,
+    inputs: parseSets(o.set ?? []),
+  });
+  if (o.dryRun) {
+    const d = await dryRun(prepared);
+    io.out(o.json ? JSON.stringify(d, null, 2) : formatDryRun(d));
+    return ExitCode.ok;
+  }
+  const runbookPath = resolve(o.runbookFile);
+  const sha256 = sha256Of(runbookPath);
+  const runId = o.runId ? checkRunId(o.runId) : newRunId(prepared.runbook.metadata.name);
+  const spec = specOf(prepared, runId, runbookPath, sha256);
+  return runSession(
+    spec,
+    {
+      ...o,
+      stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
+      header: {
+        type: 'journal',
+        version: JOURNAL_VERSION,
+        runId,
+        createdAt: new Date().toISOString(),
+        runbook: { name: prepared.runbook.metadata.name, path: runbookPath, sha256 },
+        inventory: prepared.inventory.file,
+        environment: { name: prepared.env.name, label: prepared.env.label },
+        inputs: prepared.inputs,
+        operator: spec.operator,
+        pid: process.pid,
+      },
+    },
+    io,
+  );
+}
+
+export async function resumeCommand(o: ResumeOptions, io: Output): Promise<number> {
+  const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const journal = readJournal(journalPath(stateDir, o.runId));
+  const { header } = journal;
+  let sha256: string;
+  try {
+    sha256 = sha256Of(header.runbook.path);
+  } catch {
+    throw new UserError(`run ${o.runId}: its runbook ${header.runbook.path} is gone; resume refused`);
+  }
+  if (sha256 !== header.runbook.sha256) {
+    throw new UserError(
+      `run ${o.runId}: ${header.runbook.path} changed since the run started (sha256 ${header.runbook.sha256.slice(0, 12)} → ${sha256.slice(0, 12)}); resume refused, start a new run`,
+    );
+  }
+  const prepared = prepareRun({
+    runbookFile: header.runbook.path,
+    inventoryFile: o.inventoryFile ?? header.inventory,
+    envName: header.environment.name,
+    inputs: header.inputs,
+  });
+  const state = resumeState(journal, prepared.runbook, actions, o);
+  return runSession(
+    specOf(prepared, o.runId, header.runbook.path, sha256),
+    { ...o, stateDir, resume: state },
+    io,
+  );
+}

@@ -1,0 +1,204 @@
+// The run lock: at most one run per key (default: the environment name). Locally an exclusive lock
+// file naming its holder; when the environment has a coordination database, also a PostgreSQL
+// advisory lock held by a dedicated session for the whole run, so responders on different machines
+// exclude each other.
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { connectPostgres } from '../connectors/postgres.js';
+import { UserError } from '../errors.js';
+import type { Environment } from '../schema/inventory.js';
+import { lockPath } from './paths.js';
+
+export interface LockHolder {
+  key: string;
+  operator: string;
+  runId: string;
+  /** ISO time the lock was taken. */
+  since: string;
+  pid: number;
+  host: string;
+}
+
+/** Another run holds the lock. Bad input to this command (exit 2): nothing was started. */
+export class RunLocked extends UserError {
+  override name = 'RunLocked';
+  constructor(
+    readonly key: string,
+    readonly holder: Partial<LockHolder> | undefined,
+    where: string,
+  ) {
+    const who = holder
+      ? `${holder.operator ?? 'unknown operator'} (run ${holder.runId ?? '?'}${holder.pid ? `, pid ${holder.pid}` : ''}${holder.host ? ` on ${holder.host}` : ''}, since ${holder.since ?? '?'})`
+      : 'another run';
+    super(`lock "${key}" is held by ${who} [${where}]; only one run per environment at a time`);
+  }
+}
+
+export interface HeldLock {
+  /** The dead holder whose lock was taken over, if any (worth telling the operator). */
+  tookOver?: LockHolder;
+  release(): Promise<void>;
+}
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+const readHolder = (path: string): LockHolder | undefined => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+  } catch {
+    return undefined; // gone, or its creator is between open and write
+  }
+};
+
+/** A holder is known dead only when it ran on this host and its process is gone. */
+const isStale = (h: LockHolder | undefined) => !!h && h.host === hostname() && !isAlive(h.pid);
+
+function createExclusive(path: string, content: object): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, JSON.stringify(content) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Takes the lock file, taking over from a dead holder on this host. */
+export function acquireFileLock(path: string, holder: LockHolder): HeldLock {
+  mkdirSync(dirname(path), { recursive: true });
+  let tookOver: LockHolder | undefined;
+  for (let tries = 0; tries < 5; tries++) {
+    if (createExclusive(path, holder)) {
+      return {
+        tookOver,
+        release: async () => {
+          // Only our own lock: after a takeover the file belongs to someone else.
+          if (readHolder(path)?.runId === holder.runId && readHolder(path)?.pid === holder.pid)
+            unlinkSync(path);
+        },
+      };
+    }
+    const current = readHolder(path);
+    if (!isStale(current)) {
+      if (current || tries === 4) throw new RunLocked(holder.key, current, path);
+      continue; // being written right now: look again
+    }
+    // Two processes may find the same dead holder: a takeover guard lets only one replace it.
+    const guard = `${path}.takeover`;
+    if (!createExclusive(guard, { pid: process.pid, host: hostname() })) {
+      if (isStale(readHolder(guard) as LockHolder | undefined)) unlinkSync(guard);
+      continue;
+    }
+    try {
+      const again = readHolder(path);
+      if (again && again.runId === current!.runId && again.pid === current!.pid) {
+        unlinkSync(path);
+        tookOver = current;
+      }
+    } finally {
+      unlinkSync(guard);
+    }
+  }
+  throw new RunLocked(holder.key, readHolder(path), path);
+}
+
+/** The advisory lock id of a key: 64 bits of its SHA-256, as PostgreSQL's signed bigint. */
+export function advisoryLockId(key: string): bigint {
+  return createHash('sha256').update(`drillbook:${key}`).digest().readBigInt64BE(0);
+}
+
+/**
+ * Takes `pg_try_advisory_lock` on a session kept open for the run. The holder is written into
+ * application_name, so a refused run can tell who holds it.
+ */
+export async function acquirePgLock(
+  coordination: NonNullable<Environment['coordination']>,
+  holder: LockHolder,
+  options: { secret(ref: string): Promise<string>; onLost?(error: Error): void; connectTimeoutMs?: number },
+): Promise<HeldLock> {
+  const id = advisoryLockId(holder.key);
+  const where = `advisory lock on ${coordination.host}:${coordination.port}/${coordination.database}`;
+  const client = await connectPostgres(coordination, {
+    secret: options.secret,
+    connectTimeoutMs: options.connectTimeoutMs,
+    applicationName: `drillbook ${holder.runId} ${holder.operator}`.slice(0, 63),
+  });
+  try {
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1::bigint) as ok', [
+      id.toString(),
+    ]);
+    if (!rows[0]?.ok) throw new RunLocked(holder.key, await pgHolder(client, id), where);
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  let released = false;
+  client.on('error', (err) => {
+    if (!released) options.onLost?.(err);
+  });
+  return {
+    release: async () => {
+      released = true;
+      // Closing the session releases the lock even if the unlock query cannot run.
+      await client.query('select pg_advisory_unlock($1::bigint)', [id.toString()]).catch(() => undefined);
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+/** Who holds an advisory lock: pg_locks splits the bigint key into classid (high) and objid (low). */
+async function pgHolder(client: import('pg').Client, id: bigint): Promise<Partial<LockHolder> | undefined> {
+  const unsigned = BigInt.asUintN(64, id);
+  const { rows } = await client.query<{ application_name: string; backend_start: Date }>(
+    `select a.application_name, a.backend_start
+       from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid = $1::oid and l.objid = $2::oid`,
+    [(unsigned >> 32n).toString(), (unsigned & 0xffffffffn).toString()],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const [, runId, operator] = row.application_name.split(' ');
+  return { runId, operator, since: row.backend_start.toISOString() };
+}
+
+/** The lock for a run: the local file, then (when configured) the coordination database. */
+export async function acquireRunLock(options: {
+  stateDir: string;
+  holder: LockHolder;
+  coordination?: Environment['coordination'];
+  secret(ref: string): Promise<string>;
+  onLost?(error: Error): void;
+}): Promise<HeldLock> {
+  const local = acquireFileLock(lockPath(options.stateDir, options.holder.key), options.holder);
+  if (!options.coordination) return local;
+  let remote: HeldLock;
+  try {
+    remote = await acquirePgLock(options.coordination, options.holder, options);
+  } catch (err) {
+    await local.release();
+    throw err;
+  }
+  return {
+    tookOver: local.tookOver,
+    // The file first: its release is synchronous, so a hard exit right after still frees it.
+    release: async () => {
+      await Promise.all([local.release(), remote.release()]);
+    },
+  };
+}

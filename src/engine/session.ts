@@ -1,0 +1,157 @@
+// One run (or resume) from the command line: lock, journal, views, Ctrl-C, then the runner. This is
+// where the process meets the engine; the runner itself neither prints nor touches signals.
+import { hostname, userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
+import { actions as registry } from '../actions/registry.js';
+import { resolveSecretRef } from '../connectors/secrets.js';
+import { ExitCode, StepFailure, exitCodeFor } from '../errors.js';
+import type { Output } from '../cli/output.js';
+import type { ApprovalPolicy, AskApproval } from './approvals.js';
+import { RunEmitter } from './events.js';
+import { openJournal, type JournalHeader } from './journal.js';
+import { acquireRunLock } from './lock.js';
+import { journalPath } from './paths.js';
+import { executeRun, summarize, type ResumeState, type RunSpec } from './runner.js';
+import { plainView, jsonView } from './views/plain.js';
+
+export const operatorName = () => `${userInfo().username}@${hostname()}`;
+
+export interface SessionOptions {
+  stateDir: string;
+  json?: boolean;
+  yes?: boolean;
+  approve?: string[];
+  /** The journal header for a new run; absent when resuming (the journal is appended to). */
+  header?: JournalHeader;
+  resume?: ResumeState;
+}
+
+/** Runs the spec under the environment's lock with journal and views; returns the exit code. */
+export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): Promise<number> {
+  const emitter = new RunEmitter();
+  for (const value of Object.values(spec.secrets)) emitter.redactor.add(value);
+  const secret = async (ref: string) => {
+    const value = await resolveSecretRef(ref);
+    emitter.redactor.add(value);
+    return value;
+  };
+  const holder = {
+    key: spec.runbook.lock ?? spec.env.name,
+    operator: spec.operator,
+    runId: spec.runId,
+    since: new Date().toISOString(),
+    pid: process.pid,
+    host: hostname(),
+  };
+  let lost: Error | undefined;
+  const lock = await acquireRunLock({
+    stateDir: o.stateDir,
+    holder,
+    coordination: spec.env.coordination,
+    secret,
+    onLost: (err) => (lost = err),
+  });
+  let journal: ReturnType<typeof openJournal>;
+  try {
+    journal = openJournal(journalPath(o.stateDir, spec.runId), o.header && emitter.redactor.redact(o.header));
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  emitter.subscribe(journal.subscriber);
+
+  const tty = !o.json && process.stdout.isTTY === true;
+  let viewDone: Promise<void> = Promise.resolve();
+  if (o.json) emitter.subscribe(jsonView(io.out));
+  else if (tty) {
+    const { liveView } = await import('./views/live.js');
+    const view = liveView(
+      summarize(spec.runbook.steps, 'main'),
+      summarize(spec.runbook.rollback ?? [], 'rollback'),
+    );
+    emitter.subscribe(view.subscriber);
+    viewDone = view.done;
+  } else emitter.subscribe(plainView(io.out));
+
+  if (lock.tookOver) {
+    const h = lock.tookOver;
+    emitter.emit({
+      type: 'log',
+      level: 'warn',
+      message: `took over lock "${holder.key}" from ${h.operator} (run ${h.runId}, pid ${h.pid} is no longer running)`,
+    });
+  }
+  const lostTimer = setInterval(() => {
+    if (!lost) return;
+    emitter.emit({ type: 'log', level: 'warn', message: `coordination lock session lost: ${lost.message}` });
+    lost = undefined;
+  }, 1000);
+  lostTimer.unref();
+
+  // Ctrl-C once: stop the current step, roll back, exit 1. Twice: exit now; the journal is resumable.
+  const interrupt = new AbortController();
+  let presses = 0;
+  const onSignal = () => {
+    if (++presses > 1) {
+      journal.close();
+      void lock.release();
+      process.exit(130);
+    }
+    emitter.emit({
+      type: 'log',
+      level: 'warn',
+      message:
+        'interrupt: stopping the current step, then rollback; interrupt again to exit at once (the run stays resumable)',
+    });
+    interrupt.abort(new StepFailure('interrupted by the operator'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const approvals: ApprovalPolicy = {
+    all: o.yes,
+    steps: new Set(o.approve ?? []),
+    ask: process.stdin.isTTY ? ttyAsk(spec.operator, tty ? undefined : process.stderr) : undefined,
+  };
+  try {
+    const result = await executeRun(spec, {
+      emitter,
+      signal: interrupt.signal,
+      approvals,
+      resolveSecret: resolveSecretRef,
+      actions: registry,
+      resume: o.resume,
+    });
+    await viewDone;
+    if (result.status === 'succeeded') return ExitCode.ok;
+    return result.status === 'interrupted' ? ExitCode.failed : exitCodeFor(result.error);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    clearInterval(lostTimer);
+    journal.close();
+    await lock.release();
+  }
+}
+
+/** Reads y/N from the terminal; `prompt` is where the question is written (the live view shows it itself). */
+function ttyAsk(operator: string, prompt: NodeJS.WritableStream | undefined): AskApproval {
+  return (request, signal) =>
+    new Promise((resolve, reject) => {
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      const finish = () => {
+        signal.removeEventListener('abort', onAbort);
+        rl.close();
+      };
+      const onAbort = () => {
+        finish();
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      prompt?.write(`? ${request.stepId}: ${request.message} [y/N] `);
+      rl.once('line', (line) => {
+        finish();
+        resolve({ approved: /^y(es)?$/i.test(line.trim()), by: operator });
+      });
+    });
+}

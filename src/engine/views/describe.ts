@@ -1,0 +1,47 @@
+// One line of text per run event, shared by the plain view and the live view's log.
+import { formatDuration } from '../../duration.js';
+import type { RunEvent } from '../events.js';
+
+const ofBudget = (ms: number, budget?: number) =>
+  budget === undefined ? formatDuration(ms) : `${formatDuration(ms)} of ${formatDuration(budget)}`;
+
+export function describeEvent(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'run-started':
+      return `run ${e.runId}: ${e.runbook.name} on ${e.environment.name} (${e.environment.label}) by ${e.operator}${e.rtoMs ? `, RTO ${formatDuration(e.rtoMs)}` : ''}`;
+    case 'run-resumed':
+      return `run ${e.runId} resumed by ${e.operator}: ${e.restored.length} step(s) already done${e.interrupted ? `; interrupted step ${e.interrupted.stepId}: ${e.interrupted.decision}` : ''}`;
+    case 'step-started':
+      return `▶ ${e.stepId} [${e.kind}]${e.phase === 'rollback' ? ' (rollback)' : ''}${e.budgetMs !== undefined ? ` budget ${formatDuration(e.budgetMs)}` : ''}${e.timeoutMs !== undefined ? ` timeout ${formatDuration(e.timeoutMs)}` : ''}`;
+    case 'step-attempt-failed':
+      return `  ${e.stepId}: attempt ${e.attempt} failed: ${e.error}${e.willRetry ? ` (retrying in ${formatDuration(e.delayMs ?? 0)})` : ''}`;
+    case 'step-finished': {
+      const wait = e.waitMs > 0 ? `, waited ${formatDuration(e.waitMs)} for approval` : '';
+      if (e.status === 'succeeded')
+        return `✔ ${e.stepId} ${formatDuration(e.durationMs)}${wait}${e.alreadyDone ? ' (already done)' : ''}`;
+      return `✖ ${e.stepId} failed after ${formatDuration(e.durationMs)} (${e.attempts} attempt(s))${wait}: ${e.error}${e.continued ? ' (continuing: continueOnError)' : ''}`;
+    }
+    case 'step-skipped':
+      return `↓ ${e.stepId} skipped (${e.reason === 'when' ? `when: ${e.detail}` : e.detail})`;
+    case 'budget-exceeded':
+      return `⚠ ${e.stepId} is over its budget: ${ofBudget(e.elapsedMs, e.budgetMs)}`;
+    case 'rto-exceeded':
+      return `⚠ RTO exceeded: ${ofBudget(e.elapsedMs, e.rtoMs)}`;
+    case 'rollback-started':
+      return `↺ rollback after ${e.failedStep} failed: ${e.steps.map((s) => s.id).join(', ')}`;
+    case 'approval-requested':
+      return `? ${e.stepId}: ${e.message}`;
+    case 'approval-granted':
+      return `  ${e.stepId}: approved by ${e.by}`;
+    case 'approval-denied':
+      return `  ${e.stepId}: denied by ${e.by}`;
+    case 'log':
+      return `  ${e.stepId ? `${e.stepId}: ` : ''}${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
+    case 'run-finished': {
+      const rto =
+        e.rtoMs === undefined ? '' : `; RTO ${formatDuration(e.rtoMs)} ${e.rtoMet ? 'met' : 'MISSED'}`;
+      const why = e.failedStep ? ` at ${e.failedStep}: ${e.error}` : '';
+      return `run ${e.status}${why} in ${formatDuration(e.durationMs)}${rto}`;
+    }
+  }
+}
