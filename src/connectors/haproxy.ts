@@ -1,7 +1,8 @@
 // HAProxy runtime API client over its admin Unix socket: one command per connection (the API's
 // non-interactive mode closes the connection after answering), so no prompt parsing is needed.
 import { connect } from 'node:net';
-import { StepFailure, errorMessage } from '../errors.js';
+import { StepFailure, UserError, errorMessage } from '../errors.js';
+import type { Environment, HaproxyRouter } from '../schema/inventory.js';
 
 /** `srv_op_state` of `show servers state` (HAProxy's SRV_ST_* values). */
 export type OperationalState = 'down' | 'starting' | 'up' | 'stopping';
@@ -30,6 +31,18 @@ const OPERATIONAL: OperationalState[] = ['down', 'starting', 'up', 'stopping'];
 // SRV_ADMF_* bits: any maintenance bit (forced, inherited, config, resolution, health-check) means MAINT.
 const ADMIN_MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
 const ADMIN_DRAIN_BITS = 0x08 | 0x10;
+
+/** An inventory router by name; a missing one is bad input. */
+export function inventoryRouter(env: Environment, name: string): HaproxyRouter {
+  const router = env.routers?.[name];
+  if (!router) {
+    const known = Object.keys(env.routers ?? {});
+    throw new UserError(
+      `no router "${name}" in the environment${known.length ? ` (routers: ${known.join(', ')})` : ''}`,
+    );
+  }
+  return router;
+}
 
 /** The runtime API of one HAProxy, addressed by its admin socket path. */
 export class HaproxyRuntime {
