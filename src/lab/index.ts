@@ -41,7 +41,8 @@ export async function labUp(
   report: (line: string) => void = () => undefined,
 ): Promise<LabUpResult> {
   const serviceUser = findServiceUser();
-  const dir = await placeLabDir(labDir(options.dir), serviceUser);
+  const placement = await placeLabDir(labDir(options.dir), serviceUser);
+  const dir = placement.dir;
   const paths = labPaths(dir);
   assertUsableDir(dir, paths);
   const previous = readState(paths.state);
@@ -51,6 +52,7 @@ export async function labUp(
   assertSocketPathsFit(paths, config);
   await assertPortsFree(endpointsToFree(paths, config, previous));
 
+  placement.apply();
   mkdirSync(paths.logs, { recursive: true, mode: 0o755 });
   const state: LabState = previous ?? {
     version: 1,

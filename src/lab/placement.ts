@@ -12,17 +12,29 @@ import { isRoot, type OsUser } from './os-user.js';
 
 const PLACEMENT_ROOT = '/var/tmp';
 
-/** The directory `lab up` should use for `dir`: dir itself, or a reachable place linked from it. */
-export async function placeLabDir(dir: string, user: OsUser): Promise<string> {
-  if (!isRoot() || existsSync(dir) || (await reachable(dirname(dir), user))) return dir;
+export interface Placement {
+  /** The lab directory to use: the chosen one, or a reachable place to be linked from it. */
+  dir: string;
+  /** Creates the place and the link; called only once every check passed, so a failed up leaves nothing. */
+  apply(): void;
+}
+
+/** Where `lab up` should put the lab chosen at `dir`. */
+export async function placeLabDir(dir: string, user: OsUser): Promise<Placement> {
+  if (!isRoot() || existsSync(dir) || (await reachable(dirname(dir), user)))
+    return { dir, apply: () => undefined };
   const place = join(
     PLACEMENT_ROOT,
     `drillbook-lab-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`,
   );
-  mkdirSync(place, { recursive: true, mode: 0o755 });
-  mkdirSync(dirname(dir), { recursive: true });
-  symlinkSync(place, dir);
-  return place;
+  return {
+    dir: place,
+    apply() {
+      mkdirSync(place, { recursive: true, mode: 0o755 });
+      mkdirSync(dirname(dir), { recursive: true });
+      symlinkSync(place, dir);
+    },
+  };
 }
 
 /** After `lab down` removed a placed lab, the symlink that pointed at it goes too. */
