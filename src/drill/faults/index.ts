@@ -1,0 +1,11 @@
+// The one map of fault kinds (the drill schema lists the same names).
+import { freeze } from './freeze.js';
+import { killPostgres } from './kill-postgres.js';
+import { partition } from './partition.js';
+import { replicaLag } from './replica-lag.js';
+import { stopPostgres } from './stop-postgres.js';
+import type { Fault } from './types.js';
+
+export const faults: ReadonlyMap<string, Fault> = new Map(
+  [killPostgres, stopPostgres, freeze, partition, replicaLag].map((f) => [f.kind, f]),
+);

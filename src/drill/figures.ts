@@ -1,0 +1,60 @@
+// What clients saw during a drill, from the probe's writes: RTO, RPO, split brain.
+import { lsnDiff } from './lsn.js';
+import type { ProbeWrite } from './probe.js';
+
+export interface DrillFigures {
+  /** First acknowledged write sent at or after the fault, minus the fault time (ms); undefined if none. */
+  rtoMs?: number;
+  /** The longest time between two consecutive acknowledgements around the fault (ms). */
+  longestGapMs: number;
+  writesSent: number;
+  writesAcked: number;
+  writesFailed: number;
+  /** Acknowledged probe rows the new primary does not have. */
+  rpoRows: number;
+  lostSeqs: number[];
+  /** WAL between the old primary's last acknowledged position and the promotion point (bytes). */
+  rpoBytes?: number;
+  /** Writes the old primary acknowledged after the promotion: split brain, must be 0. */
+  splitBrainWrites: number;
+}
+
+export interface FigureInputs {
+  writes: readonly ProbeWrite[];
+  faultAt: number;
+  /** Sequence numbers the new primary has (its rows of this drill). */
+  presentSeqs: ReadonlySet<number>;
+  /** address:port of the primary before the fault. */
+  oldPrimary: string;
+  /** When the promotion finished (monotonic ms), and the new timeline's switch point. */
+  promotedAt?: number;
+  promotionLsn?: string;
+}
+
+export function drillFigures(i: FigureInputs): DrillFigures {
+  const acked = i.writes.filter((w) => w.ackAt !== undefined);
+  const firstAfter = acked.find((w) => w.sentAt >= i.faultAt);
+  const lost = acked.filter((w) => !i.presentSeqs.has(w.seq)).map((w) => w.seq);
+  const fromOld = acked.filter((w) => w.server === i.oldPrimary);
+  const lastOldLsn = fromOld
+    .map((w) => w.lsn)
+    .filter((l): l is string => !!l)
+    .at(-1);
+  let longestGapMs = 0;
+  for (let k = 1; k < acked.length; k++) {
+    const prev = acked[k - 1]!;
+    const cur = acked[k]!;
+    if (cur.ackAt! >= i.faultAt) longestGapMs = Math.max(longestGapMs, cur.ackAt! - prev.ackAt!);
+  }
+  return {
+    rtoMs: firstAfter ? firstAfter.ackAt! - i.faultAt : undefined,
+    longestGapMs,
+    writesSent: i.writes.length,
+    writesAcked: acked.length,
+    writesFailed: i.writes.length - acked.length,
+    rpoRows: lost.length,
+    lostSeqs: lost,
+    rpoBytes: lastOldLsn && i.promotionLsn ? Math.max(0, lsnDiff(lastOldLsn, i.promotionLsn)) : undefined,
+    splitBrainWrites: i.promotedAt === undefined ? 0 : fromOld.filter((w) => w.ackAt! > i.promotedAt!).length,
+  };
+}

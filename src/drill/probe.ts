@@ -1,0 +1,123 @@
+// The probe: a client that writes a numbered row every interval through the route clients use and
+// records when each write was acknowledged, and by which server. Its gaps give the client-observed
+// RTO; rows it saw acknowledged but the new primary lacks give the RPO.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from 'pg';
+import { errorMessage } from '../errors.js';
+import type { Connect } from './probe-route.js';
+
+export const PROBE_TABLE = 'drillbook_probe';
+
+export interface ProbeWrite {
+  seq: number;
+  /** Monotonic ms (performance.now()) when the write was sent. */
+  sentAt: number;
+  /** When the server acknowledged the commit; absent when the write failed. */
+  ackAt?: number;
+  error?: string;
+  /** The server that acknowledged it (address:port) and its WAL position right after the insert. */
+  server?: string;
+  lsn?: string;
+}
+
+export interface ProbeOptions {
+  connect: Connect;
+  /** Rows of this drill are keyed by it. */
+  runId: string;
+  intervalMs: number;
+  /** A write (or connection) that takes longer is abandoned and the connection dropped. */
+  writeTimeoutMs: number;
+  onWrite?(write: ProbeWrite): void;
+}
+
+export class Probe {
+  readonly writes: ProbeWrite[] = [];
+  private client?: Client;
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  constructor(private readonly o: ProbeOptions) {}
+
+  /** Creates the probe table through the route (it must work before the fault) and starts writing. */
+  async start(): Promise<void> {
+    const client = await this.o.connect(this.o.writeTimeoutMs * 5);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (run_id text NOT NULL, seq integer NOT NULL, sent_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, seq))`,
+    );
+    this.client = client;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<ProbeWrite[]> {
+    this.stopped = true;
+    await this.loop;
+    this.drop();
+    return this.writes;
+  }
+
+  /** Acknowledged writes so far, and the current outage (time since the last ack when writes fail). */
+  stats(now = performance.now()) {
+    const acked = this.writes.filter((w) => w.ackAt !== undefined);
+    const last = this.writes.at(-1);
+    const lastAck = acked.at(-1)?.ackAt;
+    const failing = last !== undefined && last.ackAt === undefined;
+    return {
+      sent: this.writes.length,
+      acked: acked.length,
+      outageMs: failing && lastAck ? now - lastAck : 0,
+    };
+  }
+
+  private async run(): Promise<void> {
+    for (let seq = 1; !this.stopped; seq++) {
+      const sentAt = performance.now();
+      const write: ProbeWrite = { seq, sentAt };
+      try {
+        const row = await this.withTimeout(() => this.insert(seq));
+        write.ackAt = performance.now();
+        write.server = `${row.addr}:${row.port}`;
+        write.lsn = row.lsn;
+      } catch (err) {
+        write.error = errorMessage(err);
+        this.drop();
+      }
+      this.writes.push(write);
+      this.o.onWrite?.(write);
+      const wait = this.o.intervalMs - (performance.now() - sentAt);
+      if (wait > 0 && !this.stopped) await sleep(wait);
+    }
+  }
+
+  private async insert(seq: number) {
+    this.client ??= await this.o.connect(this.o.writeTimeoutMs);
+    const { rows } = await this.client.query<{ lsn: string; addr: string; port: number }>(
+      `INSERT INTO ${PROBE_TABLE} (run_id, seq) VALUES ($1, $2) RETURNING pg_current_wal_lsn()::text AS lsn, host(inet_server_addr()) AS addr, inet_server_port() AS port`,
+      [this.o.runId, seq],
+    );
+    return rows[0]!;
+  }
+
+  /** A frozen server never answers: give up after the write timeout instead of hanging the probe. */
+  private async withTimeout<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.o.writeTimeoutMs} ms`)),
+        this.o.writeTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Drops the connection without waiting for a goodbye the server may never send. */
+  private drop(): void {
+    const client = this.client as (Client & { connection?: { stream?: { destroy(): void } } }) | undefined;
+    this.client = undefined;
+    client?.connection?.stream?.destroy();
+    void client?.end().catch(() => undefined);
+  }
+}
