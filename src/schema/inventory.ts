@@ -40,11 +40,20 @@ export const HaproxyRouter = Strict({
 export const DnsZone = Strict({
   provider: OneOf(['powerdns', 'route53', 'cloudflare']),
   zone: Type.String({ description: 'zone name with its trailing dot' }),
-  apiUrl: Type.Optional(Type.String()),
+  apiUrl: Type.Optional(
+    Type.String({
+      description:
+        'API base URL: PowerDNS webserver, Cloudflare (default https://api.cloudflare.com/client/v4), Route 53 endpoint override',
+    }),
+  ),
   apiKey: Type.Optional(SecretRef),
-  serverId: Type.Optional(Type.String()),
-  hostedZoneId: Type.Optional(Type.String()),
-  zoneId: Type.Optional(Type.String()),
+  serverId: Type.Optional(Type.String({ description: 'PowerDNS server id (default localhost)' })),
+  hostedZoneId: Type.Optional(Type.String({ description: 'Route 53 hosted zone id' })),
+  region: Type.Optional(Type.String({ description: 'Route 53 signing region (default us-east-1)' })),
+  // Route 53 credentials; without them the AWS SDK's own chain (environment, profile, role) applies.
+  accessKeyId: Type.Optional(SecretRef),
+  secretAccessKey: Type.Optional(SecretRef),
+  zoneId: Type.Optional(Type.String({ description: 'Cloudflare zone id' })),
   nameservers: Type.Array(Strict({ host: Type.String(), port: Port }), {
     minItems: 1,
     description: 'authoritative servers queried to confirm propagation',
@@ -108,3 +117,6 @@ export type Environment = Static<typeof Environment>;
 export type PostgresNode = Static<typeof PostgresNode>;
 export type SshHost = Static<typeof SshHost>;
 export type HaproxyRouter = Static<typeof HaproxyRouter>;
+export type DnsZone = Static<typeof DnsZone>;
+export type DnsRecord = Static<typeof DnsRecord>;
+export type Slack = Static<typeof Slack>;

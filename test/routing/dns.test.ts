@@ -1,0 +1,263 @@
+// dns: PowerDNS on the lab (a real DNS query sees the change), Route 53 and Cloudflare through their
+// clients pointed at a local stub that checks the requests. The shared lab's record is restored.
+import assert from 'node:assert/strict';
+// The registry first (see route.test.ts: an import cycle through runbook/targets.ts).
+import '../../src/actions/registry.js';
+import { after, before, describe, test } from 'node:test';
+import { dns } from '../../src/actions/dns.js';
+import { dnsProvider, type RecordSet } from '../../src/connectors/dns/provider.js';
+import { queryNameserver } from '../../src/connectors/dns/resolve.js';
+import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { StepFailure, UserError } from '../../src/errors.js';
+import type { DnsZone, Environment } from '../../src/schema/inventory.js';
+import { requireLab, testLab } from '../helpers/lab.js';
+import { actionContext } from './context.js';
+import { httpStub, type HttpStub } from './http-stub.js';
+
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+
+describe('dns with PowerDNS on the lab', () => {
+  const lab = testLab();
+  const zone = lab?.environment.dns?.zones.lab;
+  const name = lab?.environment.dns?.records.db?.name ?? '';
+  let original: RecordSet | undefined;
+  const provider = () => dnsProvider(zone!, { secret: resolveSecretRef });
+  before(async () => {
+    if (zone) original = await (await provider()).getRecord(name, 'A');
+  });
+  after(async () => {
+    if (zone && original)
+      await (await provider()).replaceRecord(name, 'A', original.values[0]!, original.ttl);
+  });
+
+  test('replaces the record with the node’s address; the nameserver answers it; previous and TTL reported', async (t) => {
+    const l = requireLab(t);
+    if (!l) return;
+    const env = l.environment;
+    const pg2 = env.postgres.nodes.pg2!;
+    const out = await dns.run!(actionContext(env), { record: 'db', to: 'pg2' });
+    assert.equal(out.value, pg2.host);
+    assert.equal(out.previous, original?.values[0]);
+    assert.equal(out.ttl, env.dns!.records.db!.ttl);
+    assert.equal(out.changed, true);
+    assert.match(String(out.message), /old answer .* for up to \d+s/);
+    t.diagnostic(`powerdns change ${String(out.changeMs)} ms, propagation ${String(out.propagationMs)} ms`);
+    // An independent query, as a resolver would ask.
+    assert.deepEqual(await queryNameserver(zone!.nameservers[0]!, name, 'A'), [pg2.host]);
+
+    const again = await dns.run!(actionContext(env), { record: 'db', to: 'pg2' });
+    assert.equal(again.changed, false, 'idempotent');
+    const back = await dns.run!(actionContext(env), { record: 'db', value: String(out.previous), ttl: 5 });
+    assert.equal(back.previous, pg2.host);
+  });
+
+  test('a wrong API key is a step failure naming PowerDNS and the answer', async (t) => {
+    const l = requireLab(t);
+    if (!l) return;
+    const env: Environment = structuredClone(l.environment);
+    process.env.DRILLBOOK_TEST_WRONG_PDNS_KEY = 'not-the-key';
+    env.dns!.zones.lab!.apiKey = 'env:DRILLBOOK_TEST_WRONG_PDNS_KEY';
+    const err = await failure(dns.run!(actionContext(env), { record: 'db', to: 'pg2' }));
+    assert.ok(err instanceof StepFailure);
+    assert.match(
+      err.message,
+      /^powerdns http:\/\/127\.0\.0\.1:\d+ zone lab\.drillbook\.test\.: GET answered HTTP 401/,
+    );
+    assert.doesNotMatch(err.message, /not-the-key/);
+  });
+
+  test('propagation that does not happen in time fails naming each nameserver’s answer', async (t) => {
+    const l = requireLab(t);
+    if (!l) return;
+    const env: Environment = structuredClone(l.environment);
+    // A second "authoritative" server where nothing answers DNS.
+    env.dns!.zones.lab!.nameservers.push({ host: '127.0.0.1', port: 9 });
+    const err = await failure(
+      dns.run!(actionContext(env), { record: 'db', to: 'pg3', propagationTimeout: '1500ms' }),
+    );
+    assert.ok(err instanceof StepFailure);
+    assert.match(err.message, /A db\.lab\.drillbook\.test\. = 127\.0\.0\.\d+ not visible after \d+ ms/);
+    assert.match(err.message, /127\.0\.0\.1:9 answers /);
+    assert.equal(err.retryable, true);
+  });
+
+  test('neither node nor value is bad input', async (t) => {
+    const l = requireLab(t);
+    if (!l) return;
+    await assert.rejects(dns.run!(actionContext(l.environment), { record: 'db' }), UserError);
+  });
+});
+
+/** An environment whose only zone is `zone`, record db.example.com. A ttl 30. */
+function cloudEnv(zone: DnsZone): Environment {
+  return {
+    label: 'staging',
+    primary: 'pg1',
+    replicas: ['pg2'],
+    postgres: {
+      database: 'app',
+      user: 'app',
+      nodes: { pg1: { host: '10.0.0.1', port: 5432 }, pg2: { host: '10.0.0.2', port: 5432 } },
+    },
+    dns: {
+      zones: { main: zone },
+      records: { db: { zone: 'main', name: 'db.example.com.', type: 'A', ttl: 30 } },
+    },
+  };
+}
+
+const R53_NS = 'xmlns="https://route53.amazonaws.com/doc/2013-04-01/"';
+const changeInfo = (root: string, status: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><${root} ${R53_NS}><ChangeInfo><Id>/change/C0DRILL</Id><Status>${status}</Status><SubmittedAt>2025-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></${root}>`;
+
+describe('dns with Route 53 (AWS SDK v3 against a local endpoint)', () => {
+  let stub: HttpStub;
+  let getChanges = 0;
+  before(async () => {
+    process.env.DRILLBOOK_TEST_AWS_KEY_ID = 'AKIDDRILLBOOKTEST';
+    process.env.DRILLBOOK_TEST_AWS_SECRET = 'drillbook-test-secret';
+    stub = await httpStub((req) => {
+      if (req.method === 'GET' && req.path.startsWith('/2013-04-01/hostedzone/Z0DRILL/rrset')) {
+        return {
+          body: `<?xml version="1.0" encoding="UTF-8"?><ListResourceRecordSetsResponse ${R53_NS}><ResourceRecordSets><ResourceRecordSet><Name>db.example.com.</Name><Type>A</Type><TTL>30</TTL><ResourceRecords><ResourceRecord><Value>10.0.0.1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`,
+        };
+      }
+      if (req.method === 'POST' && req.path === '/2013-04-01/hostedzone/Z0DRILL/rrset') {
+        return { body: changeInfo('ChangeResourceRecordSetsResponse', 'PENDING') };
+      }
+      if (req.method === 'GET' && req.path === '/2013-04-01/change/C0DRILL') {
+        getChanges += 1;
+        return { body: changeInfo('GetChangeResponse', getChanges < 2 ? 'PENDING' : 'INSYNC') };
+      }
+      return { status: 404, body: `<ErrorResponse><Error><Code>NotFound</Code></Error></ErrorResponse>` };
+    });
+  });
+  after(() => stub.close());
+
+  const zone = (): DnsZone => ({
+    provider: 'route53',
+    zone: 'example.com.',
+    hostedZoneId: 'Z0DRILL',
+    apiUrl: stub.url,
+    accessKeyId: 'env:DRILLBOOK_TEST_AWS_KEY_ID',
+    secretAccessKey: 'env:DRILLBOOK_TEST_AWS_SECRET',
+    nameservers: [{ host: '127.0.0.1', port: 53 }],
+  });
+
+  test('UPSERTs the record, then polls GetChange until INSYNC', async () => {
+    const out = await dns.run!(actionContext(cloudEnv(zone())), {
+      record: 'db',
+      to: 'pg2',
+      waitForPropagation: false,
+    });
+    assert.equal(out.previous, '10.0.0.1');
+    assert.equal(out.value, '10.0.0.2');
+    assert.equal(out.ttl, 30);
+
+    const [list, change, ...polls] = stub.requests;
+    assert.match(list!.path, /[?&]name=db\.example\.com\.(&|$)/);
+    assert.match(list!.path, /[?&]type=A(&|$)/);
+    assert.equal(change!.method, 'POST');
+    assert.match(change!.body, /<Action>UPSERT<\/Action>/);
+    assert.match(
+      change!.body,
+      /<ResourceRecordSet><Name>db\.example\.com\.<\/Name><Type>A<\/Type><TTL>30<\/TTL><ResourceRecords><ResourceRecord><Value>10\.0\.0\.2<\/Value><\/ResourceRecord><\/ResourceRecords><\/ResourceRecordSet>/,
+    );
+    for (const req of stub.requests) {
+      assert.match(
+        String(req.headers.authorization),
+        /^AWS4-HMAC-SHA256 Credential=AKIDDRILLBOOKTEST\/\d{8}\/us-east-1\/route53\/aws4_request/,
+      );
+    }
+    assert.equal(polls.length, 2, 'GetChange until INSYNC: PENDING, then INSYNC');
+    assert.ok(polls.every((p) => p.method === 'GET' && p.path === '/2013-04-01/change/C0DRILL'));
+  });
+});
+
+describe('dns with Cloudflare (API v4 against a local endpoint)', () => {
+  let stub: HttpStub;
+  before(async () => {
+    process.env.DRILLBOOK_TEST_CF_TOKEN = 'cf-test-token';
+    stub = await httpStub((req) => {
+      if (req.headers.authorization !== 'Bearer cf-test-token') {
+        return {
+          status: 403,
+          body: { success: false, errors: [{ code: 10000, message: 'Authentication error' }] },
+        };
+      }
+      if (req.method === 'GET' && req.path.startsWith('/client/v4/zones/cfzone/dns_records?')) {
+        return {
+          body: {
+            success: true,
+            errors: [],
+            result: [
+              { id: 'rec1', type: 'A', name: 'db.example.com', content: '10.0.0.1', ttl: 120 },
+              { id: 'rec2', type: 'A', name: 'db.example.com', content: '10.0.0.9', ttl: 120 },
+            ],
+          },
+        };
+      }
+      if (req.method === 'PUT' && req.path === '/client/v4/zones/cfzone/dns_records/rec1') {
+        return { body: { success: true, errors: [], result: { id: 'rec1', ...JSON.parse(req.body) } } };
+      }
+      if (req.method === 'DELETE' && req.path === '/client/v4/zones/cfzone/dns_records/rec2') {
+        return { body: { success: true, errors: [], result: { id: 'rec2' } } };
+      }
+      return { status: 404, body: { success: false, errors: [{ code: 7003, message: 'not found' }] } };
+    });
+  });
+  after(() => stub.close());
+
+  const zone = (token = 'env:DRILLBOOK_TEST_CF_TOKEN'): DnsZone => ({
+    provider: 'cloudflare',
+    zone: 'example.com.',
+    zoneId: 'cfzone',
+    apiKey: token,
+    apiUrl: `${stub.url}/client/v4`,
+    nameservers: [{ host: '127.0.0.1', port: 53 }],
+  });
+
+  test('updates the record in place, removes the extra values, with the bearer token', async () => {
+    stub.requests.length = 0;
+    const out = await dns.run!(actionContext(cloudEnv(zone())), {
+      record: 'db',
+      to: 'pg2',
+      waitForPropagation: false,
+    });
+    assert.equal(out.previous, '10.0.0.1,10.0.0.9');
+    assert.equal(out.ttl, 30);
+    const list = stub.requests.find((r) => r.method === 'GET');
+    const [put, del] = stub.requests.filter((r) => r.method !== 'GET');
+    assert.equal(list!.method, 'GET');
+    assert.deepEqual(Object.fromEntries(new URL(list!.path, stub.url).searchParams), {
+      name: 'db.example.com',
+      type: 'A',
+    });
+    assert.equal(put!.method, 'PUT');
+    assert.equal(put!.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(put!.body), {
+      type: 'A',
+      name: 'db.example.com',
+      content: '10.0.0.2',
+      ttl: 30,
+    });
+    assert.equal(del!.method, 'DELETE');
+  });
+
+  test('a refused token is a step failure naming Cloudflare and its error, without the token', async () => {
+    process.env.DRILLBOOK_TEST_CF_BAD = 'cf-wrong-token';
+    const err = await failure(
+      dns.run!(actionContext(cloudEnv(zone('env:DRILLBOOK_TEST_CF_BAD'))), { record: 'db', to: 'pg2' }),
+    );
+    assert.ok(err instanceof StepFailure);
+    assert.match(
+      err.message,
+      /^cloudflare http:\/\/127\.0\.0\.1:\d+\/client\/v4 zone example\.com\. \(cfzone\): GET answered HTTP 403: .*Authentication error/,
+    );
+    assert.doesNotMatch(err.message, /cf-wrong-token/);
+  });
+});
