@@ -1,15 +1,208 @@
-// rejoin: the old primary becomes a replica of the new one (pg_rewind over SSH).
+// rejoin: the old primary (or a replica of it) becomes a replica of the new primary: stop it,
+// pg_rewind it from the new primary, point it there (standby.signal, primary_conninfo, slot),
+// start it, and wait until the new primary streams to it.
 import { Type } from '@sinclair/typebox';
-import { Duration, Strict, Target } from '../schema/common.js';
-import { defineAction } from './types.js';
+import { pollUntil } from '../connectors/poll.js';
+import { withNode, type PgConnectOptions } from '../connectors/postgres.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { StepFailure, UserError } from '../errors.js';
+import { resolveNode } from '../runbook/targets.js';
+import { Duration, OneOf, Strict, Target } from '../schema/common.js';
+import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
+import { defineAction, type ActionContext } from './types.js';
+
+const DEFAULT_WAIT_STREAMING_MS = 60_000;
+
+const schema = Strict({
+  target: Target('node', 'the old primary (or a replica) to turn into a replica'),
+  primary: Target('node', 'the current primary to follow'),
+  rewind: Type.Optional(
+    Type.Boolean({
+      default: true,
+      description: 'pg_rewind from the primary first (a no-op when not diverged)',
+    }),
+  ),
+  slot: Type.Optional(
+    Type.Boolean({
+      default: true,
+      description: 'stream through a physical replication slot named after the node (created on the primary)',
+    }),
+  ),
+  onRewindFailure: Type.Optional(
+    OneOf(['fail', 'reclone'], {
+      default: 'fail',
+      description:
+        'when pg_rewind cannot run (e.g. the WAL it needs is gone): fail, or clone the node afresh with pg_basebackup',
+    }),
+  ),
+  waitStreaming: Type.Optional(Duration('how long to wait until it streams (default 60s)')),
+});
+
+type RejoinInput = (typeof schema)['static'];
 
 export const rejoin = defineAction({
   kind: 'rejoin',
   summary: 'rewind the old primary with pg_rewind and start it as a replica of the new primary',
-  schema: Strict({
-    target: Target('node', 'the old primary to turn into a replica'),
-    primary: Target('node', 'the current primary to follow'),
-    rewind: Type.Optional(Type.Boolean({ default: true })),
-    waitStreaming: Type.Optional(Duration('how long to wait until it streams')),
-  }),
+  schema,
+  async run(ctx, input) {
+    const { node, primary } = names(ctx, input);
+    const host = nodeHost(ctx.env, node, 'rejoin');
+    const pg = pgOptions(ctx);
+    const already = await streamingState(ctx, node, primary);
+    if (already === 'streaming') {
+      ctx.log(`${node} already streams from ${primary}; nothing to do`);
+      return { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 };
+    }
+    if (input.slot ?? true) {
+      // Reserved now, so the primary keeps every WAL segment the node will ask for once it starts.
+      await withNode(ctx.env, primary, pg, (c) =>
+        c.query(
+          'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)',
+          [slotName(node)],
+        ),
+      );
+    }
+    const r = await runOnNode(ctx, host, 'rejoin', rejoinScript(ctx, host, primary, input), {
+      stdin: await rejoinStdin(ctx, node, primary, input),
+    }).catch((err: unknown) => {
+      if (!(err instanceof StepFailure) || !/pg_rewind: error/.test(err.message)) throw err;
+      throw new StepFailure(
+        `${err.message}. pg_rewind needs ${node}'s WAL back to the last checkpoint before the divergence: keep more (wal_keep_size, restore_command), or set onRewindFailure: reclone`,
+      );
+    });
+    const recloned = /^recloned$/m.test(r.stdout);
+    const rewound = (input.rewind ?? true) && !recloned && !/no rewind required/.test(r.stdout);
+    const how = recloned ? 'cloned afresh from' : rewound ? 'rewound from' : 'no rewind needed against';
+    ctx.log(`${node}: ${how} ${primary}, started as its replica`);
+    const started = performance.now();
+    const waitMs = parseDuration(input.waitStreaming ?? '') ?? DEFAULT_WAIT_STREAMING_MS;
+    const streaming = await pollUntil(
+      async () => ((await streamingState(ctx, node, primary)) === 'streaming' ? true : undefined),
+      { timeoutMs: waitMs, intervalMs: 20, signal: ctx.signal },
+    );
+    if (!streaming) {
+      throw new StepFailure(
+        `${node} started but ${primary} shows no streaming replication to it after ${formatDuration(waitMs)}; see ${node}'s server log`,
+      );
+    }
+    const streamingAfterMs = Math.round(performance.now() - started);
+    return { node, primary, rewound, recloned, alreadyStreaming: false, streamingAfterMs };
+  },
+  async dryRun(ctx, input) {
+    const { node, primary } = names(ctx, input);
+    return `would stop ${node}, ${input.rewind === false ? '' : 'pg_rewind it from ' + primary + ', '}start it as a replica of ${primary} and wait until it streams`;
+  },
+  async alreadyDone(ctx, input) {
+    const { node, primary } = names(ctx, input);
+    const state = await streamingState(ctx, node, primary);
+    return state === 'streaming'
+      ? { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 }
+      : undefined;
+  },
 });
+
+function names(ctx: ActionContext, input: RejoinInput) {
+  const node = resolveNode(ctx.env, input.target);
+  const primary = resolveNode(ctx.env, input.primary);
+  if (node === primary) throw new UserError(`step ${ctx.stepId}: rejoin target and primary are both ${node}`);
+  return { node, primary };
+}
+
+const pgOptions = (ctx: ActionContext): PgConnectOptions => ({ signal: ctx.signal, secret: ctx.secret });
+
+/** Slot names allow lowercase letters, digits and underscores only. */
+const slotName = (node: string) => node.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+
+/** The primary's view of the node (application_name = node name); a primary that is not one is a failure. */
+async function streamingState(
+  ctx: ActionContext,
+  node: string,
+  primary: string,
+): Promise<string | undefined> {
+  return withNode(ctx.env, primary, pgOptions(ctx), async (c) => {
+    const { rows } = await c.query<{ recovery: boolean; state: string | null }>(
+      `SELECT pg_is_in_recovery() AS recovery,
+              (SELECT state FROM pg_stat_replication WHERE application_name = $1 ORDER BY state = 'streaming' DESC LIMIT 1) AS state`,
+      [node],
+    );
+    if (rows[0]!.recovery)
+      throw new StepFailure(`${primary} is not a primary (it is in recovery): nothing to rejoin to`);
+    return rows[0]!.state ?? undefined;
+  });
+}
+
+/**
+ * Secrets come on stdin, never on a command line: first the password pg_rewind connects with, then
+ * the settings lines (primary_conninfo carries the replication password, as pg_basebackup -R writes it).
+ */
+async function rejoinStdin(
+  ctx: ActionContext,
+  node: string,
+  primary: string,
+  input: RejoinInput,
+): Promise<string> {
+  const pg = ctx.env.postgres;
+  const p = ctx.env.postgres.nodes[primary]!;
+  const password = pg.password ? await ctx.secret(pg.password) : '';
+  const replicationPassword = pg.replicationPassword ? await ctx.secret(pg.replicationPassword) : password;
+  const conninfo = [
+    ['host', p.host],
+    ['port', String(p.port)],
+    ['user', pg.replicationUser ?? pg.user],
+    ['password', replicationPassword],
+    ['application_name', node],
+  ]
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
+    .join(' ');
+  const lines = [`primary_conninfo = ${confValue(conninfo)}`];
+  if (input.slot ?? true) lines.push(`primary_slot_name = ${confValue(slotName(node))}`);
+  return `${password}\n${replicationPassword}\n${lines.join('\n')}\n`;
+}
+
+const conninfoValue = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const confValue = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input: RejoinInput): string {
+  const pg = ctx.env.postgres;
+  const p = pg.nodes[primary]!;
+  const source = `host=${p.host} port=${p.port} user=${pg.user} dbname=${pg.database} connect_timeout=10`;
+  const replication = `host=${p.host} port=${p.port} user=${pg.replicationUser ?? pg.user} connect_timeout=10`;
+  const rewindFailed =
+    input.onRewindFailure === 'reclone'
+      ? [
+          // The old data directory stays until the copy is complete.
+          'echo "pg_rewind failed; cloning from the primary with pg_basebackup" >&2',
+          'rm -rf "$D.drillbook-old"; mv "$D" "$D.drillbook-old"; mkdir -m 700 "$D"',
+          `PGPASSWORD="$REPLICATION_PASSWORD" ${host.tool('pg_basebackup')} -D "$D" -d ${shq(replication)} -X stream -c fast --no-sync`,
+          'rm -rf "$D.drillbook-old"; echo recloned',
+        ]
+      : ['exit 1'];
+  return [
+    'set -e',
+    'IFS= read -r PGPASSWORD || true; export PGPASSWORD',
+    'IFS= read -r REPLICATION_PASSWORD || true',
+    'SETTINGS=$(cat)',
+    `D=${shq(host.dataDir)}`,
+    // A clean stop first: pg_rewind refuses a running target.
+    `if ${host.tool('pg_ctl')} status -D "$D" >/dev/null 2>&1; then ${host.tool('pg_ctl')} stop -m fast -w -t 60 -D "$D" >/dev/null; fi`,
+    // pg_rewind and pg_basebackup copy the source's configuration files; the node keeps its own.
+    'KEEP=$(mktemp -d)',
+    'cp -p "$D"/*.conf "$KEEP"/',
+    `trap 'cp -p "$KEEP"/*.conf "$D"/; rm -rf "$KEEP"' EXIT`,
+    ...(input.rewind === false
+      ? []
+      : [
+          `if out=$(${host.tool('pg_rewind')} --target-pgdata="$D" --source-server=${shq(source)} 2>&1); then echo "$out"; else`,
+          'echo "$out" >&2',
+          ...rewindFailed,
+          'fi',
+        ]),
+    'cp -p "$KEEP"/*.conf "$D"/; trap - EXIT; rm -rf "$KEEP"',
+    'touch "$D/standby.signal"',
+    'A="$D/postgresql.auto.conf"',
+    `{ grep -Ev '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$A" 2>/dev/null || true; printf '%s\\n' "$SETTINGS"; } > "$A.drillbook"`,
+    'chmod 600 "$A.drillbook"; mv "$A.drillbook" "$A"',
+    pgCtlStartScript(host),
+  ].join('\n');
+}
