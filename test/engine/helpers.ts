@@ -3,12 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { build } from 'esbuild';
 import { actions as registry } from '../../src/actions/registry.js';
 import type { ActionDefinition } from '../../src/actions/types.js';
 import { prepareRun } from '../../src/runbook/prepare.js';
+import { createAjv, schemaOf, validatorFile, validatorNames } from '../../src/schema/validators.js';
 import { RunEmitter, type RunEvent } from '../../src/engine/events.js';
 import { executeRun, type RunnerOptions, type RunResult } from '../../src/engine/runner.js';
 
@@ -62,13 +64,16 @@ export async function runInProcess(
   options: Partial<RunnerOptions> & {
     inputs?: Record<string, unknown>;
     secrets?: Record<string, string>;
+    /** Another inventory (the lab's) and environment instead of the test one. */
+    inventory?: string;
+    envName?: string;
   } = {},
 ): Promise<InProcessRun> {
   const files = writeFiles(tempDir(t), body);
   const prepared = prepareRun({
     runbookFile: files.runbook,
-    inventoryFile: files.inventory,
-    envName: 'test',
+    inventoryFile: options.inventory ?? files.inventory,
+    envName: options.envName ?? 'test',
     inputs: options.inputs,
   });
   const emitter = options.emitter ?? new RunEmitter();
@@ -94,14 +99,26 @@ export async function runInProcess(
 export const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T) =>
   events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type);
 
+/** Standalone validators beside the bundle, as `npm run build` writes them for dist/ (fast start-up). */
+function writeValidators(bundleDir: string): void {
+  const standalone = createRequire(import.meta.url)('ajv/dist/standalone')
+    .default as typeof import('ajv/dist/standalone/index.js').default;
+  mkdirSync(join(bundleDir, '../validators'), { recursive: true });
+  for (const name of validatorNames()) {
+    const ajv = createAjv({ code: { source: true } });
+    writeFileSync(join(bundleDir, validatorFile(name)), standalone(ajv, ajv.compile(schemaOf(name))));
+  }
+}
+
 let bundled: Promise<string> | undefined;
 
 /** The CLI bundled from source (all packages external, resolved from node_modules). */
 export function cliBundle(): Promise<string> {
   bundled ??= (async () => {
-    const outdir = resolve('node_modules/.cache/drillbook-engine-test');
+    const outdir = resolve('node_modules/.cache/drillbook-engine-test', String(process.pid), 'bundle');
     mkdirSync(outdir, { recursive: true });
-    const outfile = join(outdir, `cli-${process.pid}.mjs`);
+    const outfile = join(outdir, 'cli.mjs');
+    writeValidators(outdir);
     await build({
       entryPoints: [resolve('test/engine/cli-entry.ts')],
       outfile,
@@ -112,7 +129,7 @@ export function cliBundle(): Promise<string> {
       packages: 'external',
       logLevel: 'error',
     });
-    process.on('exit', () => rmSync(outfile, { force: true }));
+    process.on('exit', () => rmSync(dirname(outdir), { recursive: true, force: true }));
     return outfile;
   })();
   return bundled;

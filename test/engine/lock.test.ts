@@ -95,5 +95,5 @@ test('two concurrent runs from different machines: exactly one proceeds (Postgre
   const runs = await Promise.all(machines.map((cwd) => startCli(t, args, { cwd })));
   const [a, b] = await Promise.all(runs.map((r) => r.done));
   assert.deepEqual([a!.code, b!.code].sort(), [0, 2], `${a!.stderr}\n${b!.stderr}`);
-  assert.match((a!.code === 2 ? a! : b!).stderr, /held by root@.+\(run .+\) \[advisory lock on /);
+  assert.match((a!.code === 2 ? a! : b!).stderr, /held by \S+@.+\(run .+\) \[advisory lock on /);
 });
