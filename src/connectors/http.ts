@@ -20,6 +20,17 @@ const MAX_DETAIL = 300;
  * `what` names the target in errors, e.g. `powerdns http://127.0.0.1:8081 zone lab.`.
  */
 export async function requestJson<T>(what: string, req: JsonRequest): Promise<T | undefined> {
+  const text = await requestText(what, req);
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new StepFailure(`${what}: ${req.method} answered with invalid JSON: ${text.slice(0, MAX_DETAIL)}`);
+  }
+}
+
+/** Sends a request with a JSON body; any 2xx answer is success and its text is returned. */
+export async function requestText(what: string, req: JsonRequest): Promise<string> {
   const timeout = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   let response: Response;
   try {
@@ -50,10 +61,5 @@ export async function requestJson<T>(what: string, req: JsonRequest): Promise<T 
       response.status === 429 || response.status >= 500,
     );
   }
-  if (!text.trim()) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new StepFailure(`${what}: ${req.method} answered with invalid JSON: ${text.slice(0, MAX_DETAIL)}`);
-  }
+  return text;
 }

@@ -1,4 +1,5 @@
 // An ActionContext for calling the routing actions directly in tests: real secrets, logs collected.
+import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
@@ -22,3 +23,10 @@ export function actionContext(env: Environment, overrides: Partial<ActionContext
     ...overrides,
   };
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export const failureOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );

@@ -11,14 +11,8 @@ import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { StepFailure, UserError } from '../../src/errors.js';
 import type { DnsZone, Environment } from '../../src/schema/inventory.js';
 import { requireLab, testLab } from '../helpers/lab.js';
-import { actionContext } from './context.js';
+import { actionContext, failureOf } from './context.js';
 import { httpStub, type HttpStub } from './http-stub.js';
-
-const failure = (p: Promise<unknown>) =>
-  p.then(
-    () => assert.fail('expected a failure'),
-    (e: unknown) => e,
-  );
 
 describe('dns with PowerDNS on the lab', () => {
   const lab = testLab();
@@ -61,7 +55,7 @@ describe('dns with PowerDNS on the lab', () => {
     const env: Environment = structuredClone(l.environment);
     process.env.DRILLBOOK_TEST_WRONG_PDNS_KEY = 'not-the-key';
     env.dns!.zones.lab!.apiKey = 'env:DRILLBOOK_TEST_WRONG_PDNS_KEY';
-    const err = await failure(dns.run!(actionContext(env), { record: 'db', to: 'pg2' }));
+    const err = await failureOf(dns.run!(actionContext(env), { record: 'db', to: 'pg2' }));
     assert.ok(err instanceof StepFailure);
     assert.match(
       err.message,
@@ -76,7 +70,7 @@ describe('dns with PowerDNS on the lab', () => {
     const env: Environment = structuredClone(l.environment);
     // A second "authoritative" server where nothing answers DNS.
     env.dns!.zones.lab!.nameservers.push({ host: '127.0.0.1', port: 9 });
-    const err = await failure(
+    const err = await failureOf(
       dns.run!(actionContext(env), { record: 'db', to: 'pg3', propagationTimeout: '1500ms' }),
     );
     assert.ok(err instanceof StepFailure);
@@ -250,7 +244,7 @@ describe('dns with Cloudflare (API v4 against a local endpoint)', () => {
 
   test('a refused token is a step failure naming Cloudflare and its error, without the token', async () => {
     process.env.DRILLBOOK_TEST_CF_BAD = 'cf-wrong-token';
-    const err = await failure(
+    const err = await failureOf(
       dns.run!(actionContext(cloudEnv(zone('env:DRILLBOOK_TEST_CF_BAD'))), { record: 'db', to: 'pg2' }),
     );
     assert.ok(err instanceof StepFailure);

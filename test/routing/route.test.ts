@@ -12,7 +12,7 @@ import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { StepFailure } from '../../src/errors.js';
 import type { Environment } from '../../src/schema/inventory.js';
 import { requireLab, testLab } from '../helpers/lab.js';
-import { actionContext } from './context.js';
+import { actionContext, failureOf } from './context.js';
 
 const lab = testLab();
 const router = lab?.environment.routers?.main;
@@ -100,13 +100,12 @@ describe('route', () => {
     // A node in the inventory at an address where nothing listens.
     const env: Environment = structuredClone(l.environment);
     env.postgres.nodes.ghost = { host: '127.0.0.254', port: 5432 };
-    const err = await route.run!(actionContext(env), {
-      router: 'main',
-      to: 'ghost',
-      healthTimeout: '1500ms',
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
+    const err = await failureOf(
+      route.run!(actionContext(env), {
+        router: 'main',
+        to: 'ghost',
+        healthTimeout: '1500ms',
+      }),
     );
     assert.ok(err instanceof StepFailure);
     assert.match(err.message, /pg\/primary pointing at ghost \(127\.0\.0\.254:5432\) is not UP after 1\.50s/);

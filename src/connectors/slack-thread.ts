@@ -1,0 +1,38 @@
+// The Slack thread of a run: the first notification opens it, later ones (also after `resume`)
+// reply in it. Kept in the run's directory next to its journal, one entry per channel asked for.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DEFAULT_STATE_DIR, runDir } from '../engine/paths.js';
+import { StepFailure, errorMessage } from '../errors.js';
+
+export interface SlackThread {
+  /** The channel id Slack answered (replies must use the id, not the name). */
+  channel: string;
+  ts: string;
+}
+
+type Threads = Record<string, SlackThread>;
+
+export const slackThreadFile = (runId: string, stateDir = DEFAULT_STATE_DIR) =>
+  join(runDir(stateDir, runId), 'slack-thread.json');
+
+export async function readSlackThread(file: string, channel: string): Promise<SlackThread | undefined> {
+  return (await readThreads(file))[channel];
+}
+
+export async function saveSlackThread(file: string, channel: string, thread: SlackThread): Promise<void> {
+  const threads = { ...(await readThreads(file)), [channel]: thread };
+  await mkdir(dirname(file), { recursive: true });
+  // Written aside and renamed: an interrupted write never leaves a half file that loses the thread.
+  await writeFile(`${file}.tmp`, JSON.stringify(threads, null, 2) + '\n', { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+async function readThreads(file: string): Promise<Threads> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Threads;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new StepFailure(`cannot read the run's Slack thread from ${file}: ${errorMessage(err)}`);
+  }
+}
