@@ -110,9 +110,12 @@ export const selectReplica = defineAction({
     };
     if (best.lagBytes! > maxLag) {
       if (!input.allowLag) {
-        // Not retryable on its own: promoting it would lose data or take long; a person decides.
+        // Retryable only when it has received everything and just replays behind (that passes on
+        // its own); WAL it never received will not come, so a person decides (allowLag).
         throw new StepFailure(
-          `the most advanced replica ${best.node} is ${best.lagBytes} bytes behind ${primaryLsn ? `the primary (${primaryLsn})` : 'the most advanced position'}, more than maxLagBytes ${maxLag}; set allowLag: true to accept the loss`,
+          `the most advanced replica ${best.node} is ${best.lagBytes} bytes behind ${primaryLsn ? `the primary (${primaryLsn})` : 'the most advanced position'} (${best.unreceivedBytes} not received), more than maxLagBytes ${maxLag}; set allowLag: true to accept the loss`,
+          undefined,
+          best.unreceivedBytes === 0,
         );
       }
       ctx.log(
