@@ -4,7 +4,7 @@
 // The measurement runs in a child process on an esbuild bundle of this file: the tsx loader alone
 // takes ~95 MB of RSS, which a user's `drillbook run` (the bundled CLI) never pays.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,20 +67,11 @@ async function once(dir: string | undefined, n: number): Promise<number> {
 }
 
 if (!process.env.DRILLBOOK_BENCH_CHILD) {
-  const { build } = await import('esbuild');
+  const { bundleForNode } = await import('../test/engine/helpers.js');
   const outdir = resolve('node_modules/.cache/drillbook-bench');
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, `engine-overhead-${process.pid}.mjs`);
-  await build({
-    entryPoints: [fileURLToPath(import.meta.url)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  });
+  await bundleForNode(fileURLToPath(import.meta.url), outfile);
   const child = spawnSync(process.execPath, [outfile], {
     stdio: 'inherit',
     env: { ...process.env, DRILLBOOK_BENCH_CHILD: '1' },
@@ -102,6 +93,16 @@ try {
     without.push(await once(undefined, i));
   }
   const mj = median(withJournal);
+  // The disk's own flush latency at the same moment: the journal's cost is one fdatasync per step.
+  const probe = openSync(join(dir, 'probe'), 'a');
+  const flushes: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    writeSync(probe, 'x\n');
+    fdatasyncSync(probe);
+    flushes.push(performance.now() - t0);
+  }
+  closeSync(probe);
   const mn = median(without);
   const rss = process.resourceUsage().maxRSS / 1024;
   console.log(`steps per run: ${STEPS}, runs: ${RUNS}`);
@@ -113,6 +114,9 @@ try {
   );
   console.log(
     `ratio journal on / off: ${(mj / mn).toFixed(2)}x; journal cost per step ${(mj - mn).toFixed(3)} ms`,
+  );
+  console.log(
+    `disk: write + fdatasync median ${median(flushes).toFixed(3)} ms (what one step boundary costs at least)`,
   );
   console.log(`peak RSS: ${rss.toFixed(1)} MB`);
   const ok = mj < 1 && rss < 150;

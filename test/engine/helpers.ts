@@ -110,6 +110,20 @@ function writeValidators(bundleDir: string): void {
   }
 }
 
+/** One ESM file for plain `node` (packages stay in node_modules): no tsx start-up cost or memory. */
+export async function bundleForNode(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+}
+
 let bundled: Promise<string> | undefined;
 
 /** The CLI bundled from source (all packages external, resolved from node_modules). */
@@ -119,16 +133,7 @@ export function cliBundle(): Promise<string> {
     mkdirSync(outdir, { recursive: true });
     const outfile = join(outdir, 'cli.mjs');
     writeValidators(outdir);
-    await build({
-      entryPoints: [resolve('test/engine/cli-entry.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
+    await bundleForNode(resolve('test/engine/cli-entry.ts'), outfile);
     process.on('exit', () => rmSync(dirname(outdir), { recursive: true, force: true }));
     return outfile;
   })();
