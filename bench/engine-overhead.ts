@@ -44,19 +44,20 @@ async function once(dir: string | undefined, n: number): Promise<number> {
   };
   const emitter = new RunEmitter();
   const journal =
-    dir &&
-    openJournal(join(dir, `${n}.jsonl`), {
-      type: 'journal',
-      version: JOURNAL_VERSION,
-      runId: spec.runId,
-      createdAt: new Date().toISOString(),
-      runbook: { name: 'bench', path: spec.runbookPath, sha256: '0' },
-      inventory: '-',
-      environment: { name: 'bench', label: 'staging' },
-      inputs: {},
-      operator: spec.operator,
-      pid: process.pid,
-    });
+    dir === undefined
+      ? undefined
+      : openJournal(join(dir, `${n}.jsonl`), {
+          type: 'journal',
+          version: JOURNAL_VERSION,
+          runId: spec.runId,
+          createdAt: new Date().toISOString(),
+          runbook: { name: 'bench', path: spec.runbookPath, sha256: '0' },
+          inventory: '-',
+          environment: { name: 'bench', label: 'staging' },
+          inputs: {},
+          operator: spec.operator,
+          pid: process.pid,
+        });
   if (journal) emitter.subscribe(journal.subscriber);
   const start = performance.now();
   const result = await executeRun(spec, { emitter });

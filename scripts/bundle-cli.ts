@@ -7,7 +7,9 @@ await build({
   entryPoints: ['src/cli/main.ts'],
   outdir: 'dist/bundle',
   entryNames: 'drillbook',
-  chunkNames: 'chunks/[name]-[hash]',
+  // Chunks sit beside the entry: modules that find files relative to themselves (validators) must
+  // resolve the same way from any chunk.
+  chunkNames: '[name]-[hash]',
   splitting: true,
   bundle: true,
   platform: 'node',
@@ -17,7 +19,7 @@ await build({
   sourcemap: true,
   // Small pure-JS libraries on the validate path are bundled; commands load their own code through
   // dynamic imports (separate chunks), and these stay in node_modules.
-  external: ['pg', 'node-ssh', 'ssh2', '@slack/web-api', 'zx', 'listr2', 'ajv', 'ajv-formats', 'p-retry'],
+  external: ['pg', 'node-ssh', 'ssh2', '@slack/web-api', '@aws-sdk/*', 'zx', 'listr2', 'ajv', 'ajv-formats', 'p-retry'],
   banner: {
     js: "import { createRequire as __drillbookRequire } from 'node:module'; const require = __drillbookRequire(import.meta.url);",
   },

@@ -7,7 +7,7 @@ import { inventoryRecord } from '../connectors/dns/inventory.js';
 import { dnsProvider, sameName } from '../connectors/dns/provider.js';
 import { waitForPropagation } from '../connectors/dns/resolve.js';
 import { Duration, Strict, Target, Text } from '../schema/common.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const DEFAULT_PROPAGATION_TIMEOUT_MS = 60_000;

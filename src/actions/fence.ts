@@ -6,7 +6,7 @@ import { HaproxyRuntime, inventoryRouter } from '../connectors/haproxy.js';
 import { connectPostgres, nodeEndpoint } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { nodeHost, runOnNode, runRemote, shq } from './node-host.js';
 import { defineAction, type ActionContext, type Outputs } from './types.js';

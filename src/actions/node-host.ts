@@ -2,7 +2,7 @@
 // the node's OS user. Secrets travel on the remote command's stdin, never on its command line.
 import { sshExec, sshHost, type SshResult } from '../connectors/ssh.js';
 import { StepFailure, UserError } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import type { PostgresNode } from '../schema/inventory.js';
 import type { ActionContext } from './types.js';
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withNode } from '../connectors/postgres.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { nodeHost, runOnNode, shq } from './node-host.js';
 import { defineAction } from './types.js';

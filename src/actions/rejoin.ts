@@ -6,7 +6,7 @@ import { pollUntil } from '../connectors/poll.js';
 import { withNode, type PgConnectOptions } from '../connectors/postgres.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target } from '../schema/common.js';
 import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
 import { defineAction, type ActionContext } from './types.js';

@@ -6,7 +6,7 @@ import { HaproxyRuntime, inventoryRouter, type ServerState } from '../connectors
 import { nodeEndpoint } from '../connectors/postgres.js';
 import { pollUntil } from '../connectors/poll.js';
 import { portAnswers } from '../lab/ports.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { defineAction, type EnvContext } from './types.js';
 

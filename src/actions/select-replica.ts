@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { withNode } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, errorMessage } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Targets } from '../schema/common.js';
 import { laterLsn, lsnDistance, parseLsn } from './lsn.js';
 import { defineAction, type ActionContext } from './types.js';

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Strict, Target, Text } from '../schema/common.js';
 import { withNode } from '../connectors/postgres.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { defineAction } from './types.js';
 
 export const sql = defineAction({

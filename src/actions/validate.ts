@@ -12,7 +12,7 @@ import {
   withNode,
   type PgEndpoint,
 } from '../connectors/postgres.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Strict, Target, Targets, OneOf } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
 

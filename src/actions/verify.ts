@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { nodeEndpoint } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 import { Duration, OrExpr, Port, Strict, Target, TARGET_ANNOTATION, Text, OneOf } from '../schema/common.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { defineAction, type ActionContext } from './types.js';

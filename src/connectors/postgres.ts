@@ -3,7 +3,7 @@
 import type { Client } from 'pg';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { Environment } from '../schema/inventory.js';
-import { resolveNode } from '../runbook/targets.js';
+import { resolveNode } from '../schema/inventory.js';
 
 export interface PgEndpoint {
   host: string;

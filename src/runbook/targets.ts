@@ -46,6 +46,3 @@ export function targetNames(env: Environment, kind: TargetKind): string[] {
       return ['local', ...Object.keys(env.ssh ?? {}).map((h) => `ssh:${h}`)];
   }
 }
-
-/** Resolves `primary` to the environment's steady-state primary. */
-export const resolveNode = (env: Environment, name: string) => (name === 'primary' ? env.primary : name);

@@ -120,3 +120,6 @@ export type HaproxyRouter = Static<typeof HaproxyRouter>;
 export type DnsZone = Static<typeof DnsZone>;
 export type DnsRecord = Static<typeof DnsRecord>;
 export type Slack = Static<typeof Slack>;
+
+/** Resolves the role alias `primary` to the environment's steady-state primary; other names are nodes. */
+export const resolveNode = (env: Environment, name: string) => (name === 'primary' ? env.primary : name);

@@ -12,8 +12,8 @@ export const freeze: Fault = {
   timed: true,
   inject: (ctx) =>
     withNodeShell(ctx, async (shell) => {
-      const at = performance.now();
       await mustRun(shell, signalAll(dataDirOf(ctx.env, ctx.node), 'STOP'), `SIGSTOP of ${ctx.node}`);
+      const at = performance.now();
       ctx.log(`froze ${ctx.node} (SIGSTOP of the postmaster and its children) via ${shell.where}`);
       return at;
     }),

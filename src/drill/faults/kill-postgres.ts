@@ -11,8 +11,8 @@ export const killPostgres: Fault = {
         await mustRun(shell, postmasterPid(dataDirOf(ctx.env, ctx.node)), 'reading postmaster.pid')
       ).stdout.trim();
       if (!/^\d+$/.test(pid)) throw new Error(`postmaster.pid of ${ctx.node} holds no PID: "${pid}"`);
-      const at = performance.now();
       await mustRun(shell, `kill -KILL ${pid}`, `SIGKILL of ${ctx.node}'s postmaster (pid ${pid})`);
+      const at = performance.now();
       ctx.log(`killed ${ctx.node}'s postmaster (pid ${pid}) with SIGKILL via ${shell.where}`);
       return at;
     }),

@@ -40,9 +40,10 @@ export const partition: Fault = {
         `hooking ${PARTITION_CHAIN} into ${chain}`,
       );
     }
-    const at = performance.now();
-    for (const rule of rules(host))
+    for (const rule of rules(host)) {
       await mustRun(shell, `iptables -A ${PARTITION_CHAIN} ${rule}`, `iptables ${rule}`);
+    }
+    const at = performance.now();
     ctx.log(`partitioned ${ctx.node} (${host}): iptables drops its TCP traffic`);
     return at;
   },

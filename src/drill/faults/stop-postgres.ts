@@ -10,12 +10,12 @@ export const stopPostgres: Fault = {
     withNodeShell(ctx, async (shell) => {
       const node = nodeOf(ctx.env, ctx.node);
       const pgCtl = node.binDir ? join(node.binDir, 'pg_ctl') : 'pg_ctl';
-      const at = performance.now();
       await mustRun(
         shell,
         `'${pgCtl}' stop -m immediate -D '${dataDirOf(ctx.env, ctx.node)}'`,
         `pg_ctl stop on ${ctx.node}`,
       );
+      const at = performance.now();
       ctx.log(`stopped ${ctx.node} with pg_ctl stop -m immediate via ${shell.where}`);
       return at;
     }),

@@ -17,8 +17,9 @@ export interface Fault {
   /** True when the fault is undone after its duration (the others are repaired by the restore runbook). */
   timed: boolean;
   /**
-   * Applies the fault and resolves with the instant it took effect, on the monotonic clock
-   * (performance.now()) that the probe also uses.
+   * Applies the fault and resolves with the instant the command that applied it returned, on the
+   * monotonic clock (performance.now()) the probe also uses: by then the fault is certainly in
+   * effect, so no write acknowledged before it took effect counts as recovery.
    */
   inject(ctx: FaultContext): Promise<number>;
   /** Undoes the fault; safe to call twice and after a failed inject. Resolves with what it did. */
