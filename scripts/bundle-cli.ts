@@ -19,7 +19,18 @@ await build({
   sourcemap: true,
   // Small pure-JS libraries on the validate path are bundled; commands load their own code through
   // dynamic imports (separate chunks), and these stay in node_modules.
-  external: ['pg', 'node-ssh', 'ssh2', '@slack/web-api', '@aws-sdk/*', 'zx', 'listr2', 'ajv', 'ajv-formats', 'p-retry'],
+  external: [
+    'pg',
+    'node-ssh',
+    'ssh2',
+    '@slack/web-api',
+    '@aws-sdk/*',
+    'zx',
+    'listr2',
+    'ajv',
+    'ajv-formats',
+    'p-retry',
+  ],
   banner: {
     js: "import { createRequire as __drillbookRequire } from 'node:module'; const require = __drillbookRequire(import.meta.url);",
   },
