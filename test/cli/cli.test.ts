@@ -109,7 +109,7 @@ describe('drillbook CLI', () => {
     assert.match(r.stdout, /text: Failing over staging: drill/);
     assert.match(r.stdout, /candidates: \["pg2","pg3"\]/);
     assert.match(r.stdout, /target: ⟨steps\.pick\.outputs\.node⟩/);
-    assert.match(r.stdout, /Budget total: 14m of RTO 15m \(93%\)/);
+    assert.match(r.stdout, /Budget total: 15m of RTO 15m \(100%\)/);
   });
 
   it('plan: secrets are shown as ***', async () => {
