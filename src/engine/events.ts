@@ -87,6 +87,29 @@ export type RunEventBody =
   | { type: 'approval-granted'; stepId: string; by: string; waitMs: number }
   | { type: 'approval-denied'; stepId: string; by: string; waitMs: number }
   | { type: 'log'; stepId?: string; level: 'info' | 'warn'; message: string }
+  // Drill events: a drill is a run of its runbook with a fault and a probe around it (src/drill).
+  | {
+      type: 'drill-started';
+      drill: { name: string; path: string };
+      fault: { kind: string; node: string; durationMs?: number };
+      objectives: { rtoMs: number; rpoRows: number };
+      probe: { route: string; intervalMs: number };
+    }
+  | { type: 'steady-state'; healthy: boolean; problems: string[]; lagBytes: Record<string, number> }
+  /** `at` is on the run's monotonic clock (the same as every event's `t`). */
+  | { type: 'fault-injected'; kind: string; node: string; at: number; detail: string }
+  | { type: 'fault-reverted'; kind: string; node: string; detail: string; error?: string }
+  | { type: 'probe-progress'; sent: number; acked: number; outageMs: number }
+  | {
+      type: 'drill-finished';
+      verdict: 'pass' | 'fail' | 'aborted';
+      /** Why the verdict is what it is: each missed objective or failure, one line each. */
+      reasons: string[];
+      figures: DrillFiguresEvent;
+      objectives: { rtoMs: number; rpoRows: number };
+      phases: DrillPhase[];
+      restore: { status: 'succeeded' | 'failed' | 'skipped'; runId?: string; manualSteps?: string[] };
+    }
   | {
       type: 'run-finished';
       status: 'succeeded' | 'failed' | 'interrupted';
@@ -97,6 +120,34 @@ export type RunEventBody =
       /** Undefined when the runbook has no RTO objective. */
       rtoMet?: boolean;
     };
+
+/** The client-observed figures of a drill (times on the run's monotonic clock, like `t`). */
+export interface DrillFiguresEvent {
+  rtoMs?: number;
+  longestGapMs: number;
+  writesSent: number;
+  writesAcked: number;
+  writesFailed: number;
+  rpoRows: number;
+  lostSeqs: number[];
+  rpoBytes?: number;
+  splitBrainWrites: number;
+  faultAt: number;
+  /** From the first failed write after the fault to the first acknowledged one after it. */
+  outage?: { from: number; to: number };
+  promotedAt?: number;
+}
+
+/** A failover phase (detect, decide, promote, route, validate) from the runbook's steps. */
+export interface DrillPhase {
+  phase: string;
+  steps: string[];
+  durationMs: number;
+  /** Time waiting for approvals within the phase, counted apart. */
+  waitMs: number;
+  budgetMs?: number;
+  met?: boolean;
+}
 
 /** What subscribers receive: the body plus when it happened. */
 export type RunEvent = RunEventBody & {

@@ -229,6 +229,8 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
     'wal_receiver_status_interval = 1s',
     'wal_sender_timeout = 10s',
     'wal_receiver_timeout = 10s',
+    // pg_rewind needs the old primary's WAL back to the last common checkpoint: keep some around.
+    'wal_keep_size = 256MB',
     `synchronous_standby_names = '${sync && ctx.config.replicas > 0 ? `ANY 1 (${standbys})` : ''}'`,
   ];
   writeServiceFile(join(paths.data, NODE_CONF), lines.join('\n') + '\n', ctx.serviceUser);
