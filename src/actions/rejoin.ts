@@ -53,15 +53,20 @@ export const rejoin = defineAction({
       ctx.log(`${node} already streams from ${primary}; nothing to do`);
       return { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 };
     }
-    if (input.slot ?? true) {
-      // Reserved now, so the primary keeps every WAL segment the node will ask for once it starts.
-      await withNode(ctx.env, primary, pg, (c) =>
-        c.query(
+    await withNode(ctx.env, primary, pg, async (c) => {
+      if (input.slot ?? true) {
+        // Reserved now, so the primary keeps every WAL segment the node will ask for once it starts.
+        await c.query(
           'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)',
           [slotName(node)],
-        ),
-      );
-    }
+        );
+      }
+      // pg_rewind (PostgreSQL 15) takes the source's timeline from its control file, which a
+      // promotion updates only at its first checkpoint. Without one, a just-promoted primary looks
+      // like it is still on the old timeline: "no rewind required", and the node, left ahead of the
+      // switch point, never follows the new timeline.
+      if (input.rewind ?? true) await c.query('CHECKPOINT');
+    });
     const r = await runOnNode(ctx, host, 'rejoin', rejoinScript(ctx, host, primary, input), {
       stdin: await rejoinStdin(ctx, node, primary, input),
     }).catch((err: unknown) => {
