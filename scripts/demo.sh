@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Quick start's first command: install what is needed, start the local lab, and show drillbook
-# on it. The lab keeps running afterwards (drillbook lab down stops it).
+# The Quick start's first command: install what is needed, bring up the local staging lab, run the
+# primary-kill drill on it (fault → failover → RTO/RPO → failback) and say where the report is.
+# The lab is taken down at the end; KEEP_LAB=1 keeps it running (drillbook lab down stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +10,9 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 
 drillbook() { node bin/drillbook.js "$@"; }
-drillbook validate runbooks/*.yaml examples/*.yaml
-drillbook lab up
-drillbook validate --inventory "$(drillbook lab env)" --env lab runbooks/*.yaml
-drillbook plan runbooks/pg-failover.yaml --env lab
-drillbook lab status
+if [ "${KEEP_LAB:-0}" != 1 ]; then trap 'drillbook lab down >/dev/null' EXIT; fi
+
+# Synchronous replication: no acknowledged write may be lost (the drill's RPO objective is 0).
+drillbook lab up --sync
+drillbook validate --inventory "$(drillbook lab env)" --env lab runbooks/*.yaml drills/*.yaml
+drillbook drill drills/primary-kill.yaml

@@ -5,6 +5,7 @@ import { findTools } from './binaries.js';
 import { assertSameShape, labDir, resolveLabConfig, type LabConfig, type LabUpOptions } from './config.js';
 import type { LabContext } from './context.js';
 import { ensureHaproxy, HAPROXY } from './haproxy.js';
+import { healDrillFaults } from './heal-faults.js';
 import { labInventory, writeInventory } from './inventory.js';
 import { serviceUser as findServiceUser } from './os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
@@ -80,6 +81,7 @@ export async function labUp(
       report(line);
     },
   };
+  await healDrillFaults(paths, config, ctx.report);
   const [primary, ...replicas] = config.nodes;
   if (!primary) throw new UserError('a lab needs at least one node');
   const postgres = async () => {

@@ -17,8 +17,10 @@ export const Probe = Strict({
 
 export const Schedule = Strict({
   cron: Type.String({ description: 'five cron fields: minute hour day-of-month month day-of-week' }),
-  timezone: Type.Optional(Type.String()),
-  jitter: Type.Optional(Duration()),
+  timezone: Type.Optional(Type.String({ description: 'IANA time zone of the cron fields (default UTC)' })),
+  jitter: Type.Optional(
+    Duration('start up to this long after each occurrence (the same delay on every scheduler)'),
+  ),
   catchUp: Type.Optional(OneOf(['skip', 'once'], { default: 'skip' })),
   blackout: Type.Optional(
     Type.Array(
@@ -42,7 +44,7 @@ export const Drill = Strict(
     inputs: Type.Optional(
       Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
     ),
-    fault: Fault,
+    fault: Type.Optional(Fault),
     probe: Type.Optional(Probe),
     objectives: Strict({
       rto: Duration('client-observed recovery time objective'),
@@ -63,3 +65,4 @@ export const Drill = Strict(
 );
 
 export type Drill = Static<typeof Drill>;
+export type Schedule = Static<typeof Schedule>;

@@ -1,0 +1,23 @@
+// `drillbook drill DRILL`: fault → runbook → probe figures → restore; pass or fail.
+import type { Command } from '@commander-js/extra-typings';
+import type { Output } from '../output.js';
+
+export function registerDrill(program: Command, io: Output, done: (code: number) => void): void {
+  program
+    .command('drill')
+    .description('inject a fault on staging, run the runbook, measure what clients saw (RTO, RPO), restore')
+    .argument('<drill>', 'drill YAML file (kind: Drill)')
+    .option('-i, --inventory <file>', 'inventory, when the drill names none (default: the local lab’s)')
+    .option('--json', 'NDJSON events on stdout')
+    .option('--state-dir <dir>', 'where runs, locks and marks live (default .drillbook)')
+    .action(async (drillFile, options) => {
+      const { runDrill } = await import('../../drill/run-drill.js');
+      const { formatOutcome } = await import('../../drill/summary.js');
+      const outcome = await runDrill(
+        { drillFile, inventoryFile: options.inventory, json: options.json, stateDir: options.stateDir },
+        io,
+      );
+      if (!options.json) io.out(formatOutcome(outcome));
+      done(outcome.exitCode);
+    });
+}

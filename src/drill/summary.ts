@@ -1,0 +1,21 @@
+// The few lines a drill ends with: verdict, RTO and RPO against objectives, where the evidence is.
+import { formatDuration } from '../duration.js';
+import type { DrillOutcome } from './run-drill.js';
+
+export function formatOutcome(o: DrillOutcome): string {
+  const f = o.figures;
+  const lines = [`drill ${o.runId}: ${o.verdict.toUpperCase()}`];
+  if (f) {
+    const obj = o.objectives;
+    lines.push(
+      `  RTO (client-observed): ${f.rtoMs === undefined ? 'none: writes never recovered' : formatDuration(f.rtoMs)}${obj ? ` (objective ${formatDuration(obj.rtoMs)})` : ''}`,
+      `  RPO: ${f.rpoRows} acknowledged row(s) lost${obj ? ` (objective ${obj.rpoRows})` : ''}${f.rpoBytes === undefined ? '' : `, ${f.rpoBytes} bytes of WAL past the promotion point`}`,
+      `  split-brain writes: ${f.splitBrainWrites}; probe writes: ${f.writesAcked} acknowledged, ${f.writesFailed} failed`,
+    );
+  }
+  for (const r of o.reasons ?? []) lines.push(`  - ${r}`);
+  if (o.restore)
+    lines.push(`  restore: ${o.restore.status}${o.restore.runId ? ` (run ${o.restore.runId})` : ''}`);
+  if (o.reportDir) lines.push(`  report: ${o.reportDir}`);
+  return lines.join('\n');
+}

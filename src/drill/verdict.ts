@@ -1,0 +1,30 @@
+// Pass or fail against the objectives; every reason in one line.
+import { formatDuration } from '../duration.js';
+import type { DrillFiguresEvent } from '../engine/events.js';
+
+export interface VerdictInputs {
+  runSucceeded: boolean;
+  runError?: string;
+  aborted?: string;
+  figures: DrillFiguresEvent;
+  objectives: { rtoMs: number; rpoRows: number };
+}
+
+export function drillVerdict(i: VerdictInputs): { verdict: 'pass' | 'fail' | 'aborted'; reasons: string[] } {
+  if (i.aborted) return { verdict: 'aborted', reasons: [i.aborted] };
+  const reasons: string[] = [];
+  const f = i.figures;
+  if (!i.runSucceeded) reasons.push(`the runbook failed: ${i.runError ?? 'unknown error'}`);
+  if (f.rtoMs === undefined) reasons.push('clients never wrote again after the fault: no RTO');
+  else if (f.rtoMs > i.objectives.rtoMs) {
+    reasons.push(`RTO ${formatDuration(f.rtoMs)} missed the objective ${formatDuration(i.objectives.rtoMs)}`);
+  }
+  if (f.rpoRows > i.objectives.rpoRows) {
+    reasons.push(`RPO ${f.rpoRows} acknowledged row(s) lost, objective ${i.objectives.rpoRows}`);
+  }
+  if (f.splitBrainWrites > 0)
+    reasons.push(
+      `split brain: the old primary acknowledged ${f.splitBrainWrites} write(s) after the promotion`,
+    );
+  return { verdict: reasons.length ? 'fail' : 'pass', reasons };
+}
