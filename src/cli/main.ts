@@ -4,6 +4,7 @@ import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
 import { registerLab } from './commands/lab.js';
 import { registerPlan } from './commands/plan.js';
+import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
 import { registerValidate } from './commands/validate.js';
@@ -12,7 +13,6 @@ import { processOutput, type Output } from './output.js';
 /** Commands whose work belongs to later milestones: listed so the CLI is complete, honest about it. */
 const PLANNED: [name: string, args: string, description: string][] = [
   ['drill', '<drill>', 'inject a fault on staging, run the runbook, measure RTO and RPO'],
-  ['report', '[run-id]', 're-render a run’s reports; --history for trends across drills'],
 ];
 
 export function buildProgram(io: Output, done: (code: number) => void): Command {
@@ -27,6 +27,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerPlan(program, io, done);
   registerRun(program, io, done);
   registerResume(program, io, done);
+  registerReport(program, io, done);
   registerLab(program);
   for (const [name, args, description] of PLANNED) {
     program

@@ -26,6 +26,8 @@ export interface SlackOptions {
 export interface SlackPoster {
   /** Posts a message; returns the channel id and the message's ts (a thread's id). */
   post(message: SlackMessage): Promise<{ channel: string; ts: string }>;
+  /** Replaces a posted message's text and blocks (a run's header, kept current in place). */
+  update(message: Omit<SlackMessage, 'threadTs'> & { ts: string }): Promise<void>;
 }
 
 const DEFAULT_RETRIES = 2;
@@ -74,6 +76,20 @@ export async function slackPoster(slack: Slack, options: SlackOptions): Promise<
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason;
         throw slackFailure(err, `${where} ${message.channel}: chat.postMessage`);
+      }
+    },
+    async update(message) {
+      const call = client.chat.update({
+        channel: message.channel,
+        ts: message.ts,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+      try {
+        await abortable(call, options.signal);
+      } catch (err) {
+        if (options.signal?.aborted) throw options.signal.reason;
+        throw slackFailure(err, `${where} ${message.channel}: chat.update`);
       }
     },
   };

@@ -8,6 +8,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { parseSets } from '../runbook/inputs.js';
 import { prepareRun, type PreparedRun } from '../runbook/prepare.js';
 import type { Output } from '../cli/output.js';
+import type { EvidenceOptions } from '../report/evidence.js';
 import { secretNames } from './context.js';
 import { dryRun, formatDryRun } from './dry-run.js';
 import { JOURNAL_VERSION, readJournal } from './journal.js';
@@ -16,7 +17,8 @@ import { resumeState } from './resume.js';
 import { checkExecutable, type RunSpec } from './runner.js';
 import { operatorName, runSession } from './session.js';
 
-interface CommonOptions {
+/** Reports and the Slack thread pass through to the session. */
+interface CommonOptions extends EvidenceOptions {
   json?: boolean;
   yes?: boolean;
   approve?: string[];

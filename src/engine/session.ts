@@ -4,7 +4,9 @@ import { hostname, userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { actions as registry } from '../actions/registry.js';
 import { resolveSecretRef } from '../connectors/secrets.js';
+import { parseDuration } from '../duration.js';
 import { ExitCode, StepFailure, exitCodeFor } from '../errors.js';
+import { startEvidence, type Evidence, type EvidenceOptions } from '../report/evidence.js';
 import type { Output } from '../cli/output.js';
 import type { ApprovalPolicy, AskApproval } from './approvals.js';
 import { RunEmitter } from './events.js';
@@ -16,7 +18,8 @@ import { plainView, jsonView } from './views/plain.js';
 
 export const operatorName = () => `${userInfo().username}@${hostname()}`;
 
-export interface SessionOptions {
+/** Reports and the Slack thread (`EvidenceOptions`) come with every session. */
+export interface SessionOptions extends EvidenceOptions {
   stateDir: string;
   json?: boolean;
   yes?: boolean;
@@ -113,7 +116,23 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
     steps: new Set(o.approve ?? []),
     ask: process.stdin.isTTY ? ttyAsk(spec.operator, tty ? undefined : process.stderr) : undefined,
   };
+  let evidence: Evidence | undefined;
   try {
+    evidence = await startEvidence(
+      {
+        runId: spec.runId,
+        runbook: spec.runbook.metadata.name,
+        env: spec.env,
+        rtoMs: parseDuration(spec.runbook.objectives?.rto ?? ''),
+        stateDir: o.stateDir,
+        startedAt: o.resume?.startedAt,
+        emitter,
+        secret,
+        json: o.json,
+        io,
+      },
+      o,
+    );
     const result = await executeRun(spec, {
       emitter,
       signal: interrupt.signal,
@@ -129,6 +148,7 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     clearInterval(lostTimer);
+    await evidence?.finish();
     journal.close();
     await lock.release();
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { actions } from '../../src/actions/registry.js';
+import { reportSchemaJson } from '../../src/report/schema.js';
 import { documentKinds, schemaFileName, schemaJson, type DocumentKind } from '../../src/schema/documents.js';
 
 describe('committed JSON schemas', () => {
@@ -11,6 +12,10 @@ describe('committed JSON schemas', () => {
       assert.equal(readFileSync(`schemas/${schemaFileName(kind)}`, 'utf8'), schemaJson(kind));
     });
   }
+
+  it('schemas/report.schema.json matches the report model (run "npm run schemas" after a change)', () => {
+    assert.equal(readFileSync('schemas/report.schema.json', 'utf8'), reportSchemaJson());
+  });
 
   it('the runbook schema has one step branch per action kind, discriminated by kind', () => {
     const schema = JSON.parse(readFileSync('schemas/runbook.schema.json', 'utf8'));

@@ -1,7 +1,7 @@
 // `drillbook resume RUN_ID`: continues an interrupted run; the engine is loaded only when it runs.
 import type { Command } from '@commander-js/extra-typings';
 import type { Output } from '../output.js';
-import { collect } from './run.js';
+import { collect, slackVerbosityOption } from './run.js';
 
 export function registerResume(program: Command, io: Output, done: (code: number) => void): void {
   program
@@ -14,6 +14,8 @@ export function registerResume(program: Command, io: Output, done: (code: number
     .option('--json', 'run events as NDJSON on stdout')
     .option('-y, --yes', 'approve every approval step in advance')
     .option('--approve <step>', 'approve this approval step in advance (repeatable)', collect, [] as string[])
+    .option('--no-slack', 'no Slack thread for this run, even when the environment has Slack')
+    .addOption(slackVerbosityOption())
     .action(async (runId, o) => {
       const { resumeCommand } = await import('../../engine/commands.js');
       done(await resumeCommand({ runId, inventoryFile: o.inventory, ...o }, io));

@@ -1,9 +1,16 @@
 // `drillbook run RUNBOOK --env E`. The engine (and pg, ssh, listr2,
 // zx behind it) is loaded only when one of them runs, so `validate` starts fast.
-import type { Command } from '@commander-js/extra-typings';
+import { Option, type Command } from '@commander-js/extra-typings';
+import type { SlackVerbosity } from '../../report/slack-run.js';
 import type { Output } from '../output.js';
 
 export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** What the run's Slack thread gets as replies; the header and the summary come always. */
+export const slackVerbosityOption = () =>
+  new Option('--slack-verbosity <level>', 'Slack replies: every step, failures only, or the summary only')
+    .choices(['all', 'failures', 'summary'] as const satisfies readonly SlackVerbosity[])
+    .default('all' as const);
 
 export function registerRun(program: Command, io: Output, done: (code: number) => void): void {
   program
@@ -18,6 +25,8 @@ export function registerRun(program: Command, io: Output, done: (code: number) =
     .option('-y, --yes', 'approve every approval step in advance')
     .option('--approve <step>', 'approve this approval step in advance (repeatable)', collect, [] as string[])
     .option('--run-id <id>', 'the run id (default: time, runbook name and a random suffix)')
+    .option('--no-slack', 'no Slack thread for this run, even when the environment has Slack')
+    .addOption(slackVerbosityOption())
     .action(async (runbookFile, o) => {
       const { runCommand } = await import('../../engine/commands.js');
       done(
@@ -32,6 +41,8 @@ export function registerRun(program: Command, io: Output, done: (code: number) =
             yes: o.yes,
             approve: o.approve,
             runId: o.runId,
+            slack: o.slack,
+            slackVerbosity: o.slackVerbosity,
           },
           io,
         ),

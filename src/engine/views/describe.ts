@@ -5,6 +5,10 @@ import type { RunEvent } from '../events.js';
 const ofBudget = (ms: number, budget?: number) =>
   budget === undefined ? formatDuration(ms) : `${formatDuration(ms)} of ${formatDuration(budget)}`;
 
+/** The probe live: what clients saw so far (also the live view's running line). */
+export const probeStatus = (e: { sent: number; acked: number; outageMs: number }) =>
+  `probe: ${e.acked}/${e.sent} writes acknowledged${e.outageMs > 0 ? `, clients down for ${formatDuration(e.outageMs)}` : ''}`;
+
 export function describeEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run-started':
@@ -37,6 +41,24 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `  ${e.stepId}: denied by ${e.by}`;
     case 'log':
       return `  ${e.stepId ? `${e.stepId}: ` : ''}${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
+    case 'drill-started':
+      return `drill ${e.drill.name}: fault ${e.fault.kind} on ${e.fault.node}, probe via ${e.probe.route} every ${formatDuration(e.probe.intervalMs)}; objectives RTO ${formatDuration(e.objectives.rtoMs)}, RPO ${e.objectives.rpoRows} row(s)`;
+    case 'steady-state':
+      return `steady state: ${e.healthy ? 'healthy' : `NOT healthy: ${e.problems.join('; ')}`}`;
+    case 'fault-injected':
+      return `⚡ fault ${e.kind} on ${e.node}: ${e.detail}`;
+    case 'fault-reverted':
+      return e.error
+        ? `⚠ fault ${e.kind} on ${e.node} NOT reverted: ${e.error}`
+        : `fault ${e.kind} on ${e.node} reverted: ${e.detail}`;
+    case 'probe-progress':
+      return `  ${probeStatus(e)}`;
+    case 'drill-finished': {
+      const f = e.figures;
+      const rto = f.rtoMs === undefined ? 'never recovered' : ofBudget(f.rtoMs, e.objectives.rtoMs);
+      const why = e.reasons.length ? `: ${e.reasons.join('; ')}` : '';
+      return `drill ${e.verdict.toUpperCase()}${why} — RTO ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
+    }
     case 'run-finished': {
       const rto =
         e.rtoMs === undefined ? '' : `; RTO ${formatDuration(e.rtoMs)} ${e.rtoMet ? 'met' : 'MISSED'}`;

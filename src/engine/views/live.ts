@@ -3,6 +3,7 @@
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import { formatDuration } from '../../duration.js';
 import type { RunEvent, StepSummary, Subscriber } from '../events.js';
+import { probeStatus } from './describe.js';
 
 type Outcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'skipped'; message: string };
 
@@ -10,6 +11,8 @@ interface Slot {
   summary: StepSummary;
   started?: number;
   note?: string;
+  /** During a drill: the probe (or the fault) live, shown on the running step. */
+  drill?: string;
   settle(outcome: Outcome): void;
   outcome: Promise<Outcome>;
 }
@@ -31,7 +34,7 @@ function title(slot: Slot): string {
     budgetMs === undefined
       ? formatDuration(elapsed)
       : `${formatDuration(elapsed)} / ${formatDuration(budgetMs)}`;
-  return `${label}  [${clock}${budgetMs !== undefined && elapsed > budgetMs ? ' OVER BUDGET' : ''}]${slot.note ? `  ${slot.note}` : ''}`;
+  return `${label}  [${clock}${budgetMs !== undefined && elapsed > budgetMs ? ' OVER BUDGET' : ''}]${slot.note ? `  ${slot.note}` : ''}${slot.drill ? `  ${slot.drill}` : ''}`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -114,6 +117,11 @@ export function liveView(steps: StepSummary[], rollback: StepSummary[]): LiveVie
         break;
       case 'rollback-started':
         startRollback(true);
+        break;
+      case 'fault-injected':
+      case 'probe-progress':
+        for (const s of slots.values())
+          s.drill = e.type === 'probe-progress' ? probeStatus(e) : `⚡ ${e.kind} on ${e.node}`;
         break;
       case 'run-finished':
         startRollback(false);

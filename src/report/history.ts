@@ -1,0 +1,191 @@
+// The trend across runs: every report.json under the reports directory, grouped per drill and per
+// runbook-and-environment, with RTO and RPO over time, the pass rate, and a regression flag.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { htmlPage } from './html.js';
+import { REPORT_VERSION, type Report } from './schema.js';
+import { dur, passed } from './text.js';
+import { esc } from './xml.js';
+
+/** The latest RTO regressed when it is more than this much above the median of the earlier ones. */
+export const REGRESSION_RATIO = 1.2;
+
+export interface HistoryEntry {
+  runId: string;
+  createdAt: string;
+  /** The report's directory name under the reports directory. */
+  dir: string;
+  result: string;
+  passed: boolean;
+  /** A drill's client-observed RTO; a runbook's duration when it succeeded (a failed run recovered nothing). */
+  rtoMs?: number;
+  rtoObjectiveMs?: number;
+  rpoRows?: number;
+  rpoObjectiveRows?: number;
+}
+
+export interface Regression {
+  latestMs: number;
+  medianMs: number;
+  regressed: boolean;
+}
+
+export interface HistoryGroup {
+  title: string;
+  entries: HistoryEntry[];
+  passRate: number;
+  regression?: Regression;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The latest RTO against the median of the ones before it; undefined with fewer than two. */
+export function regressionOf(rtos: number[]): Regression | undefined {
+  if (rtos.length < 2) return undefined;
+  const latestMs = rtos.at(-1)!;
+  const medianMs = median(rtos.slice(0, -1));
+  return { latestMs, medianMs, regressed: latestMs > medianMs * REGRESSION_RATIO };
+}
+
+function entryOf(r: Report, dir: string): HistoryEntry {
+  const d = r.drill;
+  return {
+    runId: r.run.id,
+    createdAt: r.run.createdAt,
+    dir,
+    result: d ? d.verdict : r.run.status,
+    passed: passed(r),
+    rtoMs: d ? d.rto.actual : r.run.status === 'succeeded' ? r.rto.actualMs : undefined,
+    rtoObjectiveMs: d ? d.rto.objective : r.rto.objectiveMs,
+    rpoRows: d?.rpo.actual,
+    rpoObjectiveRows: d?.rpo.objective,
+  };
+}
+
+const groupTitle = (r: Report) =>
+  r.drill
+    ? `drill ${r.drill.name} (${r.runbook.name} on ${r.environment.name})`
+    : `runbook ${r.runbook.name} on ${r.environment.name}`;
+
+/** Reads every <dir>/<report>/report.json; a run re-rendered into two folders counts once. */
+export function loadHistory(reportsDir: string): HistoryGroup[] {
+  if (!existsSync(reportsDir)) throw new UserError(`no reports directory ${reportsDir}`);
+  const byRun = new Map<string, { report: Report; dir: string }>();
+  for (const dir of readdirSync(reportsDir).sort()) {
+    const file = join(reportsDir, dir, 'report.json');
+    if (!existsSync(file)) continue;
+    let report: Report;
+    try {
+      report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+    } catch {
+      continue; // a foreign or damaged file is no run of ours; the rest still make a history
+    }
+    if (report.reportVersion !== REPORT_VERSION) continue;
+    byRun.set(report.run.id, { report, dir });
+  }
+  const groups = new Map<string, HistoryEntry[]>();
+  for (const { report, dir } of byRun.values()) {
+    const title = groupTitle(report);
+    groups.set(title, [...(groups.get(title) ?? []), entryOf(report, dir)]);
+  }
+  return [...groups]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([title, list]) => {
+      const entries = list.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const rtos = entries.map((e) => e.rtoMs).filter((v): v is number => v !== undefined);
+      return {
+        title,
+        entries,
+        passRate: entries.filter((e) => e.passed).length / entries.length,
+        regression: regressionOf(rtos),
+      };
+    });
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+
+function summary(g: HistoryGroup): string {
+  const reg = g.regression;
+  const flag = reg?.regressed
+    ? ` — REGRESSION: latest RTO ${dur(reg.latestMs)} is ${percent(reg.latestMs / reg.medianMs - 1)} above the median ${dur(reg.medianMs)} of the runs before`
+    : '';
+  return `${g.entries.length} run(s), pass rate ${percent(g.passRate)}${flag}`;
+}
+
+function columns(e: HistoryEntry): string[] {
+  return [
+    e.createdAt.slice(0, 16).replace('T', ' '),
+    e.runId,
+    e.result,
+    dur(e.rtoMs),
+    dur(e.rtoObjectiveMs),
+    e.rpoRows === undefined ? '—' : String(e.rpoRows),
+    e.rpoObjectiveRows === undefined ? '—' : String(e.rpoObjectiveRows),
+  ];
+}
+const HEAD = ['date', 'run', 'result', 'RTO', 'objective', 'RPO rows', 'objective'];
+
+/** The terminal table: one block per group, aligned columns. */
+export function historyTable(groups: HistoryGroup[]): string {
+  if (!groups.length) return 'no reports yet';
+  return groups
+    .map((g) => {
+      const table = [HEAD, ...g.entries.map(columns)];
+      const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+      const lines = table.map(
+        (r) =>
+          '  ' +
+          r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+      );
+      return [`${g.title}: ${summary(g)}`, ...lines].join('\n');
+    })
+    .join('\n\n');
+}
+
+/** RTO of each run as points over the runs, the objective as a line. */
+function sparkline(g: HistoryGroup): string {
+  const points = g.entries.map((e, i) => ({ i, e })).filter((p) => p.e.rtoMs !== undefined);
+  if (!points.length) return '';
+  const W = 600;
+  const H = 120;
+  const objective = g.entries.at(-1)?.rtoObjectiveMs;
+  const max = Math.max(...points.map((p) => p.e.rtoMs!), objective ?? 0, 1) * 1.1;
+  const x = (i: number) =>
+    30 + (g.entries.length > 1 ? (i / (g.entries.length - 1)) * (W - 60) : (W - 60) / 2);
+  const y = (ms: number) => H - 20 - (ms / max) * (H - 40);
+  const line = points.map((p) => `${x(p.i).toFixed(1)},${y(p.e.rtoMs!).toFixed(1)}`).join(' ');
+  return `<svg class="trend" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="RTO over time">
+${objective === undefined ? '' : `<line class="objective" x1="30" x2="${W - 30}" y1="${y(objective).toFixed(1)}" y2="${y(objective).toFixed(1)}" stroke="#2b6cb0" stroke-dasharray="6 3"><title>objective ${esc(dur(objective))}</title></line>`}
+<polyline points="${line}" fill="none" stroke="#4a5568"/>
+${points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.e.rtoMs!).toFixed(1)}" r="4" fill="${p.e.passed ? '#48bb78' : '#e53e3e'}"><title>${esc(`${p.e.createdAt}: RTO ${dur(p.e.rtoMs)} (${p.e.result})`)}</title></circle>`).join('\n')}
+</svg>`;
+}
+
+/** reports/index.html: links to each report by relative path, so the folder can move as a whole. */
+export function historyHtml(groups: HistoryGroup[]): string {
+  const sections = groups.map(
+    (g) => `<h2>${esc(g.title)}</h2>
+<p class="${g.regression?.regressed ? 'missed' : ''}">${esc(summary(g))}</p>
+${sparkline(g)}
+<table><thead><tr>${HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${g.entries
+  .map((e) => {
+    const [date, runId, ...rest] = columns(e);
+    return `<tr class="${e.passed ? '' : 'failed'}"><td>${esc(date!)}</td><td><a href="${esc(`${encodeURIComponent(e.dir)}/report.html`)}">${esc(runId!)}</a></td>${rest.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+  })
+  .join('\n')}
+</tbody></table>`,
+  );
+  return htmlPage(
+    'drillbook history',
+    `<h1>drillbook history</h1>\n${sections.join('\n') || '<p>No reports yet.</p>'}`,
+  );
+}

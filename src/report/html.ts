@@ -1,0 +1,204 @@
+// report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
+// opens offline from a ticket or an artifact store years later.
+import type { Report } from './schema.js';
+import { dur, headline, mark, outcomeMark, metWord, ofLimit, passed, rows, stepOutcome } from './text.js';
+import { renderObjectives, renderTimeline } from './timeline.js';
+import { esc } from './xml.js';
+
+export const REPORT_CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#1a202c;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0;padding-bottom:4px}
+.verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:600;color:#fff}
+.verdict.pass{background:#2f855a}.verdict.fail{background:#c53030}
+table{border-collapse:collapse;width:100%;margin:6px 0}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #edf2f7;vertical-align:top}
+th{background:#f7fafc;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.failed td.outcome,.missed{color:#c53030;font-weight:600}.met{color:#2f855a}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #e2e8f0;border-radius:6px;padding:8px 12px;min-width:150px}
+.card b{display:block;font-size:18px}.card span{color:#4a5568;font-size:12px}
+code{font:12px ui-monospace,Menlo,monospace;background:#f7fafc;padding:1px 4px;border-radius:3px;word-break:break-all}
+svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}
+.timeline .label{fill:#2d3748}.timeline .tick line{stroke:#edf2f7}.timeline .tick text{fill:#718096}
+.budget-bar{fill:none;stroke:#a0aec0;stroke-dasharray:3 2}.budget-bar.clipped{stroke:#cbd5e0}
+.step-bar.ok{fill:#48bb78}.step-bar.over{fill:#dd6b20}.step-bar.failed{fill:#e53e3e}.step-bar.skipped{fill:#cbd5e0}
+.approval-wait{fill:url(#hatch);stroke:#805ad5}
+.outage{fill:#fed7d7;stroke:#e53e3e}
+.fault line{stroke:#c53030;stroke-width:2}.fault text{fill:#c53030;font-weight:600}
+.rto-objective line,.run-rto line{stroke:#2b6cb0;stroke-dasharray:6 3}.rto-objective text,.run-rto text,.run-rto{fill:#2b6cb0}
+.promoted line{stroke:#2f855a;stroke-dasharray:2 2}.promoted text{fill:#2f855a}
+.rto-exceeded line{stroke:#dd6b20;stroke-width:2}.rto-exceeded text{fill:#dd6b20}
+rect.rto.met{fill:#2f855a}rect.rto.missed{fill:#c53030}
+.objectives .track{fill:#edf2f7}.gauge.met .value{fill:#48bb78}.gauge.missed .value{fill:#e53e3e}
+.objectives .objective{stroke:#2b6cb0;stroke-width:3}
+.legend span{margin-right:14px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle}
+footer{margin-top:32px;color:#718096;font-size:12px}
+`;
+
+const card = (value: string, what: string, cls = '') =>
+  `<div class="card ${cls}"><b>${esc(value)}</b><span>${esc(what)}</span></div>`;
+
+const tableOf = (head: string[], body: string[][], rowClass: (i: number) => string = () => '') =>
+  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body
+    .map((r, i) => `<tr class="${rowClass(i)}">${r.join('')}</tr>`)
+    .join('')}</tbody></table>`;
+const td = (text: string | number, cls = '') => `<td class="${cls}">${esc(text)}</td>`;
+
+/** A complete HTML document around a body; the history page uses it too. */
+export function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title><style>${REPORT_CSS}</style></head>
+<body>
+${body}
+<footer>drillbook report — generated from the run’s journal; rebuild with <code>drillbook report RUN_ID</code></footer>
+</body></html>
+`;
+}
+
+export function renderHtml(r: Report): string {
+  const d = r.drill;
+  const ok = passed(r);
+  const body: string[] = [
+    `<h1>${esc(`${outcomeMark(r)} ${headline(r)}`)}</h1>`,
+    `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${ok ? 'PASS' : 'FAIL'}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
+  ];
+  const cards = [
+    card(r.run.status, 'status'),
+    card(
+      ofLimit(r.rto.actualMs, r.rto.objectiveMs),
+      `run duration${r.rto.met === undefined ? '' : ` — RTO ${metWord(r.rto.met)}`}`,
+      r.rto.met === false ? 'missed' : '',
+    ),
+    card(dur(r.approvalWaitMs), 'approval waits (apart)'),
+  ];
+  if (d)
+    cards.push(
+      card(dur(d.rto.actual), `client RTO, objective ${dur(d.rto.objective)}`, d.rto.met ? 'met' : 'missed'),
+      card(rows(d.rpo.actual), `RPO, objective ${rows(d.rpo.objective)}`, d.rpo.met ? 'met' : 'missed'),
+      card(`${d.probe.writesAcked}/${d.probe.writesSent}`, 'probe writes acknowledged'),
+    );
+  body.push(`<div class="cards">${cards.join('')}</div>`);
+  if (r.run.failedStep)
+    body.push(
+      `<p class="missed">Failed at <code>${esc(r.run.failedStep)}</code>: ${esc(r.run.error ?? '')}</p>`,
+    );
+  if (d?.reasons.length) body.push(`<ul>${d.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
+
+  body.push('<h2>Timeline</h2>', renderTimeline(r));
+  body.push(
+    `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${d ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
+  );
+  const objectives = renderObjectives(r);
+  if (objectives) body.push('<h2>Objectives</h2>', objectives);
+
+  if (d) {
+    body.push('<h2>Drill</h2>');
+    body.push(
+      tableOf(
+        ['', ''],
+        [
+          ['drill', `${d.name} (${d.path})`],
+          [
+            'fault',
+            `${d.fault.kind} on ${d.fault.node}${d.fault.atMs !== undefined ? ` at ${dur(d.fault.atMs)}` : ''}${d.fault.detail ? ` — ${d.fault.detail}` : ''}`,
+          ],
+          [
+            'fault reverted',
+            d.fault.reverted ? 'yes' : `no${d.fault.revertError ? `: ${d.fault.revertError}` : ''}`,
+          ],
+          [
+            'probe',
+            `${d.probe.route}, every ${dur(d.probe.intervalMs)}; ${d.probe.writesFailed} failed writes, longest gap ${dur(d.probe.longestGapMs)}`,
+          ],
+          [
+            'outage',
+            d.probe.outage ? `${dur(d.probe.outage.fromAtMs)} → ${dur(d.probe.outage.toAtMs)}` : '—',
+          ],
+          ['RPO bytes (WAL)', d.rpoBytes === undefined ? '—' : String(d.rpoBytes)],
+          ['lost rows', d.lostSeqs.join(', ') || 'none'],
+          ['split-brain writes', String(d.splitBrainWrites)],
+          [
+            'restore',
+            d.restore
+              ? `${d.restore.status}${d.restore.runId ? ` (run ${d.restore.runId})` : ''}${d.restore.manualSteps?.length ? `; by hand: ${d.restore.manualSteps.join('; ')}` : ''}`
+              : '—',
+          ],
+        ].map(([k, v]) => [td(k!), td(v!)]),
+      ),
+    );
+    if (d.phases.length)
+      body.push(
+        '<h2>Phases</h2>',
+        tableOf(
+          ['phase', 'steps', 'duration', 'approval wait', 'budget', ''],
+          d.phases.map((p) => [
+            td(p.phase),
+            td(p.steps.join(', ')),
+            td(dur(p.durationMs), 'num'),
+            td(p.waitMs ? dur(p.waitMs) : '', 'num'),
+            td(dur(p.budgetMs), 'num'),
+            td(metWord(p.met), p.met === false ? 'missed' : 'met'),
+          ]),
+        ),
+      );
+  }
+
+  body.push(
+    '<h2>Steps</h2>',
+    tableOf(
+      ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts', 'details'],
+      r.steps.map((s) => [
+        td(mark(s.status)),
+        td(s.name ? `${s.id} — ${s.name}` : s.id),
+        td(s.kind),
+        td(s.phase),
+        td(stepOutcome(s), 'outcome'),
+        td(dur(s.durationMs), 'num'),
+        td(dur(s.budgetMs), 'num'),
+        td(s.waitMs ? dur(s.waitMs) : '', 'num'),
+        td(s.attempts, 'num'),
+        `<td>${[s.error && `<div class="missed">${esc(s.error)}</div>`, ...s.attemptErrors.map((a) => `<div>${esc(a)}</div>`), ...Object.entries(s.outputs).map(([k, v]) => `<div>${esc(k)}: <code>${esc(v)}</code></div>`)].filter(Boolean).join('')}</td>`,
+      ]),
+      (i) => (r.steps[i]!.status === 'failed' ? 'failed' : ''),
+    ),
+  );
+  if (r.rollback)
+    body.push(
+      '<h2>Rollback</h2>',
+      `<p>After <code>${esc(r.rollback.failedStep)}</code> failed (${esc(r.rollback.error)}), from ${esc(dur(r.rollback.startAtMs))}.</p>`,
+    );
+  if (r.budgetMisses.length)
+    body.push(
+      '<h2>Budget misses</h2>',
+      `<ul>${r.budgetMisses.map((m) => `<li><code>${esc(m.stepId)}</code>: ${esc(ofLimit(m.elapsedMs, m.budgetMs))}</li>`).join('')}</ul>`,
+    );
+  if (r.approvals.length)
+    body.push(
+      '<h2>Approvals</h2>',
+      tableOf(
+        ['step', 'asked', 'answer', 'by', 'wait'],
+        r.approvals.map((a) => [
+          td(a.stepId),
+          td(a.message),
+          td(a.outcome),
+          td(a.by ?? ''),
+          td(dur(a.waitMs), 'num'),
+        ]),
+      ),
+    );
+  if (r.warnings.length)
+    body.push('<h2>Warnings</h2>', `<ul>${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>`);
+  body.push(
+    '<h2>Run</h2>',
+    tableOf(
+      ['', ''],
+      [
+        ['runbook', `${r.runbook.name} — ${r.runbook.path} (sha256 ${r.runbook.sha256})`],
+        ['environment', `${r.environment.name} (${r.environment.label})`],
+        ['inventory', r.inventory],
+        ['inputs', JSON.stringify(r.inputs)],
+        ['finished', r.run.finishedAt ?? 'did not finish'],
+      ].map(([k, v]) => [td(k!), td(v!)]),
+    ),
+  );
+  return htmlPage(headline(r), body.join('\n'));
+}

@@ -1,0 +1,150 @@
+// report.md: for people and tickets — the outcome first, then the evidence.
+import type { Report, ReportDrill } from './schema.js';
+import { dur, headline, mark, outcomeMark, metWord, ofLimit, rows, stepOutcome } from './text.js';
+
+/** A table cell: pipes and line breaks would break the table. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const table = (head: string[], body: string[][]) =>
+  [head, head.map(() => '---'), ...body].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+
+export function renderMarkdown(r: Report): string {
+  const out: string[] = [`# ${outcomeMark(r)} ${headline(r)}`, ''];
+  const operators = [...new Set(r.run.operators)];
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['Run', code(r.run.id)],
+        [
+          'Runbook',
+          `${r.runbook.name} (${code(r.runbook.path)}, sha256 ${code(r.runbook.sha256.slice(0, 12))})`,
+        ],
+        ['Environment', `${r.environment.name} (${r.environment.label})`],
+        ['Operator', operators.join(', ') + (r.run.resumes ? ` — resumed ${r.run.resumes}×` : '')],
+        ['Started', r.run.createdAt],
+        ['Finished', r.run.finishedAt ?? 'did not finish'],
+        ['Status', r.run.status + (r.run.failedStep ? ` at ${code(r.run.failedStep)}: ${r.run.error}` : '')],
+        ['Duration', `${ofLimit(r.rto.actualMs, r.rto.objectiveMs)} ${metWord(r.rto.met)}`.trim()],
+        ['Approval waits', `${dur(r.approvalWaitMs)} (counted apart)`],
+      ],
+    ),
+    '',
+  );
+  if (r.drill) out.push(...drillSection(r.drill));
+  out.push('## Steps', '');
+  out.push(
+    table(
+      ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts'],
+      r.steps.map((s) => [
+        mark(s.status),
+        s.name ? `${s.id} — ${s.name}` : s.id,
+        s.kind,
+        s.phase,
+        stepOutcome(s),
+        dur(s.durationMs),
+        dur(s.budgetMs),
+        s.waitMs ? dur(s.waitMs) : '',
+        String(s.attempts),
+      ]),
+    ),
+    '',
+  );
+  const detailed = r.steps.filter((s) => s.error || s.attemptErrors.length || Object.keys(s.outputs).length);
+  if (detailed.length) {
+    out.push('### Step details', '');
+    for (const s of detailed) {
+      out.push(`- **${s.id}**: ${stepOutcome(s)}`);
+      if (s.error) out.push(`  - error: ${s.error}`);
+      for (const a of s.attemptErrors) out.push(`  - ${a}`);
+      for (const [k, v] of Object.entries(s.outputs)) out.push(`  - ${k}: ${code(v)}`);
+    }
+    out.push('');
+  }
+  if (r.rollback)
+    out.push(
+      '## Rollback',
+      '',
+      `After ${code(r.rollback.failedStep)} failed (${r.rollback.error}): ${
+        r.steps
+          .filter((s) => s.phase === 'rollback')
+          .map((s) => `${s.id} ${s.status}`)
+          .join(', ') || 'no rollback steps'
+      }.`,
+      '',
+    );
+  if (r.budgetMisses.length || r.rto.exceededAtMs !== undefined) {
+    out.push('## Budget misses', '');
+    for (const m of r.budgetMisses) out.push(`- ${code(m.stepId)}: ${ofLimit(m.elapsedMs, m.budgetMs)}`);
+    if (r.rto.exceededAtMs !== undefined)
+      out.push(`- the RTO of ${dur(r.rto.objectiveMs)} ran out ${dur(r.rto.exceededAtMs)} into the run`);
+    out.push('');
+  }
+  if (r.approvals.length) {
+    out.push('## Approvals', '');
+    out.push(
+      table(
+        ['step', 'asked', 'answer', 'by', 'wait'],
+        r.approvals.map((a) => [a.stepId, a.message, a.outcome, a.by ?? '', dur(a.waitMs)]),
+      ),
+      '',
+    );
+  }
+  if (r.warnings.length) out.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
+  return out.join('\n');
+}
+
+function drillSection(d: ReportDrill): string[] {
+  const out = ['## Drill', ''];
+  out.push(`**Verdict: ${d.verdict.toUpperCase()}**`, '');
+  for (const reason of d.reasons) out.push(`- ${reason}`);
+  if (d.reasons.length) out.push('');
+  out.push(
+    table(
+      ['objective', 'measured', 'objective', ''],
+      [
+        ['RTO (client-observed)', dur(d.rto.actual), dur(d.rto.objective), metWord(d.rto.met)],
+        ['RPO (acknowledged rows lost)', rows(d.rpo.actual), rows(d.rpo.objective), metWord(d.rpo.met)],
+      ],
+    ),
+    '',
+  );
+  const fault = d.fault;
+  out.push(
+    `- Fault: ${fault.kind} on ${fault.node}${fault.atMs !== undefined ? ` at ${dur(fault.atMs)}` : ''}${fault.detail ? ` (${fault.detail})` : ''}; ${fault.reverted ? 'reverted' : `not reverted${fault.revertError ? `: ${fault.revertError}` : ''}`}`,
+    `- Probe: ${d.probe.route}, a write every ${dur(d.probe.intervalMs)}: ${d.probe.writesAcked} of ${d.probe.writesSent} acknowledged, ${d.probe.writesFailed} failed, longest gap ${dur(d.probe.longestGapMs)}`,
+  );
+  if (d.probe.outage)
+    out.push(`- Outage seen by clients: ${dur(d.probe.outage.fromAtMs)} → ${dur(d.probe.outage.toAtMs)}`);
+  if (d.rpoBytes !== undefined)
+    out.push(`- WAL between the old primary and the promotion: ${d.rpoBytes} bytes`);
+  if (d.lostSeqs.length) out.push(`- Lost probe rows: ${d.lostSeqs.join(', ')}`);
+  out.push(`- Split-brain writes: ${d.splitBrainWrites}`);
+  if (d.steadyState)
+    out.push(
+      `- Steady state before the fault: ${d.steadyState.healthy ? 'healthy' : `unhealthy (${d.steadyState.problems.join('; ')})`}`,
+    );
+  if (d.restore)
+    out.push(
+      `- Restore: ${d.restore.status}${d.restore.runId ? ` (run ${code(d.restore.runId)})` : ''}${d.restore.manualSteps?.length ? `; by hand: ${d.restore.manualSteps.join('; ')}` : ''}`,
+    );
+  out.push('');
+  if (d.phases.length) {
+    out.push('### Phases', '');
+    out.push(
+      table(
+        ['phase', 'steps', 'duration', 'approval wait', 'budget', ''],
+        d.phases.map((p) => [
+          p.phase,
+          p.steps.join(', '),
+          dur(p.durationMs),
+          p.waitMs ? dur(p.waitMs) : '',
+          dur(p.budgetMs),
+          metWord(p.met),
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
+}

@@ -1,0 +1,284 @@
+// Journal -> report model. Only the journal is read, so any report can be rebuilt later and two
+// builds of the same journal are identical (no "generated at" in the model).
+import type { DrillFiguresEvent, RunEvent, StepSummary } from '../engine/events.js';
+import type { Journal } from '../engine/journal.js';
+import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
+
+/** Outputs are summarized to one line each: a report is read, not replayed. */
+const OUTPUT_CHARS = 160;
+
+export function summarizeOutput(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > OUTPUT_CHARS ? `${text.slice(0, OUTPUT_CHARS - 1)}…` : text;
+}
+
+/**
+ * Maps each event's monotonic `t` onto one timeline from the run's first event. A resumed run is a
+ * new process whose clock starts again at 0: a segment begins at `run-resumed` (or wherever `t`
+ * goes back), and is placed by its wall-clock time.
+ */
+class Timeline {
+  private origin?: number;
+  private base = 0;
+  private lastT = -Infinity;
+
+  /** Enters an event; returns its offset (ms) from the run's first event. */
+  enter(e: RunEvent): number {
+    const processStart = Date.parse(e.ts) - e.t;
+    if (this.origin === undefined) this.origin = processStart;
+    else if (e.type === 'run-resumed' || e.t < this.lastT)
+      this.base = Math.max(0, processStart - this.origin);
+    this.lastT = e.t;
+    return this.at(e.t);
+  }
+
+  /** A monotonic time of the current process (fault time, outage, promotion) as an offset. */
+  at(t: number): number {
+    return Math.max(0, this.base + t);
+  }
+}
+
+type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
+  objectives: { rtoMs: number; rpoRows: number };
+  finished?: Extract<RunEvent, { type: 'drill-finished' }>;
+};
+
+export function buildReport(journal: Journal): Report {
+  const { header, events } = journal;
+  const clock = new Timeline();
+  const steps = new Map<string, ReportStep>();
+  const report: Report = {
+    reportVersion: REPORT_VERSION,
+    run: {
+      id: header.runId,
+      createdAt: header.createdAt,
+      status: 'incomplete',
+      operator: header.operator,
+      operators: [header.operator],
+      resumes: 0,
+    },
+    runbook: header.runbook,
+    environment: header.environment,
+    inventory: header.inventory,
+    inputs: header.inputs,
+    rto: {},
+    spanMs: 0,
+    steps: [],
+    budgetMisses: [],
+    approvals: [],
+    approvalWaitMs: 0,
+    warnings: [],
+  };
+  let drill: Drilled | undefined;
+
+  const declare = (summaries: StepSummary[]) => {
+    for (const s of summaries) {
+      if (steps.has(s.id)) continue;
+      steps.set(s.id, {
+        id: s.id,
+        kind: s.kind,
+        ...(s.name !== undefined && { name: s.name }),
+        phase: s.phase,
+        status: 'not-run',
+        waitMs: 0,
+        ...(s.budgetMs !== undefined && { budgetMs: s.budgetMs }),
+        overBudget: false,
+        attempts: 0,
+        attemptErrors: [],
+        outputs: {},
+      });
+    }
+  };
+  const step = (id: string, kind = '?', phase: ReportStep['phase'] = 'main') => {
+    if (!steps.has(id)) declare([{ id, kind, phase }]);
+    return steps.get(id)!;
+  };
+
+  for (const e of events) {
+    const at = clock.enter(e);
+    report.spanMs = Math.max(report.spanMs, at);
+    switch (e.type) {
+      case 'run-started':
+        if (e.rtoMs !== undefined) report.rto.objectiveMs = e.rtoMs;
+        declare(e.steps);
+        break;
+      case 'run-resumed':
+        report.run.resumes += 1;
+        report.run.operators.push(e.operator);
+        break;
+      case 'step-started': {
+        const s = step(e.stepId, e.kind, e.phase);
+        Object.assign(s, { kind: e.kind, status: 'running', startAtMs: at });
+        if (e.budgetMs !== undefined) s.budgetMs = e.budgetMs;
+        break;
+      }
+      case 'step-attempt-failed':
+        step(e.stepId).attemptErrors.push(`attempt ${e.attempt}: ${e.error}`);
+        break;
+      case 'step-finished': {
+        const s = step(e.stepId, undefined, e.phase);
+        Object.assign(s, {
+          status: e.status,
+          durationMs: e.durationMs,
+          waitMs: e.waitMs,
+          attempts: e.attempts,
+          outputs: Object.fromEntries(Object.entries(e.outputs).map(([k, v]) => [k, summarizeOutput(v)])),
+          ...(e.error !== undefined && { error: e.error }),
+          ...(e.continued && { continued: true }),
+          ...(e.alreadyDone && { alreadyDone: true }),
+        });
+        // A step found done on resume never ran here: its start is its end.
+        s.startAtMs ??= Math.max(0, at - e.durationMs);
+        if (s.budgetMs !== undefined && e.durationMs > s.budgetMs) s.overBudget = true;
+        break;
+      }
+      case 'step-skipped': {
+        const s = step(e.stepId, undefined, e.phase);
+        s.status = 'skipped';
+        s.skipReason = e.reason === 'when' ? `when: ${e.detail}` : (e.detail ?? e.reason);
+        break;
+      }
+      case 'budget-exceeded': {
+        // Reported once while the step runs; a resumed run may report the same step again.
+        const miss = report.budgetMisses.find((m) => m.stepId === e.stepId);
+        if (miss) miss.elapsedMs = e.elapsedMs;
+        else report.budgetMisses.push({ stepId: e.stepId, budgetMs: e.budgetMs, elapsedMs: e.elapsedMs });
+        step(e.stepId).overBudget = true;
+        break;
+      }
+      case 'rto-exceeded':
+        report.rto.exceededAtMs ??= at;
+        break;
+      case 'rollback-started':
+        report.rollback = { failedStep: e.failedStep, error: e.error, startAtMs: at };
+        declare(e.steps);
+        break;
+      case 'approval-requested':
+        report.approvals.push({
+          stepId: e.stepId,
+          message: e.message,
+          requestedAtMs: at,
+          outcome: 'pending',
+          waitMs: 0,
+        });
+        break;
+      case 'approval-granted':
+      case 'approval-denied': {
+        const pending = report.approvals.findLast((a) => a.stepId === e.stepId && a.outcome === 'pending');
+        if (!pending) break;
+        pending.outcome = e.type === 'approval-granted' ? 'granted' : 'denied';
+        pending.by = e.by;
+        pending.waitMs = e.waitMs;
+        break;
+      }
+      case 'log':
+        if (e.level === 'warn') report.warnings.push(e.stepId ? `${e.stepId}: ${e.message}` : e.message);
+        break;
+      case 'drill-started':
+        drill = {
+          name: e.drill.name,
+          path: e.drill.path,
+          fault: {
+            kind: e.fault.kind,
+            node: e.fault.node,
+            ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
+            reverted: false,
+          },
+          probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
+          objectives: e.objectives,
+          lostSeqs: [],
+          splitBrainWrites: 0,
+        };
+        break;
+      case 'steady-state':
+        if (drill) drill.steadyState = { healthy: e.healthy, problems: e.problems };
+        break;
+      case 'fault-injected':
+        if (drill) Object.assign(drill.fault, { atMs: clock.at(e.at), detail: e.detail });
+        break;
+      case 'fault-reverted':
+        if (drill) {
+          drill.fault.reverted = e.error === undefined;
+          if (e.error !== undefined) drill.fault.revertError = e.error;
+        }
+        break;
+      case 'probe-progress':
+        if (drill)
+          Object.assign(drill.probe, {
+            writesSent: e.sent,
+            writesAcked: e.acked,
+            writesFailed: e.sent - e.acked,
+          });
+        break;
+      case 'drill-finished':
+        if (drill) {
+          drill.finished = e;
+          applyFigures(drill, e.figures, clock);
+        }
+        break;
+      case 'run-finished':
+        Object.assign(report.run, {
+          status: e.status,
+          finishedAt: e.ts,
+          durationMs: e.durationMs,
+          ...(e.failedStep !== undefined && { failedStep: e.failedStep }),
+          ...(e.error !== undefined && { error: e.error }),
+        });
+        report.rto.actualMs = e.durationMs;
+        if (e.rtoMs !== undefined) report.rto.objectiveMs = e.rtoMs;
+        if (e.rtoMet !== undefined) report.rto.met = e.rtoMet;
+        break;
+    }
+  }
+  // Approvals still open at the end waited until then.
+  for (const a of report.approvals) if (a.outcome === 'pending') a.waitMs = report.spanMs - a.requestedAtMs;
+  report.approvalWaitMs = report.approvals.reduce((sum, a) => sum + a.waitMs, 0);
+  report.steps = [...steps.values()];
+  // The miss is reported when the budget runs out; the report wants what the step took in the end.
+  for (const miss of report.budgetMisses) {
+    const took = steps.get(miss.stepId)?.durationMs;
+    if (took !== undefined) miss.elapsedMs = took;
+  }
+  if (drill) report.drill = finishDrill(drill);
+  return report;
+}
+
+function applyFigures(drill: Drilled, f: DrillFiguresEvent, clock: Timeline): void {
+  Object.assign(drill.probe, {
+    writesSent: f.writesSent,
+    writesAcked: f.writesAcked,
+    writesFailed: f.writesFailed,
+    longestGapMs: f.longestGapMs,
+    ...(f.outage && { outage: { fromAtMs: clock.at(f.outage.from), toAtMs: clock.at(f.outage.to) } }),
+  });
+  drill.fault.atMs ??= clock.at(f.faultAt);
+  drill.lostSeqs = f.lostSeqs;
+  drill.splitBrainWrites = f.splitBrainWrites;
+  if (f.rpoBytes !== undefined) drill.rpoBytes = f.rpoBytes;
+  if (f.promotedAt !== undefined) drill.promotedAtMs = clock.at(f.promotedAt);
+}
+
+/** A drill whose journal ends before `drill-finished` has no verdict: it is reported incomplete. */
+function finishDrill(d: Drilled): ReportDrill {
+  const { finished, objectives: fallback, ...rest } = d;
+  const objectives = finished?.objectives ?? fallback;
+  const rtoMs = finished?.figures.rtoMs;
+  const rpoRows = finished?.figures.rpoRows;
+  return {
+    ...rest,
+    rto: {
+      objective: objectives.rtoMs,
+      ...(rtoMs !== undefined && { actual: rtoMs }),
+      met: rtoMs !== undefined && rtoMs <= objectives.rtoMs,
+    },
+    rpo: {
+      objective: objectives.rpoRows,
+      ...(rpoRows !== undefined && { actual: rpoRows }),
+      met: rpoRows !== undefined && rpoRows <= objectives.rpoRows,
+    },
+    verdict: finished?.verdict ?? 'incomplete',
+    reasons: finished?.reasons ?? ['the drill did not finish: its journal ends before a verdict'],
+    phases: finished?.phases ?? [],
+    ...(finished && { restore: finished.restore }),
+  };
+}

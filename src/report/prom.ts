@@ -1,0 +1,124 @@
+// metrics.prom: Prometheus text exposition format, for node_exporter's textfile collector. Each
+// family once with HELP and TYPE, then its samples; labels runbook and environment on every one.
+import type { Report } from './schema.js';
+import { passed } from './text.js';
+
+type Labels = Record<string, string>;
+interface Family {
+  name: string;
+  help: string;
+  samples: { labels: Labels; value: number }[];
+}
+
+/** Label values escape backslash, double quote and newline (the format's rule). */
+const labelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const labelsText = (labels: Labels) =>
+  `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${labelValue(v)}"`)
+    .join(',')}}`;
+const num = (v: number) => (Number.isFinite(v) ? String(Number(v.toFixed(6))) : v > 0 ? '+Inf' : '-Inf');
+
+export function renderProm(r: Report): string {
+  const base: Labels = { runbook: r.runbook.name, environment: r.environment.name };
+  const families: Family[] = [];
+  const family = (name: string, help: string, samples: Family['samples']) => {
+    if (samples.length) families.push({ name, help, samples });
+  };
+  const one = (value: number | undefined, labels: Labels = base) =>
+    value === undefined ? [] : [{ labels, value }];
+  const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+  family(
+    'drillbook_run_success',
+    '1 when the run succeeded, 0 otherwise.',
+    one(r.run.status === 'succeeded' ? 1 : 0),
+  );
+  family('drillbook_run_duration_seconds', 'Duration of the run.', one(secs(r.run.durationMs)));
+  family(
+    'drillbook_run_rto_objective_seconds',
+    'The RTO objective of the runbook.',
+    one(secs(r.rto.objectiveMs)),
+  );
+  family(
+    'drillbook_run_finished_timestamp_seconds',
+    'When the run finished (Unix time).',
+    one(r.run.finishedAt ? Date.parse(r.run.finishedAt) / 1000 : undefined),
+  );
+  family(
+    'drillbook_approval_wait_seconds',
+    'Time spent waiting for approvals, counted apart.',
+    one(secs(r.approvalWaitMs)),
+  );
+  const ran = r.steps.filter((s) => s.durationMs !== undefined);
+  family(
+    'drillbook_step_duration_seconds',
+    'Duration of each step (approval waits included).',
+    ran.map((s) => ({ labels: { ...base, step: s.id, phase: s.phase }, value: s.durationMs! / 1000 })),
+  );
+  family(
+    'drillbook_step_budget_seconds',
+    'Budget of each step.',
+    r.steps
+      .filter((s) => s.budgetMs !== undefined)
+      .map((s) => ({ labels: { ...base, step: s.id, phase: s.phase }, value: s.budgetMs! / 1000 })),
+  );
+  family(
+    'drillbook_step_success',
+    '1 when the step succeeded within its budget, 0 otherwise.',
+    ran.map((s) => ({
+      labels: { ...base, step: s.id, phase: s.phase },
+      value: s.status === 'succeeded' && !s.overBudget ? 1 : 0,
+    })),
+  );
+  const d = r.drill;
+  if (d) {
+    const drill = { ...base, drill: d.name };
+    family(
+      'drillbook_drill_success',
+      '1 when the drill passed its objectives, 0 otherwise.',
+      one(passed(r) ? 1 : 0, drill),
+    );
+    family(
+      'drillbook_drill_rto_seconds',
+      'Client-observed recovery time of the drill.',
+      one(secs(d.rto.actual), drill),
+    );
+    family(
+      'drillbook_drill_rto_objective_seconds',
+      'The RTO objective of the drill.',
+      one(d.rto.objective / 1000, drill),
+    );
+    family('drillbook_drill_rpo_rows', 'Acknowledged probe rows lost.', one(d.rpo.actual, drill));
+    family(
+      'drillbook_drill_rpo_objective_rows',
+      'Acknowledged rows the drill may lose.',
+      one(d.rpo.objective, drill),
+    );
+    family(
+      'drillbook_drill_rpo_bytes',
+      'WAL between the old primary and the promotion point.',
+      one(d.rpoBytes, drill),
+    );
+    family(
+      'drillbook_drill_split_brain_writes',
+      'Writes acknowledged by the old primary after promotion.',
+      one(d.splitBrainWrites, drill),
+    );
+    family(
+      'drillbook_drill_phase_duration_seconds',
+      'Duration of each failover phase (approval waits included).',
+      d.phases.map((p) => ({ labels: { ...drill, phase: p.phase }, value: p.durationMs / 1000 })),
+    );
+  }
+  return (
+    families
+      .map((f) =>
+        [
+          `# HELP ${f.name} ${f.help}`,
+          `# TYPE ${f.name} gauge`,
+          ...f.samples.map((s) => `${f.name}${labelsText(s.labels)} ${num(s.value)}`),
+        ].join('\n'),
+      )
+      .join('\n') + '\n'
+  );
+}

@@ -1,0 +1,144 @@
+// The report model's schema: what report.json holds. It is built from the journal alone (model.ts),
+// so a report can be rebuilt at any time. Times named `...AtMs` are offsets from the run's first
+// event; durations are milliseconds. Not a document kind: `validate` never loads it.
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Strict } from '../schema/common.js';
+
+export const REPORT_VERSION = 1;
+
+const Ms = (description: string) => Type.Number({ minimum: 0, description });
+const Opt = Type.Optional;
+
+export const ReportStep = Strict({
+  id: Type.String(),
+  kind: Type.String(),
+  name: Opt(Type.String()),
+  phase: OneOf(['main', 'rollback']),
+  status: OneOf(['succeeded', 'failed', 'skipped', 'not-run', 'running']),
+  startAtMs: Opt(Ms('when the step (last) started')),
+  durationMs: Opt(Ms('wall time, approval waits included')),
+  waitMs: Ms('time waiting for approvals, counted apart'),
+  budgetMs: Opt(Ms('the step’s budget')),
+  overBudget: Type.Boolean(),
+  attempts: Type.Integer({ minimum: 0 }),
+  attemptErrors: Type.Array(Type.String(), { description: 'errors of failed attempts, in order' }),
+  outputs: Type.Record(Type.String(), Type.String(), { description: 'outputs, each summarized to a line' }),
+  error: Opt(Type.String()),
+  continued: Opt(Type.Boolean({ description: 'failed, and the run went on (continueOnError)' })),
+  alreadyDone: Opt(Type.Boolean({ description: 'found done on resume, not redone' })),
+  skipReason: Opt(Type.String()),
+});
+
+export const ReportApproval = Strict({
+  stepId: Type.String(),
+  message: Type.String(),
+  requestedAtMs: Ms('when the approval was asked for'),
+  outcome: OneOf(['granted', 'denied', 'pending']),
+  by: Opt(Type.String()),
+  waitMs: Ms('time until the answer (or the end of the run)'),
+});
+
+const Objective = (unit: string) =>
+  Strict({
+    objective: Type.Number({ minimum: 0, description: `the objective (${unit})` }),
+    actual: Opt(Type.Number({ minimum: 0, description: `what was measured (${unit}); absent: never` })),
+    met: Type.Boolean(),
+  });
+
+export const ReportDrill = Strict({
+  name: Type.String(),
+  path: Type.String(),
+  fault: Strict({
+    kind: Type.String(),
+    node: Type.String(),
+    durationMs: Opt(Ms('how long the fault was to last')),
+    atMs: Opt(Ms('when the fault took effect')),
+    detail: Opt(Type.String()),
+    reverted: Type.Boolean(),
+    revertError: Opt(Type.String()),
+  }),
+  probe: Strict({
+    route: Type.String(),
+    intervalMs: Ms('time between writes'),
+    writesSent: Type.Integer({ minimum: 0 }),
+    writesAcked: Type.Integer({ minimum: 0 }),
+    writesFailed: Type.Integer({ minimum: 0 }),
+    longestGapMs: Opt(Ms('longest time between two acknowledgements after the fault')),
+    outage: Opt(Strict({ fromAtMs: Ms('first failed write'), toAtMs: Ms('first acknowledged one after') })),
+  }),
+  steadyState: Opt(Strict({ healthy: Type.Boolean(), problems: Type.Array(Type.String()) })),
+  rto: Objective('ms, client-observed'),
+  rpo: Objective('acknowledged rows lost'),
+  rpoBytes: Opt(Type.Number({ minimum: 0, description: 'WAL between the old primary and promotion' })),
+  lostSeqs: Type.Array(Type.Integer()),
+  splitBrainWrites: Type.Integer({ minimum: 0 }),
+  promotedAtMs: Opt(Ms('when the promotion finished')),
+  verdict: OneOf(['pass', 'fail', 'aborted', 'incomplete']),
+  reasons: Type.Array(Type.String()),
+  phases: Type.Array(
+    Strict({
+      phase: Type.String(),
+      steps: Type.Array(Type.String()),
+      durationMs: Ms('machine and human time of the phase'),
+      waitMs: Ms('approval waits within the phase'),
+      budgetMs: Opt(Ms('the phase’s budget')),
+      met: Opt(Type.Boolean()),
+    }),
+  ),
+  restore: Opt(
+    Strict({
+      status: OneOf(['succeeded', 'failed', 'skipped']),
+      runId: Opt(Type.String()),
+      manualSteps: Opt(Type.Array(Type.String())),
+    }),
+  ),
+});
+
+export const Report = Strict(
+  {
+    reportVersion: Type.Literal(REPORT_VERSION),
+    run: Strict({
+      id: Type.String(),
+      createdAt: Type.String({ format: 'date-time' }),
+      finishedAt: Opt(Type.String({ format: 'date-time' })),
+      status: OneOf(['succeeded', 'failed', 'interrupted', 'incomplete']),
+      operator: Type.String(),
+      /** Everyone who started or resumed the run, in order. */
+      operators: Type.Array(Type.String()),
+      resumes: Type.Integer({ minimum: 0 }),
+      durationMs: Opt(Ms('the run’s duration (across resumes)')),
+      failedStep: Opt(Type.String()),
+      error: Opt(Type.String()),
+    }),
+    runbook: Strict({ name: Type.String(), path: Type.String(), sha256: Type.String() }),
+    environment: Strict({ name: Type.String(), label: Type.String() }),
+    inventory: Type.String(),
+    inputs: Type.Record(Type.String(), Type.Unknown()),
+    rto: Strict({
+      objectiveMs: Opt(Ms('the runbook’s RTO objective')),
+      actualMs: Opt(Ms('the run’s duration')),
+      met: Opt(Type.Boolean()),
+      exceededAtMs: Opt(Ms('when the RTO ran out during the run')),
+    }),
+    spanMs: Ms('from the first to the last event: the timeline’s length'),
+    steps: Type.Array(ReportStep),
+    rollback: Opt(
+      Strict({ failedStep: Type.String(), error: Type.String(), startAtMs: Ms('when the rollback began') }),
+    ),
+    budgetMisses: Type.Array(
+      Strict({ stepId: Type.String(), budgetMs: Ms('budget'), elapsedMs: Ms('time taken') }),
+    ),
+    approvals: Type.Array(ReportApproval),
+    approvalWaitMs: Ms('all approval waits together, counted apart from machine time'),
+    warnings: Type.Array(Type.String()),
+    drill: Opt(ReportDrill),
+  },
+  { title: 'drillbook Report', $id: 'https://drillbook.dev/schemas/report.schema.json' },
+);
+
+export type Report = Static<typeof Report>;
+export type ReportStep = Static<typeof ReportStep>;
+export type ReportDrill = Static<typeof ReportDrill>;
+
+/** The JSON text committed as schemas/report.schema.json (a test fails when it drifts). */
+export const reportSchemaJson = () => JSON.stringify(Report, null, 2) + '\n';

@@ -1,0 +1,287 @@
+// A run's Slack thread, live: a header message kept current in place (status, elapsed time against
+// the RTO), step results as replies, and a Block Kit summary at the end. It shares the run's thread
+// with the notify action (the same thread file and connector). Slack is never on the critical
+// path: every call is queued, header updates are throttled, and failures become warnings.
+import { readSlackThread, saveSlackThread, slackThreadFile } from '../connectors/slack-thread.js';
+import type { SlackPoster } from '../connectors/slack.js';
+import { formatDuration } from '../duration.js';
+import type { RunEvent, Subscriber } from '../engine/events.js';
+import { describeEvent, probeStatus } from '../engine/views/describe.js';
+import { errorMessage } from '../errors.js';
+import type { Slack } from '../schema/inventory.js';
+import type { Report } from './schema.js';
+import { dur, headline, metWord, ofLimit, outcomeMark, rows } from './text.js';
+
+export type SlackVerbosity = 'all' | 'failures' | 'summary';
+
+export interface RunThreadOptions {
+  slack: Slack;
+  runId: string;
+  stateDir: string;
+  runbook: string;
+  environment: { name: string; label: string };
+  rtoMs?: number;
+  /** When the run first started (a resumed run counts from then). */
+  startedAt: number;
+  /** Resolves secret references and registers them for redaction. */
+  secret(ref: string): Promise<string>;
+  /** A Slack problem, said once as a run warning (never a failure). */
+  warn(message: string): void;
+  verbosity?: SlackVerbosity;
+  /** At most one header update per this many ms (chat.update is rate limited per channel). */
+  updateEveryMs?: number;
+  /** The header is refreshed this often while the run goes on, so its elapsed time stays true. */
+  tickMs?: number;
+  /** How long the run waits for the header before it starts anyway. */
+  openTimeoutMs?: number;
+  /** How long the end of the run waits for the summary. */
+  closeTimeoutMs?: number;
+}
+
+export interface RunThread {
+  subscriber: Subscriber;
+  /** Final header and the summary (from the report when there is one); never throws. */
+  close(report?: Report, location?: string): Promise<void>;
+}
+
+/** Consecutive failed calls after which the thread stops trying for this run. */
+const GIVE_UP_AFTER = 3;
+/** Replies use the terminal's wording; these events are for the header or the summary instead. */
+const NOT_REPLIED = new Set<RunEvent['type']>([
+  'run-started',
+  'run-resumed',
+  'run-finished',
+  'step-started',
+  'log',
+  'probe-progress',
+  'drill-started',
+  'drill-finished',
+]);
+const FAILURE_EVENTS = new Set<RunEvent['type']>([
+  'budget-exceeded',
+  'rto-exceeded',
+  'rollback-started',
+  'approval-requested',
+  'approval-denied',
+]);
+
+function wanted(e: RunEvent, verbosity: SlackVerbosity): boolean {
+  if (verbosity === 'summary' || NOT_REPLIED.has(e.type)) return false;
+  if (verbosity === 'all') return true;
+  if (e.type === 'step-finished') return e.status === 'failed';
+  if (e.type === 'fault-reverted') return e.error !== undefined;
+  return FAILURE_EVENTS.has(e.type);
+}
+
+/** Slack's mrkdwn treats &, < and > as markup. */
+const slackText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const withTimeout = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([
+    promise,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref()),
+  ]);
+
+export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
+  const verbosity = o.verbosity ?? 'all';
+  const file = slackThreadFile(o.runId, o.stateDir);
+  const headerKey = `${o.slack.channel} header`;
+  let poster: SlackPoster | undefined;
+  let thread: { channel: string; ts: string } | undefined;
+  let header: { channel: string; ts: string } | undefined;
+  let failures = 0;
+  let gaveUp = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  /** Runs Slack calls one at a time, in order; a failure is a warning, and three in a row end it. */
+  const enqueue = (what: string, call: () => Promise<void>) => {
+    queue = queue.then(async () => {
+      if (gaveUp) return;
+      try {
+        await call();
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        if (failures === 1) o.warn(`slack: ${what} failed (the run goes on): ${errorMessage(err)}`);
+        if (failures >= GIVE_UP_AFTER) {
+          gaveUp = true;
+          o.warn(`slack: ${failures} calls in a row failed; no more Slack messages for this run`);
+        }
+      }
+    });
+    return queue;
+  };
+
+  const state = {
+    status: 'running',
+    step: '',
+    drill: '',
+    probe: '',
+    durationMs: undefined as number | undefined,
+  };
+  const headerText = () => {
+    const elapsed = state.durationMs ?? Date.now() - o.startedAt;
+    const rto =
+      o.rtoMs === undefined
+        ? formatDuration(elapsed)
+        : `${formatDuration(elapsed)} of RTO ${formatDuration(o.rtoMs)}`;
+    const icon =
+      {
+        running: ':arrow_forward:',
+        succeeded: ':white_check_mark:',
+        failed: ':x:',
+        interrupted: ':stop_button:',
+        'rolling back': ':leftwards_arrow_with_hook:',
+      }[state.status] ?? ':grey_question:';
+    const now = state.status === 'running' && state.step ? ` — ${state.step}` : '';
+    const drill = state.drill ? `Drill ${state.drill}: ` : '';
+    const probe = state.probe ? ` — ${state.probe}` : '';
+    return `${icon} ${slackText(`${drill}*${o.runbook}* on *${o.environment.name}* (${o.environment.label}) — ${state.status} — ${rto}${now}${probe}`)}`;
+  };
+  const headerBlocks = () => [
+    { type: 'section', text: { type: 'mrkdwn', text: headerText() } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${o.runId}\`` }] },
+  ];
+
+  const open = enqueue('opening the run’s thread', async () => {
+    const { slackPoster } = await import('../connectors/slack.js');
+    poster = await slackPoster(o.slack, { secret: o.secret, log: () => undefined });
+    thread = await readSlackThread(file, o.slack.channel);
+    header = await readSlackThread(file, headerKey);
+    if (header) return updateHeader();
+    // A thread the notify action opened keeps its first message: the header becomes a reply in it.
+    const posted = await poster.post({
+      channel: thread?.channel ?? o.slack.channel,
+      text: headerText(),
+      blocks: headerBlocks(),
+      threadTs: thread?.ts,
+    });
+    header = posted;
+    await saveSlackThread(file, headerKey, posted);
+    if (!thread) {
+      thread = posted;
+      await saveSlackThread(file, o.slack.channel, posted);
+    }
+  });
+
+  async function updateHeader() {
+    if (poster && header) await poster.update({ ...header, text: headerText(), blocks: headerBlocks() });
+  }
+
+  // Throttled header updates: at most one per updateEveryMs; changes in between are coalesced.
+  const every = o.updateEveryMs ?? 3000;
+  let lastUpdate = 0;
+  let pending: NodeJS.Timeout | undefined;
+  const refresh = () => {
+    if (pending) return;
+    const wait = Math.max(0, lastUpdate + every - Date.now());
+    pending = setTimeout(() => {
+      pending = undefined;
+      lastUpdate = Date.now();
+      void enqueue('updating the header', updateHeader);
+    }, wait);
+    pending.unref();
+  };
+  const ticker = setInterval(refresh, o.tickMs ?? 30_000);
+  ticker.unref();
+
+  const reply = (text: string, blocks?: unknown[]) =>
+    enqueue('posting to the run’s thread', async () => {
+      if (poster && thread) await poster.post({ channel: thread.channel, threadTs: thread.ts, text, blocks });
+    });
+
+  const subscriber: Subscriber = (e) => {
+    switch (e.type) {
+      case 'step-started':
+        state.step = e.stepId;
+        refresh();
+        break;
+      case 'rollback-started':
+        state.status = 'rolling back';
+        refresh();
+        break;
+      case 'drill-started':
+        state.drill = e.drill.name;
+        refresh();
+        break;
+      case 'probe-progress':
+        state.probe = probeStatus(e);
+        refresh();
+        break;
+      case 'run-finished':
+        state.status = e.status;
+        state.durationMs = e.durationMs;
+        refresh();
+        break;
+    }
+    if (!wanted(e, verbosity)) return;
+    const text = describeEvent(e);
+    if (text) void reply(slackText(text.trim()));
+  };
+
+  await withTimeout(open, o.openTimeoutMs ?? 3000);
+  return {
+    subscriber,
+    async close(report, location) {
+      clearInterval(ticker);
+      clearTimeout(pending);
+      void enqueue('updating the header', updateHeader);
+      void reply(summaryText(report, state.status), summaryBlocks(o.runId, report, location));
+      await withTimeout(queue, o.closeTimeoutMs ?? 15_000);
+    },
+  };
+}
+
+const summaryText = (r: Report | undefined, status: string) =>
+  r ? `${outcomeMark(r)} ${headline(r)}` : `Run ${status}`;
+
+/** The end of the run in Block Kit: outcome, RTO/RPO against objectives, where the report is. */
+export function summaryBlocks(runId: string, r: Report | undefined, location?: string): unknown[] {
+  const field = (title: string, value: string) => ({
+    type: 'mrkdwn',
+    text: `*${title}*\n${slackText(value)}`,
+  });
+  const fields = r
+    ? [
+        field('Status', r.run.status + (r.run.failedStep ? ` at ${r.run.failedStep}` : '')),
+        field('Run duration', `${ofLimit(r.rto.actualMs, r.rto.objectiveMs)} ${metWord(r.rto.met)}`.trim()),
+        ...(r.drill
+          ? [
+              field(
+                'RTO (client-observed)',
+                `${dur(r.drill.rto.actual)} / objective ${dur(r.drill.rto.objective)} ${metWord(r.drill.rto.met)}`,
+              ),
+              field(
+                'RPO (rows lost)',
+                `${rows(r.drill.rpo.actual)} / objective ${rows(r.drill.rpo.objective)} ${metWord(r.drill.rpo.met)}`,
+              ),
+            ]
+          : []),
+        field('Approval waits', `${dur(r.approvalWaitMs)} (counted apart)`),
+        field('Budget misses', r.budgetMisses.map((m) => m.stepId).join(', ') || 'none'),
+      ]
+    : [];
+  const blocks: unknown[] = [
+    { type: 'header', text: { type: 'plain_text', text: summaryText(r, 'finished').slice(0, 150) } },
+  ];
+  if (fields.length) blocks.push({ type: 'section', fields });
+  const reasons = [
+    ...(r?.run.error ? [`${r.run.failedStep}: ${r.run.error}`] : []),
+    ...(r?.drill?.reasons ?? []),
+  ];
+  if (reasons.length)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: slackText(reasons.map((x) => `• ${x}`).join('\n')) },
+    });
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `run \`${runId}\`${location ? ` · report ${slackText(location)}` : ' · no report was written'}`,
+      },
+    ],
+  });
+  return blocks;
+}

@@ -1,0 +1,51 @@
+// Wording shared by every renderer (Markdown, HTML, JUnit, Slack, history), so they say the same.
+import { formatDuration } from '../duration.js';
+import type { Report, ReportStep } from './schema.js';
+
+export const dur = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
+
+/** `48.6s of 5m` — a measured time against what it was allowed. */
+export const ofLimit = (ms: number | undefined, limit: number | undefined) =>
+  limit === undefined ? dur(ms) : `${dur(ms)} of ${dur(limit)}`;
+
+export const rows = (n: number | undefined) => (n === undefined ? '—' : `${n} row${n === 1 ? '' : 's'}`);
+
+export const metWord = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
+
+const STATUS_MARK: Record<Report['run']['status'] | ReportStep['status'], string> = {
+  succeeded: '✅',
+  failed: '❌',
+  interrupted: '⏹',
+  incomplete: '…',
+  skipped: '↷',
+  'not-run': '·',
+  running: '…',
+};
+export const mark = (status: keyof typeof STATUS_MARK) => STATUS_MARK[status];
+
+/** Whether the run (and its drill, when it is one) passed: what CI, metrics and history count. */
+export function passed(report: Report): boolean {
+  return report.drill ? report.drill.verdict === 'pass' : report.run.status === 'succeeded';
+}
+
+/** The mark of the whole outcome: a drill's verdict, else the run's status. */
+export function outcomeMark(report: Report): string {
+  const verdict = report.drill?.verdict;
+  if (verdict === undefined) return mark(report.run.status);
+  return { pass: '✅', fail: '❌', aborted: '⏹', incomplete: '…' }[verdict];
+}
+
+/** The one-line headline of a report. */
+export function headline(report: Report): string {
+  const where = `${report.runbook.name} on ${report.environment.name} (${report.environment.label})`;
+  if (report.drill) return `Drill ${report.drill.name}: ${report.drill.verdict.toUpperCase()} — ${where}`;
+  return `Run ${report.run.status} — ${where}`;
+}
+
+/** A step's outcome in words: status, and why when it is not plainly fine. */
+export function stepOutcome(s: ReportStep): string {
+  if (s.status === 'failed') return s.continued ? 'failed (continued)' : 'failed';
+  if (s.status === 'skipped') return `skipped${s.skipReason ? `: ${s.skipReason}` : ''}`;
+  if (s.alreadyDone) return 'already done';
+  return s.overBudget ? `${s.status}, over budget` : s.status;
+}

@@ -1,0 +1,259 @@
+// The SVG figures of report.html: the timeline (each step a bar against its budget, approval waits
+// apart, the fault, the probe's outage window, RTO marks) and the objectives chart (RTO, RPO).
+// Inline SVG needs no namespace or external asset, so the HTML stays one offline file.
+import type { Report, ReportStep } from './schema.js';
+import { dur, rows } from './text.js';
+import { esc } from './xml.js';
+
+const WIDTH = 960;
+const LABEL_W = 210;
+const RIGHT = 24;
+const ROW_H = 24;
+const BAR_H = 14;
+const TOP = 28;
+const AXIS_H = 30;
+
+/** The scale: run time on x, clamped to the plot (long budgets run off its right edge). */
+function scale(domainMs: number) {
+  const plot = WIDTH - LABEL_W - RIGHT;
+  return (ms: number) => LABEL_W + (Math.min(Math.max(ms, 0), domainMs) / domainMs) * plot;
+}
+
+/** What the x axis must show: the whole run, and the objectives when they are near it. */
+function domainOf(r: Report): number {
+  let end = r.spanMs;
+  const d = r.drill;
+  if (d?.fault.atMs !== undefined)
+    end = Math.max(end, d.fault.atMs + (d.rto.actual ?? 0), d.fault.atMs + d.rto.objective);
+  if (d?.probe.outage) end = Math.max(end, d.probe.outage.toAtMs);
+  // An RTO far beyond the run would squash every bar: it is named instead of drawn then.
+  if (r.rto.objectiveMs !== undefined && r.rto.objectiveMs <= 2 * Math.max(r.spanMs, 1))
+    end = Math.max(end, r.rto.objectiveMs);
+  return Math.max(end * 1.04, 1);
+}
+
+/** Tick spacing of 1, 2 or 5 times a power of ten, at most ~8 ticks. */
+function tickStep(domainMs: number): number {
+  const raw = domainMs / 8;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw)!;
+}
+
+const rect = (cls: string, x: number, y: number, w: number, h: number, title: string) =>
+  `<rect class="${cls}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(w, 1).toFixed(1)}" height="${h}"><title>${esc(title)}</title></rect>`;
+
+const vline = (cls: string, x: number, y1: number, y2: number, label: string, title: string) =>
+  `<g class="${cls}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y1}" y2="${y2}"><title>${esc(title)}</title></line><text x="${(x + 3).toFixed(1)}" y="${y1 + 10}">${esc(label)}</text></g>`;
+
+function stepClass(s: ReportStep): string {
+  if (s.status === 'failed') return 'failed';
+  if (s.status === 'skipped' || s.status === 'not-run') return 'skipped';
+  return s.overBudget ? 'over' : 'ok';
+}
+
+export function renderTimeline(r: Report): string {
+  const domain = domainOf(r);
+  const x = scale(domain);
+  const d = r.drill;
+  const probeRow = d ? 1 : 0;
+  const height = TOP + (r.steps.length + probeRow) * ROW_H + AXIS_H;
+  const bottom = height - AXIS_H;
+  const parts: string[] = [];
+  const rowY = (i: number) => TOP + (i + probeRow) * ROW_H;
+  const label = (y: number, text: string, cls = 'label') =>
+    `<text class="${cls}" x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(text)}</text>`;
+
+  const step = tickStep(domain);
+  for (let ms = 0; ms <= domain; ms += step) {
+    parts.push(
+      `<g class="tick"><line x1="${x(ms).toFixed(1)}" x2="${x(ms).toFixed(1)}" y1="${TOP}" y2="${bottom}"/><text x="${x(ms).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${esc(dur(ms))}</text></g>`,
+    );
+  }
+
+  r.steps.forEach((s, i) => {
+    const y = rowY(i);
+    const barY = y + (ROW_H - BAR_H) / 2;
+    parts.push(label(y, `${s.phase === 'rollback' ? '↺ ' : ''}${s.id}`));
+    if (s.startAtMs === undefined) return;
+    const start = s.startAtMs;
+    if (s.budgetMs !== undefined) {
+      const clipped = start + s.budgetMs > domain ? ' clipped' : '';
+      parts.push(
+        rect(
+          `budget-bar${clipped}`,
+          x(start),
+          barY - 2,
+          x(start + s.budgetMs) - x(start),
+          BAR_H + 4,
+          `${s.id}: budget ${dur(s.budgetMs)}`,
+        ),
+      );
+    }
+    const took = s.durationMs ?? Math.max(0, r.spanMs - start);
+    parts.push(
+      rect(
+        `step-bar ${stepClass(s)}`,
+        x(start),
+        barY,
+        x(start + took) - x(start),
+        BAR_H,
+        `${s.id} [${s.kind}]: ${s.status}, ${dur(s.durationMs)}${s.budgetMs !== undefined ? ` of ${dur(s.budgetMs)}` : ''}${s.waitMs ? `, ${dur(s.waitMs)} waiting for approval` : ''}`,
+      ),
+    );
+  });
+
+  for (const a of r.approvals) {
+    const i = r.steps.findIndex((s) => s.id === a.stepId);
+    if (i < 0) continue;
+    const barY = rowY(i) + (ROW_H - BAR_H) / 2;
+    parts.push(
+      rect(
+        'approval-wait',
+        x(a.requestedAtMs),
+        barY,
+        x(a.requestedAtMs + a.waitMs) - x(a.requestedAtMs),
+        BAR_H,
+        `${a.stepId}: ${dur(a.waitMs)} waiting for a human (${a.outcome}${a.by ? ` by ${a.by}` : ''}), counted apart`,
+      ),
+    );
+  }
+
+  if (d) {
+    const y = TOP;
+    parts.push(label(y, 'probe (clients)', 'label probe'));
+    if (d.probe.outage) {
+      const { fromAtMs, toAtMs } = d.probe.outage;
+      parts.push(
+        rect(
+          'outage',
+          x(fromAtMs),
+          y + 3,
+          x(toAtMs) - x(fromAtMs),
+          ROW_H - 6,
+          `clients could not write: ${dur(toAtMs - fromAtMs)}`,
+        ),
+      );
+    }
+    if (d.fault.atMs !== undefined) {
+      const f = d.fault.atMs;
+      parts.push(
+        vline(
+          'fault',
+          x(f),
+          TOP - 14,
+          bottom,
+          `fault: ${d.fault.kind} ${d.fault.node}`,
+          `fault injected at ${dur(f)}`,
+        ),
+      );
+      parts.push(
+        vline(
+          'rto-objective',
+          x(f + d.rto.objective),
+          TOP - 14,
+          bottom,
+          `RTO objective ${dur(d.rto.objective)}`,
+          'fault + RTO objective',
+        ),
+      );
+      if (d.rto.actual !== undefined)
+        parts.push(
+          rect(
+            `rto ${d.rto.met ? 'met' : 'missed'}`,
+            x(f),
+            y + ROW_H - 5,
+            x(f + d.rto.actual) - x(f),
+            4,
+            `RTO ${dur(d.rto.actual)} of ${dur(d.rto.objective)}`,
+          ),
+        );
+    }
+    if (d.promotedAtMs !== undefined)
+      parts.push(
+        vline(
+          'promoted',
+          x(d.promotedAtMs),
+          TOP,
+          bottom,
+          'promoted',
+          `promotion finished at ${dur(d.promotedAtMs)}`,
+        ),
+      );
+  }
+  if (r.rto.objectiveMs !== undefined) {
+    parts.push(
+      r.rto.objectiveMs <= domain
+        ? vline(
+            'run-rto',
+            x(r.rto.objectiveMs),
+            TOP - 14,
+            bottom,
+            `run RTO ${dur(r.rto.objectiveMs)}`,
+            'the runbook’s RTO objective',
+          )
+        : `<text class="run-rto off-scale" x="${WIDTH - RIGHT}" y="${TOP - 4}" text-anchor="end">run RTO ${esc(dur(r.rto.objectiveMs))} →</text>`,
+    );
+  }
+  if (r.rto.exceededAtMs !== undefined)
+    parts.push(
+      vline(
+        'rto-exceeded',
+        x(r.rto.exceededAtMs),
+        TOP,
+        bottom,
+        'RTO exceeded',
+        'the run went past its RTO here',
+      ),
+    );
+
+  return `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="step timeline against budgets">
+<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e9d8fd"/><line x1="0" y1="0" x2="0" y2="6" stroke="#805ad5" stroke-width="3"/></pattern></defs>
+${parts.join('\n')}
+</svg>`;
+}
+
+interface Gauge {
+  name: string;
+  actual?: number;
+  objective: number;
+  met?: boolean;
+  show(v: number | undefined): string;
+}
+
+/** RTO and RPO against their objectives: one horizontal gauge each, the objective as a mark. */
+export function renderObjectives(r: Report): string {
+  const gauges: Gauge[] = [];
+  const d = r.drill;
+  if (d) {
+    gauges.push({ name: 'RTO (client-observed)', ...d.rto, show: dur });
+    gauges.push({ name: 'RPO (rows lost)', ...d.rpo, show: rows });
+  }
+  if (r.rto.objectiveMs !== undefined)
+    gauges.push({
+      name: 'Run duration vs RTO',
+      actual: r.rto.actualMs,
+      objective: r.rto.objectiveMs,
+      met: r.rto.met,
+      show: dur,
+    });
+  if (!gauges.length) return '';
+  const track = 480;
+  const left = 200;
+  const height = gauges.length * 34 + 8;
+  const parts = gauges.map((g, i) => {
+    const y = 8 + i * 34;
+    const max = Math.max(g.actual ?? 0, g.objective, 1) * 1.25;
+    const px = (v: number) => left + (v / max) * track;
+    const missing = g.actual === undefined;
+    return `<g class="gauge ${missing ? 'none' : g.met ? 'met' : 'missed'}">
+<text class="label" x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(g.name)}</text>
+<rect class="track" x="${left}" y="${y + 4}" width="${track}" height="14"/>
+${missing ? '' : `<rect class="value" x="${left}" y="${y + 4}" width="${Math.max(px(g.actual!) - left, 1).toFixed(1)}" height="14"><title>${esc(g.show(g.actual))}</title></rect>`}
+<line class="objective" x1="${px(g.objective).toFixed(1)}" x2="${px(g.objective).toFixed(1)}" y1="${y}" y2="${y + 22}"><title>objective ${esc(g.show(g.objective))}</title></line>
+<text x="${left + track + 10}" y="${y + 15}">${esc(`${g.show(g.actual)} / objective ${g.show(g.objective)}${missing ? ' (never measured)' : g.met ? ' met' : ' MISSED'}`)}</text>
+</g>`;
+  });
+  return `<svg class="objectives" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="RTO and RPO against objectives">
+${parts.join('\n')}
+</svg>`;
+}

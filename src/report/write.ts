@@ -1,0 +1,78 @@
+// Writes a run's reports from its journal into reports/<date>-<runbook>-<run-id>/. Called at the
+// end of every run and drill (engine/session.ts) and by `drillbook report`.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readJournal, type JournalHeader } from '../engine/journal.js';
+import { journalPath } from '../engine/paths.js';
+import { UserError } from '../errors.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
+import { buildReport } from './model.js';
+import { renderProm } from './prom.js';
+import type { Report } from './schema.js';
+
+/** Where reports go, relative to the working directory (git-ignored). */
+export const DEFAULT_REPORTS_DIR = 'reports';
+
+const RENDERERS = {
+  md: { file: 'report.md', render: renderMarkdown },
+  html: { file: 'report.html', render: renderHtml },
+  json: { file: 'report.json', render: (r: Report) => JSON.stringify(r, null, 2) + '\n' },
+  junit: { file: 'junit.xml', render: renderJunit },
+  prom: { file: 'metrics.prom', render: renderProm },
+} as const;
+
+export type ReportFormat = keyof typeof RENDERERS;
+export const REPORT_FORMATS = Object.keys(RENDERERS) as ReportFormat[];
+
+export function parseFormats(list: string): ReportFormat[] {
+  const formats = list
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const unknown = formats.filter((f) => !(f in RENDERERS));
+  if (unknown.length || !formats.length)
+    throw new UserError(
+      `unknown report format(s) "${unknown.join(', ') || list}": use ${REPORT_FORMATS.join(', ')}`,
+    );
+  return formats as ReportFormat[];
+}
+
+/** reports/2025-03-01-pg-failover-<run-id>: sorted by date, grouped by runbook when listed. */
+export const reportDirName = (header: Pick<JournalHeader, 'createdAt' | 'runbook' | 'runId'>) =>
+  `${header.createdAt.slice(0, 10)}-${header.runbook.name}-${header.runId}`;
+
+/** Renders the formats of one report model into its directory; returns the directory. */
+export function writeReportFiles(
+  report: Report,
+  outDir: string,
+  formats: ReportFormat[] = REPORT_FORMATS,
+): string {
+  const dir = resolve(
+    outDir,
+    reportDirName({ ...report.run, runId: report.run.id, runbook: report.runbook }),
+  );
+  mkdirSync(dir, { recursive: true });
+  for (const format of formats) {
+    const { file, render } = RENDERERS[format];
+    // Written aside and renamed: a reader (a dashboard, the history page) never sees half a file.
+    const path = join(dir, file);
+    writeFileSync(`${path}.tmp`, render(report));
+    renameSync(`${path}.tmp`, path);
+  }
+  return dir;
+}
+
+/**
+ * The reports of run `runId` (journal under `stateDir`), rebuilt from its journal alone; returns
+ * the report directory. Drills get theirs from the session they run in.
+ */
+export function writeReports(
+  stateDir: string,
+  runId: string,
+  outDir: string = DEFAULT_REPORTS_DIR,
+  formats: ReportFormat[] = REPORT_FORMATS,
+): string {
+  return writeReportFiles(buildReport(readJournal(journalPath(stateDir, runId))), outDir, formats);
+}

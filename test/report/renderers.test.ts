@@ -1,0 +1,190 @@
+// Every renderer from the recorded journals: Markdown, self-contained HTML with its SVG timeline,
+// JUnit XML parsed by an XML parser, Prometheus text that parses, and the files on disk.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { describe, test } from 'node:test';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { renderHtml } from '../../src/report/html.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderProm } from '../../src/report/prom.js';
+import { parseFormats, writeReportFiles } from '../../src/report/write.js';
+import { fixtureReport } from './fixtures.js';
+
+/** The exposition format, line by line: HELP and TYPE once per family before its samples. */
+function parseProm(text: string): Map<string, { labels: Record<string, string>; value: number }[]> {
+  const families = new Map<string, { labels: Record<string, string>; value: number }[]>();
+  const typed = new Set<string>();
+  const helped = new Set<string>();
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.slice(0, -1).split('\n')) {
+    let m = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line);
+    if (m) {
+      const [, kind, name, rest] = m;
+      const seen = kind === 'HELP' ? helped : typed;
+      assert.ok(!seen.has(name!), `${kind} ${name} once`);
+      seen.add(name!);
+      if (kind === 'TYPE') assert.match(rest!, /^(gauge|counter|untyped|histogram|summary)$/);
+      continue;
+    }
+    m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*",?)*)\} (\S+)$/.exec(
+      line,
+    );
+    assert.ok(m, `a sample line: ${line}`);
+    const [, name, labelText, value] = m;
+    assert.ok(typed.has(name!) && helped.has(name!), `${name} has HELP and TYPE before its samples`);
+    assert.ok(!Number.isNaN(Number(value)), `${line}: numeric value`);
+    const labels = Object.fromEntries(
+      [...labelText!.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]),
+    );
+    families.set(name!, [...(families.get(name!) ?? []), { labels, value: Number(value) }]);
+  }
+  return families;
+}
+
+interface JunitCase {
+  '@_name': string;
+  '@_classname': string;
+  failure?: { '@_type': string; '@_message': string };
+  skipped?: unknown;
+}
+
+function junitCases(xml: string): JunitCase[] {
+  assert.equal(XMLValidator.validate(xml), true, 'well-formed XML');
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name),
+  }).parse(xml) as { testsuites: { testsuite: { testcase: JunitCase[] }[] } };
+  return doc.testsuites.testsuite.flatMap((s) => s.testcase);
+}
+
+describe('report renderers', () => {
+  test('report.md: outcome, steps against budgets, rollback, budget misses, approvals', () => {
+    const ok = renderMarkdown(fixtureReport('succeeded'));
+    assert.match(ok, /^# ✅ Run succeeded — pg-failover on lab \(staging\)/);
+    assert.match(ok, /\| Duration \| 48\.6s of 5m met \|/);
+    assert.match(
+      ok,
+      /## Approvals[\s\S]*\| approve \| Promote a replica of lab\? \| granted \| lead@laptop \| 42\.0s \|/,
+    );
+    const failed = renderMarkdown(fixtureReport('failed'));
+    assert.match(failed, /^# ❌ Run failed/);
+    assert.match(failed, /## Rollback\n\nAfter `promote` failed/);
+    assert.match(failed, /- `verify-primary-down`: 24\.3s of 20\.0s/);
+    assert.match(
+      failed,
+      /\| ✅ \| verify-primary-down — Verify the primary is down \| verify \| main \| succeeded, over budget \|/,
+    );
+    const drill = renderMarkdown(fixtureReport('drill'));
+    assert.match(drill, /^# ❌ Drill monthly-failover: FAIL/);
+    assert.match(drill, /\| RPO \(acknowledged rows lost\) \| 1 row \| 0 rows \| MISSED \|/);
+    assert.match(drill, /\| promote \| promote \| 1\.20s \| {2}\| 1\.00s \| MISSED \|/);
+  });
+
+  test('report.html: self-contained, with the SVG timeline of steps, budgets, waits, fault, outage and RTO', () => {
+    for (const name of ['succeeded', 'failed', 'drill'] as const) {
+      const html = renderHtml(fixtureReport(name));
+      assert.ok(!/http/i.test(html), `${name}: no URL at all`);
+      assert.ok(!/<link|<script|src=|@import|url\((?!#)/i.test(html), `${name}: no external asset`);
+      assert.match(html, /^<!doctype html>/);
+      assert.match(html, /<svg class="timeline"/);
+      assert.ok((html.match(/class="step-bar /g) ?? []).length >= 5, `${name}: a bar per step`);
+      assert.match(html, /class="budget-bar/);
+    }
+    const ok = renderHtml(fixtureReport('succeeded'));
+    assert.match(ok, /class="approval-wait"/);
+    assert.match(ok, /class="run-rto off-scale"/, 'an RTO far beyond the run is named, not drawn');
+    const failed = renderHtml(fixtureReport('failed'));
+    assert.match(failed, /class="step-bar failed"/);
+    assert.match(failed, /class="step-bar over"/);
+    assert.match(failed, /pg_promote timed out after 5s &lt;b&gt;&amp;&lt;\/b&gt;/, 'escaped');
+    const drill = renderHtml(fixtureReport('drill'));
+    for (const cls of [
+      'fault',
+      'outage',
+      'rto met',
+      'rto-objective',
+      'promoted',
+      'objectives',
+      'gauge missed',
+    ])
+      assert.ok(drill.includes(`class="${cls}`), `drill timeline has ${cls}`);
+  });
+
+  test('junit.xml: parsed; a failed step, a missed budget and a missed objective fail their test case', () => {
+    const failed = junitCases(renderJunit(fixtureReport('failed')));
+    const failures = failed.filter((c) => c.failure).map((c) => [c['@_name'], c.failure!['@_type']]);
+    assert.deepEqual(failures, [
+      ['verify-primary-down', 'budget-exceeded'],
+      ['promote', 'step-failed'],
+    ]);
+    assert.deepEqual(
+      failed.filter((c) => c.skipped !== undefined).map((c) => c['@_name']),
+      ['route', 'validate'],
+    );
+    const ok = junitCases(renderJunit(fixtureReport('succeeded')));
+    assert.equal(ok.filter((c) => c.failure).length, 0);
+    const drill = junitCases(renderJunit(fixtureReport('drill')));
+    assert.deepEqual(
+      drill.filter((c) => c.failure).map((c) => c['@_name']),
+      ['verdict', 'RPO (acknowledged rows lost)', 'phase promote'],
+    );
+    assert.ok(drill.some((c) => c['@_name'] === 'RTO (client-observed)' && !c.failure));
+  });
+
+  test('metrics.prom: valid exposition format with the drill and per-step families', () => {
+    const drill = parseProm(renderProm(fixtureReport('drill')));
+    const one = (name: string) => {
+      const samples = drill.get(name);
+      assert.equal(samples?.length, 1, name);
+      return samples[0]!;
+    };
+    assert.equal(one('drillbook_drill_rto_seconds').value, 5.195);
+    assert.equal(one('drillbook_drill_rpo_rows').value, 1);
+    assert.equal(one('drillbook_drill_success').value, 0);
+    assert.deepEqual(one('drillbook_drill_success').labels, {
+      runbook: 'pg-failover',
+      environment: 'lab',
+      drill: 'monthly-failover',
+    });
+    const steps = drill.get('drillbook_step_duration_seconds')!;
+    assert.deepEqual(
+      steps.map((s) => [s.labels.step, s.value]),
+      [
+        ['verify-primary-down', 2.9],
+        ['pick', 0.3],
+        ['promote', 1.2],
+        ['route', 0.7],
+        ['validate', 0.5],
+      ],
+    );
+    const run = parseProm(renderProm(fixtureReport('failed')));
+    assert.equal(run.get('drillbook_run_success')![0]!.value, 0);
+    assert.equal(run.has('drillbook_drill_success'), false, 'drill families only for drills');
+  });
+
+  test('label values are escaped', () => {
+    const r = fixtureReport('succeeded');
+    r.environment.name = 'we"ird\\env\nname';
+    const parsed = parseProm(renderProm(r));
+    assert.equal(parsed.get('drillbook_run_success')![0]!.labels.environment, 'we\\"ird\\\\env\\nname');
+  });
+
+  test('the files land in reports/<date>-<runbook>-<run-id>/, the formats asked for', (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'drillbook-reports-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
+    const dir = writeReportFiles(fixtureReport('drill'), out);
+    assert.equal(basename(dir), '2025-03-03-pg-failover-20250303-020000-pg-failover-e5f6');
+    for (const f of ['report.md', 'report.html', 'report.json', 'junit.xml', 'metrics.prom'])
+      assert.ok(existsSync(join(dir, f)), f);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).drill.verdict, 'fail');
+    const only = writeReportFiles(fixtureReport('failed'), out, parseFormats('json, prom'));
+    assert.deepEqual(
+      ['report.json', 'metrics.prom', 'report.html'].map((f) => existsSync(join(only, f))),
+      [true, true, false],
+    );
+    assert.throws(() => parseFormats('md,pdf'), /unknown report format\(s\) "pdf"/);
+  });
+});
