@@ -2,11 +2,13 @@
 // errors become exit codes.
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { registerDaemon } from './commands/daemon.js';
 import { registerLab } from './commands/lab.js';
 import { registerPlan } from './commands/plan.js';
 import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
+import { registerSchedule } from './commands/schedule.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
 
@@ -29,6 +31,8 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerResume(program, io, done);
   registerReport(program, io, done);
   registerLab(program);
+  registerSchedule(program, io, done);
+  registerDaemon(program, io, done);
   for (const [name, args, description] of PLANNED) {
     program
       .command(name)

@@ -62,7 +62,8 @@ const readHolder = (path: string): LockHolder | undefined => {
 /** A holder is known dead only when it ran on this host and its process is gone. */
 const isStale = (h: LockHolder | undefined) => !!h && h.host === hostname() && !isAlive(h.pid);
 
-function createExclusive(path: string, content: object): boolean {
+/** Creates `path` with `content` only if it does not exist yet; false when it did. */
+export function createExclusive(path: string, content: object): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o644);

@@ -7,6 +7,7 @@ import { executors } from './executors.js';
 import { expressions } from './expressions.js';
 import { inventoryConsistency } from './inventory-consistency.js';
 import { inventoryTargets } from './inventory-targets.js';
+import { schedule } from './schedule.js';
 import type { Rule } from './types.js';
 import { uniqueStepIds } from './unique-step-ids.js';
 
@@ -19,5 +20,6 @@ export const rules: readonly Rule[] = [
   inventoryConsistency,
   drillStaging,
   drillFiles,
+  schedule,
   executors,
 ];

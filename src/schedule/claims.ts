@@ -1,0 +1,142 @@
+// Claiming an occurrence before running it: whoever claims it runs it, nobody else. Without a
+// coordination database the claims are files in the local state directory (daemons sharing one
+// machine); with one, rows in PostgreSQL (./coordination.ts).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createExclusive, isAlive } from '../engine/lock.js';
+import type { Occurrence } from './occurrences.js';
+
+export type Verdict = 'pass' | 'fail' | 'aborted' | 'error' | 'refused';
+
+export interface Outcome {
+  verdict: Verdict;
+  runId?: string;
+  detail?: string;
+}
+
+export interface Claim {
+  /** Tells the others this daemon is still running the occurrence. */
+  heartbeat(): Promise<void>;
+  finish(outcome: Outcome): Promise<void>;
+}
+
+export type ClaimResult = { claim: Claim } | { claimedBy: string };
+
+/** An occurrence whose daemon died while running it: its environment may still carry the fault. */
+export interface Orphan {
+  drill: string;
+  occurrence: Date;
+  environment: string;
+  daemon: string;
+  lastHeartbeat: Date;
+}
+
+export interface Claims {
+  claim(occurrence: Occurrence, environment: string): Promise<ClaimResult>;
+  /** Orphans not reported yet; each is returned once, to one daemon, and marked reported. */
+  orphans(): Promise<Orphan[]>;
+  close(): Promise<void>;
+}
+
+/** host:pid:random, so a log line or a claim row tells which daemon it was. */
+export const daemonId = () => `${hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+
+interface ClaimFile {
+  drill: string;
+  occurrence: string;
+  environment: string;
+  daemon: string;
+  host: string;
+  pid: number;
+  claimedAt: string;
+  status: 'running' | Verdict | 'orphaned';
+  finishedAt?: string;
+  runId?: string;
+  detail?: string;
+}
+
+/** Claim files older than this are removed when the same drill claims again. */
+const KEEP_MS = 7 * 24 * 3_600_000;
+
+/** Claims as files created exclusively: one per occurrence under <state>/schedule/claims/<drill>/. */
+export function fileClaims(stateDir: string, daemon: string, now: () => Date): Claims {
+  const root = resolve(stateDir, 'schedule', 'claims');
+  const fileOf = (drill: string, at: Date) => join(root, drill, `${stamp(at)}.json`);
+  const read = (path: string): ClaimFile | undefined => {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as ClaimFile;
+    } catch {
+      return undefined; // its creator is between open and write
+    }
+  };
+  const write = (path: string, c: ClaimFile) => writeFileSync(path, JSON.stringify(c) + '\n');
+
+  return {
+    async claim(o, environment) {
+      const path = fileOf(o.drill, o.at);
+      mkdirSync(join(root, o.drill), { recursive: true });
+      const mine: ClaimFile = {
+        drill: o.drill,
+        occurrence: o.at.toISOString(),
+        environment,
+        daemon,
+        host: hostname(),
+        pid: process.pid,
+        claimedAt: now().toISOString(),
+        status: 'running',
+      };
+      if (!createExclusive(path, mine)) return { claimedBy: read(path)?.daemon ?? 'another daemon' };
+      prune(join(root, o.drill), o.at.getTime() - KEEP_MS);
+      return {
+        claim: {
+          heartbeat: async () => undefined, // the claim's pid tells whether its daemon lives
+          finish: async (outcome) =>
+            write(path, { ...mine, ...outcome, status: outcome.verdict, finishedAt: now().toISOString() }),
+        },
+      };
+    },
+
+    async orphans() {
+      const found: Orphan[] = [];
+      for (const drill of safeList(root)) {
+        for (const name of safeList(join(root, drill)).filter((n) => n.endsWith('.json'))) {
+          const path = join(root, drill, name);
+          const c = read(path);
+          if (!c || c.status !== 'running' || c.host !== hostname() || isAlive(c.pid)) continue;
+          // Several daemons on this machine may find the same orphan: one report is enough.
+          if (!createExclusive(`${path}.reported`, { daemon })) continue;
+          write(path, { ...c, status: 'orphaned', detail: `reported by ${daemon}` });
+          found.push({
+            drill: c.drill,
+            occurrence: new Date(c.occurrence),
+            environment: c.environment,
+            daemon: c.daemon,
+            lastHeartbeat: new Date(c.claimedAt),
+          });
+        }
+      }
+      return found;
+    },
+
+    close: async () => undefined,
+  };
+}
+
+/** The occurrence as a file name: ISO time without colons. */
+const stamp = (at: Date) => at.toISOString().replace(/:/g, '');
+
+const safeList = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/** Removes the claim files (and report guards) of occurrences before `before`. */
+function prune(dir: string, before: number) {
+  const cutoff = stamp(new Date(before));
+  for (const name of safeList(dir)) if (name < cutoff) rmSync(join(dir, name), { force: true });
+}
