@@ -2,7 +2,8 @@
 # The Debian packages the lab and the tests need. Installs only what is missing; needs root for that.
 set -euo pipefail
 
-packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables)
+# chromium: the report tests open report.html in a real headless browser.
+packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

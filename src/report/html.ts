@@ -37,7 +37,7 @@ const card = (value: string, what: string, cls = '') =>
   `<div class="card ${cls}"><b>${esc(value)}</b><span>${esc(what)}</span></div>`;
 
 const tableOf = (head: string[], body: string[][], rowClass: (i: number) => string = () => '') =>
-  `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body
+  `<table>${head.some(Boolean) ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : ''}<tbody>${body
     .map((r, i) => `<tr class="${rowClass(i)}">${r.join('')}</tr>`)
     .join('')}</tbody></table>`;
 const td = (text: string | number, cls = '') => `<td class="${cls}">${esc(text)}</td>`;

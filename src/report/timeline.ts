@@ -11,7 +11,7 @@ const RIGHT = 24;
 const ROW_H = 24;
 const BAR_H = 14;
 const TOP = 28;
-const AXIS_H = 30;
+const AXIS_H = 42;
 
 /** The scale: run time on x, clamped to the plot (long budgets run off its right edge). */
 function scale(domainMs: number) {
@@ -42,8 +42,11 @@ function tickStep(domainMs: number): number {
 const rect = (cls: string, x: number, y: number, w: number, h: number, title: string) =>
   `<rect class="${cls}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(w, 1).toFixed(1)}" height="${h}"><title>${esc(title)}</title></rect>`;
 
-const vline = (cls: string, x: number, y1: number, y2: number, label: string, title: string) =>
-  `<g class="${cls}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y1}" y2="${y2}"><title>${esc(title)}</title></line><text x="${(x + 3).toFixed(1)}" y="${y1 + 10}">${esc(label)}</text></g>`;
+/** A vertical mark with its label beside it (on its left near the right edge, so it stays readable). */
+const vline = (cls: string, x: number, y1: number, y2: number, label: string, title: string) => {
+  const left = x > WIDTH - 160;
+  return `<g class="${cls}"><line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y1}" y2="${y2}"><title>${esc(title)}</title></line><text x="${(left ? x - 3 : x + 3).toFixed(1)}" y="${y1 + 10}"${left ? ' text-anchor="end"' : ''}>${esc(label)}</text></g>`;
+};
 
 function stepClass(s: ReportStep): string {
   if (s.status === 'failed') return 'failed';
@@ -191,7 +194,7 @@ export function renderTimeline(r: Report): string {
             `run RTO ${dur(r.rto.objectiveMs)}`,
             'the runbook’s RTO objective',
           )
-        : `<text class="run-rto off-scale" x="${WIDTH - RIGHT}" y="${TOP - 4}" text-anchor="end">run RTO ${esc(dur(r.rto.objectiveMs))} →</text>`,
+        : `<text class="run-rto off-scale" x="${WIDTH - RIGHT}" y="${bottom + 34}" text-anchor="end">run RTO ${esc(dur(r.rto.objectiveMs))} →</text>`,
     );
   }
   if (r.rto.exceededAtMs !== undefined)

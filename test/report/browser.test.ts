@@ -1,0 +1,74 @@
+// report.html in a real headless Chromium (Debian's chromium): it loads offline with no console
+// message, the SVG timeline and the objectives chart are in the rendered DOM, and a screenshot of
+// a failed and a passed drill is kept under .drillbook/test-artifacts/.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, test } from 'node:test';
+import { renderHtml } from '../../src/report/html.js';
+import { fixtureReport } from './fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = resolve('.drillbook/test-artifacts');
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-logging=stderr',
+  '--v=0',
+];
+
+async function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(CHROMIUM, [...FLAGS, ...args], { timeout: 60_000, maxBuffer: 32 << 20 });
+}
+
+describe('report.html in headless Chromium', () => {
+  const fixtures = { 'drill-failed': () => fixtureReport('drill'), 'drill-passed': passedDrill } as const;
+  for (const [name, report] of Object.entries(fixtures)) {
+    test(`${name}: renders offline, no console messages, timeline drawn, screenshot kept`, async (t) => {
+      if (!existsSync(CHROMIUM)) {
+        if (process.env.CI === 'true')
+          throw new Error(`${CHROMIUM} is missing (scripts/install-system-deps.sh installs it)`);
+        return t.skip(`no ${CHROMIUM}: apt-get install -y chromium`);
+      }
+      const dir = mkdtempSync(join(tmpdir(), 'drillbook-browser-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'report.html');
+      writeFileSync(file, renderHtml(report()));
+      const url = pathToFileURL(file).href;
+
+      const dom = await chromium(['--dump-dom', url]);
+      assert.doesNotMatch(dom.stderr, /CONSOLE/, 'no console message');
+      assert.match(dom.stdout, /<svg class="timeline"/);
+      assert.ok((dom.stdout.match(/class="step-bar /g) ?? []).length >= 5);
+      assert.match(dom.stdout, /class="outage"/);
+      assert.match(dom.stdout, /<svg class="objectives"/);
+
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const png = join(ARTIFACTS, `report-${name}.png`);
+      rmSync(png, { force: true });
+      await chromium([`--screenshot=${png}`, '--window-size=1050,1500', url]);
+      assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
+    });
+  }
+});
+
+/** The drill fixture as a pass: every objective met. */
+function passedDrill() {
+  const r = fixtureReport('drill');
+  const d = r.drill!;
+  d.verdict = 'pass';
+  d.reasons = [];
+  d.rpo = { objective: 0, actual: 0, met: true };
+  d.lostSeqs = [];
+  d.phases = d.phases.map((p) => ({ ...p, met: true }));
+  return r;
+}
