@@ -53,14 +53,30 @@ export const rejoin = defineAction({
       ctx.log(`${node} already streams from ${primary}; nothing to do`);
       return { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 };
     }
-    await withNode(ctx.env, primary, pg, async (c) => {
-      if (input.slot ?? true) {
-        // Reserved now, so the primary keeps every WAL segment the node will ask for once it starts.
-        await c.query(
+    if (input.slot ?? true) {
+      // Reserved now, so the primary keeps every WAL segment the node will ask for once it starts.
+      await withNode(ctx.env, primary, pg, (c) =>
+        c.query(
           'SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = $1)',
           [slotName(node)],
-        );
-      }
+        ),
+      );
+    }
+    const retargetedAfterMs = await retarget(ctx, node, primary, input);
+    if (retargetedAfterMs !== undefined) {
+      ctx.log(
+        `${node}: a running replica, now streaming from ${primary} (primary_conninfo reloaded, no restart)`,
+      );
+      return {
+        node,
+        primary,
+        rewound: false,
+        recloned: false,
+        alreadyStreaming: false,
+        streamingAfterMs: retargetedAfterMs,
+      };
+    }
+    await withNode(ctx.env, primary, pg, async (c) => {
       // pg_rewind (PostgreSQL 15) takes the source's timeline from its control file, which a
       // promotion updates only at its first checkpoint. Without one, a just-promoted primary looks
       // like it is still on the old timeline: "no rewind required", and the node, left ahead of the
@@ -147,7 +163,17 @@ async function rejoinStdin(
   input: RejoinInput,
 ): Promise<string> {
   const pg = ctx.env.postgres;
-  const p = ctx.env.postgres.nodes[primary]!;
+  const password = pg.password ? await ctx.secret(pg.password) : '';
+  const { conninfo, replicationPassword } = await primaryConninfo(ctx, node, primary);
+  const lines = [`primary_conninfo = ${confValue(conninfo)}`];
+  if (input.slot ?? true) lines.push(`primary_slot_name = ${confValue(slotName(node))}`);
+  return `${password}\n${replicationPassword}\n${lines.join('\n')}\n`;
+}
+
+/** How `node` connects to `primary` for streaming (application_name = the node's name). */
+async function primaryConninfo(ctx: ActionContext, node: string, primary: string) {
+  const pg = ctx.env.postgres;
+  const p = pg.nodes[primary]!;
   const password = pg.password ? await ctx.secret(pg.password) : '';
   const replicationPassword = pg.replicationPassword ? await ctx.secret(pg.replicationPassword) : password;
   const conninfo = [
@@ -160,9 +186,46 @@ async function rejoinStdin(
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
     .join(' ');
-  const lines = [`primary_conninfo = ${confValue(conninfo)}`];
-  if (input.slot ?? true) lines.push(`primary_slot_name = ${confValue(slotName(node))}`);
-  return `${password}\n${replicationPassword}\n${lines.join('\n')}\n`;
+  return { conninfo, replicationPassword };
+}
+
+/** A replica not ahead of the new timeline follows it after a reload; the walreceiver reconnects. */
+const RETARGET_WAIT_MS = 5000;
+
+/**
+ * The fast way for a running replica: point primary_conninfo at the new primary and reload (no
+ * restart, no rewind). Resolves with the time until it streams, or undefined when the node is not
+ * a running replica or did not follow (then the full stop, rewind and restart path runs).
+ */
+async function retarget(
+  ctx: ActionContext,
+  node: string,
+  primary: string,
+  input: RejoinInput,
+): Promise<number | undefined> {
+  const { conninfo } = await primaryConninfo(ctx, node, primary);
+  const started = performance.now();
+  const reloaded = await withNode(ctx.env, node, { ...pgOptions(ctx), connectTimeoutMs: 2000 }, async (c) => {
+    const { rows } = await c.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
+    if (!rows[0]?.recovery) return false;
+    // ALTER SYSTEM takes no parameters: the values are quoted literals (format %L).
+    await c
+      .query(`SELECT format('ALTER SYSTEM SET primary_conninfo = %L', $1::text) AS sql`, [conninfo])
+      .then((r) => c.query(r.rows[0].sql as string));
+    if (input.slot ?? true) {
+      await c
+        .query(`SELECT format('ALTER SYSTEM SET primary_slot_name = %L', $1::text) AS sql`, [slotName(node)])
+        .then((r) => c.query(r.rows[0].sql as string));
+    }
+    await c.query('SELECT pg_reload_conf()');
+    return true;
+  }).catch(() => false);
+  if (!reloaded) return undefined;
+  const streaming = await pollUntil(
+    async () => ((await streamingState(ctx, node, primary)) === 'streaming' ? true : undefined),
+    { timeoutMs: RETARGET_WAIT_MS, intervalMs: 20, signal: ctx.signal },
+  );
+  return streaming ? Math.round(performance.now() - started) : undefined;
 }
 
 const conninfoValue = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

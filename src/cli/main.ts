@@ -2,6 +2,7 @@
 // errors become exit codes.
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { registerDrill } from './commands/drill.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerLab } from './commands/lab.js';
 import { registerPlan } from './commands/plan.js';
@@ -11,11 +12,6 @@ import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
-
-/** Commands whose work belongs to later milestones: listed so the CLI is complete, honest about it. */
-const PLANNED: [name: string, args: string, description: string][] = [
-  ['drill', '<drill>', 'inject a fault on staging, run the runbook, measure RTO and RPO'],
-];
 
 export function buildProgram(io: Output, done: (code: number) => void): Command {
   const program = new Command()
@@ -33,17 +29,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerLab(program);
   registerSchedule(program, io, done);
   registerDaemon(program, io, done);
-  for (const [name, args, description] of PLANNED) {
-    program
-      .command(name)
-      .description(`${description} (not available in this version yet)`)
-      .argument(args)
-      .allowUnknownOption()
-      .action(() => {
-        io.err(`error: "drillbook ${name}" is not available in this version of drillbook yet`);
-        done(ExitCode.badInput);
-      });
-  }
+  registerDrill(program, io, done);
   return program;
 }
 

@@ -11,7 +11,7 @@ import type { Output } from '../cli/output.js';
 import type { EvidenceOptions } from '../report/evidence.js';
 import { secretNames } from './context.js';
 import { dryRun, formatDryRun } from './dry-run.js';
-import { JOURNAL_VERSION, readJournal } from './journal.js';
+import { JOURNAL_VERSION, readJournal, type JournalHeader } from './journal.js';
 import { DEFAULT_STATE_DIR, checkRunId, journalPath, newRunId } from './paths.js';
 import { resumeState } from './resume.js';
 import { checkExecutable, type RunSpec } from './runner.js';
@@ -70,30 +70,33 @@ export async function runCommand(o: RunOptions, io: Output): Promise<number> {
     io.out(o.json ? JSON.stringify(d, null, 2) : formatDryRun(d));
     return ExitCode.ok;
   }
-  const runbookPath = resolve(o.runbookFile);
+  const { spec, header } = newRun(prepared, o.runbookFile, o.runId);
+  return runSession(spec, { ...o, stateDir: o.stateDir ?? DEFAULT_STATE_DIR, header }, io);
+}
+
+/** The spec and journal header of a new run of a prepared runbook (also used by drills). */
+export function newRun(
+  prepared: PreparedRun,
+  runbookFile: string,
+  runId?: string,
+): { spec: RunSpec; header: JournalHeader } {
+  const runbookPath = resolve(runbookFile);
   const sha256 = sha256Of(runbookPath);
-  const runId = o.runId ? checkRunId(o.runId) : newRunId(prepared.runbook.metadata.name);
-  const spec = specOf(prepared, runId, runbookPath, sha256);
-  return runSession(
-    spec,
-    {
-      ...o,
-      stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
-      header: {
-        type: 'journal',
-        version: JOURNAL_VERSION,
-        runId,
-        createdAt: new Date().toISOString(),
-        runbook: { name: prepared.runbook.metadata.name, path: runbookPath, sha256 },
-        inventory: prepared.inventory.file,
-        environment: { name: prepared.env.name, label: prepared.env.label },
-        inputs: prepared.inputs,
-        operator: spec.operator,
-        pid: process.pid,
-      },
-    },
-    io,
-  );
+  const id = runId ? checkRunId(runId) : newRunId(prepared.runbook.metadata.name);
+  const spec = specOf(prepared, id, runbookPath, sha256);
+  const header: JournalHeader = {
+    type: 'journal',
+    version: JOURNAL_VERSION,
+    runId: id,
+    createdAt: new Date().toISOString(),
+    runbook: { name: prepared.runbook.metadata.name, path: runbookPath, sha256 },
+    inventory: prepared.inventory.file,
+    environment: { name: prepared.env.name, label: prepared.env.label },
+    inputs: prepared.inputs,
+    operator: spec.operator,
+    pid: process.pid,
+  };
+  return { spec, header };
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Output): Promise<number> {

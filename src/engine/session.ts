@@ -13,7 +13,7 @@ import { RunEmitter } from './events.js';
 import { openJournal, type JournalHeader } from './journal.js';
 import { acquireRunLock } from './lock.js';
 import { journalPath } from './paths.js';
-import { executeRun, summarize, type ResumeState, type RunSpec } from './runner.js';
+import { executeRun, summarize, type ResumeState, type RunResult, type RunSpec } from './runner.js';
 import { plainView, jsonView } from './views/plain.js';
 
 export const operatorName = () => `${userInfo().username}@${hostname()}`;
@@ -27,7 +27,27 @@ export interface SessionOptions extends EvidenceOptions {
   /** The journal header for a new run; absent when resuming (the journal is appended to). */
   header?: JournalHeader;
   resume?: ResumeState;
+  /** Work around the runbook under the same lock and journal (a drill); returns the exit code. */
+  around?: RunWrapper;
 }
+
+export interface WrapContext {
+  emitter: RunEmitter;
+  /** Aborted by Ctrl-C / SIGTERM. */
+  signal: AbortSignal;
+  secret(ref: string): Promise<string>;
+  /** Runs the runbook itself (once), stopped early when `signal` aborts. */
+  execute(signal?: AbortSignal): Promise<RunResult>;
+}
+
+export type RunWrapper = (ctx: WrapContext) => Promise<number>;
+
+export const exitCodeOf = (result: RunResult) =>
+  result.status === 'succeeded'
+    ? ExitCode.ok
+    : result.status === 'interrupted'
+      ? ExitCode.failed
+      : exitCodeFor(result.error);
 
 /** Runs the spec under the environment's lock with journal and views; returns the exit code. */
 export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): Promise<number> {
@@ -133,17 +153,23 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
       },
       o,
     );
-    const result = await executeRun(spec, {
-      emitter,
-      signal: interrupt.signal,
-      approvals,
-      resolveSecret: resolveSecretRef,
-      actions: registry,
-      resume: o.resume,
-    });
+    const execute = (signal: AbortSignal = interrupt.signal) =>
+      executeRun(spec, {
+        emitter,
+        signal,
+        approvals,
+        resolveSecret: resolveSecretRef,
+        actions: registry,
+        resume: o.resume,
+      });
+    if (o.around) {
+      const code = await o.around({ emitter, signal: interrupt.signal, secret, execute });
+      await viewDone;
+      return code;
+    }
+    const result = await execute();
     await viewDone;
-    if (result.status === 'succeeded') return ExitCode.ok;
-    return result.status === 'interrupted' ? ExitCode.failed : exitCodeFor(result.error);
+    return exitCodeOf(result);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
