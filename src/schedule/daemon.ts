@@ -9,7 +9,9 @@ import type { Claim, Claims, Orphan, Outcome } from './claims.js';
 import type { Coordination } from './coordination.js';
 import type { DaemonLog } from './log.js';
 import type { DrillSchedule, Occurrence } from './occurrences.js';
+import type { Slack } from '../schema/inventory.js';
 import { readState, updateState } from './state.js';
+import { formatIn } from './zone.js';
 
 export interface DrillRunOptions {
   drillFile: string;
@@ -33,6 +35,8 @@ export interface ScheduledDrill {
   coordination?: Coordination;
   /** The restore runbook, named in the report of an orphaned occurrence. */
   restoreFile?: string;
+  /** The environment's Slack channel: where an orphaned occurrence is announced. */
+  slack?: Slack;
   schedule: DrillSchedule;
 }
 
@@ -49,6 +53,8 @@ export interface DaemonOptions {
   clock?: Clock;
   /** How often a running drill's claim is refreshed, and orphans looked for (real time). */
   heartbeatMs: number;
+  /** Tells people on Slack: drills post their own threads, the daemon only its orphan reports. */
+  postSlack?(slack: Slack, text: string): Promise<void>;
 }
 
 export type StopMode = 'finish' | 'abort';
@@ -68,6 +74,8 @@ export function startDaemon(o: DaemonOptions): Daemon {
   const clock = o.clock ?? systemClock;
   const { log } = o;
   const stopping = new AbortController();
+  /** Slack posts in flight, awaited before exit. */
+  const pending = new Set<Promise<void>>();
   const running = new Map<string, { occurrence: Occurrence; abort: AbortController; done: Promise<void> }>();
   const handled = (d: ScheduledDrill, occurrence: Occurrence) =>
     updateState(o.stateDir, d.name, (s) => ({
@@ -127,7 +135,7 @@ export function startDaemon(o: DaemonOptions): Daemon {
         drill: d.name,
         occurrence: next.at,
         timezone: tz(d),
-        message: `starts at ${next.start.toISOString()}`,
+        message: `starts ${formatIn(next.start, tz(d))}`,
         start: next.start.toISOString(),
       });
       if (!(await sleepUntil(clock, next.start, stopping.signal))) return;
@@ -259,15 +267,17 @@ export function startDaemon(o: DaemonOptions): Daemon {
       reason,
       manualSteps: [restore, `drillbook drill ${d?.file ?? orphan.drill} (checks the steady state first)`],
     });
-    log({
-      event: 'orphan',
-      drill: orphan.drill,
-      occurrence: orphan.occurrence,
-      timezone: d ? tz(d) : undefined,
-      message: `${reason}; environment ${orphan.environment} may still carry the fault and needs a restore: ${restore}; not rerun`,
-      environment: orphan.environment,
-      daemon: orphan.daemon,
-    });
+    const message = `${reason}; environment ${orphan.environment} may still carry the fault and needs a restore: ${restore}; not rerun`;
+    const at = { drill: orphan.drill, occurrence: orphan.occurrence, timezone: d ? tz(d) : undefined };
+    log({ ...at, event: 'orphan', message, environment: orphan.environment, daemon: orphan.daemon });
+    if (d?.slack && o.postSlack) {
+      // A person has to act: the one decision worth a Slack message of its own.
+      const posted = o.postSlack(d.slack, `:warning: drillbook daemon: ${message}`);
+      pending.add(posted);
+      posted
+        .catch((err) => log({ ...at, event: 'error', message: `cannot post to Slack: ${errorMessage(err)}` }))
+        .finally(() => pending.delete(posted));
+    }
   }
 
   async function watchOrphans() {
@@ -294,6 +304,7 @@ export function startDaemon(o: DaemonOptions): Daemon {
     while (running.size) await Promise.all([...running.values()].map((r) => r.done));
     clearInterval(orphanTimer);
     await orphanCheck;
+    await Promise.allSettled(pending);
     await Promise.all(o.allClaims().map((c) => c.close()));
     log({ event: 'exit', message: 'stopped' });
   })();

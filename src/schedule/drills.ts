@@ -59,6 +59,7 @@ export function loadScheduledDrills(
         environment: loaded.env.name,
         coordination: loaded.env.coordination,
         restoreFile: loaded.restoreFile,
+        slack: loaded.env.slack,
         schedule: drillSchedule(drill.metadata.name, drill.schedule!, options),
       });
     } catch (err) {

@@ -2,7 +2,10 @@
 // each drill's coordination database (or local files), runs the real drill code, and turns SIGTERM
 // and SIGINT into a clean stop.
 import type { Output } from '../cli/output.js';
+import { slackPoster } from '../connectors/slack.js';
+import { resolveSecretRef } from '../connectors/secrets.js';
 import { runDrill } from '../drill/run-drill.js';
+import type { Slack } from '../schema/inventory.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
@@ -25,6 +28,12 @@ export interface DaemonCommandOptions {
 export const DEFAULT_HEARTBEAT_MS = 10_000;
 /** Six missed heartbeats: a daemon under load or a short network blip is not declared dead. */
 export const DEFAULT_STALE_MS = 60_000;
+
+/** One message to an environment's channel, through the Slack connector. */
+export async function postSlack(slack: Slack, text: string): Promise<void> {
+  const poster = await slackPoster(slack, { secret: resolveSecretRef });
+  await poster.post({ channel: slack.channel, text });
+}
 
 /** One Claims per coordination database (and one for the drills without), built up front. */
 export function claimsByDrill(
@@ -87,6 +96,7 @@ export async function daemonCommand(o: DaemonCommandOptions, io: Output): Promis
     inventoryFile: o.inventoryFile,
     log,
     heartbeatMs,
+    postSlack,
   });
   await untilStopped(d, log, o.onStop ?? 'abort');
   return ExitCode.ok;

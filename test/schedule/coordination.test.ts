@@ -144,6 +144,12 @@ describe('several daemons, one execution', () => {
     const row = (await rows(name)).find((r) => r.occurrence.toISOString() === run.occurrence)!;
     assert.equal(row.status, 'orphaned');
     assert.match(row.detail!, /no heartbeat since .*reported by/);
+    // Someone has to act: the channel of the environment is told.
+    const slack = readFileSync(join(lab.dir, 'slack', 'messages.jsonl'), 'utf8');
+    assert.ok(
+      slack.includes(`stopped while running drill ${name} (occurrence ${run.occurrence}`),
+      'posted to Slack',
+    );
     // The reporter holds further drills on the environment until someone looks.
     const reporter = survivors.find((d) => d.events.some((e) => e.event === 'orphan'))!;
     const stateDir = JSON.parse(reporter.child.spawnargs.at(-1)!).stateDir as string;

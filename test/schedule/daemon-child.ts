@@ -17,7 +17,7 @@ import {
 import { loadScheduledDrills } from '../../src/schedule/drills.js';
 import { daemonLog } from '../../src/schedule/log.js';
 import { drillSchedule } from '../../src/schedule/occurrences.js';
-import { claimsByDrill, untilStopped } from '../../src/schedule/run-daemon.js';
+import { claimsByDrill, postSlack, untilStopped } from '../../src/schedule/run-daemon.js';
 
 export interface ChildConfig {
   stateDir: string;
@@ -62,6 +62,7 @@ const d = startDaemon({
   stateDir: config.stateDir,
   log,
   heartbeatMs: config.heartbeatMs,
+  postSlack,
 });
 log({ event: 'start', message: `daemon ${daemon}`, daemon });
 await untilStopped(d, log, config.onStop);
