@@ -1,5 +1,7 @@
 // `drillbook drill`: steady state → probe → fault → runbook → figures → restore → verdict. The
 // drill wraps one run of its runbook (same lock, same journal); no action knows it is in a drill.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Output } from '../cli/output.js';
 import { parseDuration } from '../duration.js';
@@ -27,6 +29,7 @@ import { checkSteadyState } from './steady-state.js';
 import { currentPrimary } from './current-primary.js';
 import { loadDocument } from '../runbook/load.js';
 import { drillVerdict } from './verdict.js';
+import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
 import { evaluate, parseSite } from '../runbook/expressions.js';
 
 export interface DrillOptions {
@@ -78,7 +81,9 @@ export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcom
     },
     io,
   );
-  return outcome;
+  // The session wrote the reports (see report/evidence.ts); the scheduler wants to know where.
+  const reportDir = resolve(DEFAULT_REPORTS_DIR, reportDirName(header));
+  return existsSync(reportDir) ? { ...outcome, reportDir } : outcome;
 }
 
 async function drillAround(

@@ -1,4 +1,5 @@
-// The few lines a drill ends with: verdict, RTO and RPO against objectives, where the evidence is.
+// The few lines a drill ends with: verdict, RTO and RPO against objectives (the session has
+// already said where the report is).
 import { formatDuration } from '../duration.js';
 import type { DrillOutcome } from './run-drill.js';
 
@@ -16,6 +17,5 @@ export function formatOutcome(o: DrillOutcome): string {
   for (const r of o.reasons ?? []) lines.push(`  - ${r}`);
   if (o.restore)
     lines.push(`  restore: ${o.restore.status}${o.restore.runId ? ` (run ${o.restore.runId})` : ''}`);
-  if (o.reportDir) lines.push(`  report: ${o.reportDir}`);
   return lines.join('\n');
 }
