@@ -2,7 +2,7 @@
 // coordination database the claims are files in the local state directory (daemons sharing one
 // machine); with one, rows in PostgreSQL (./coordination.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createExclusive, isAlive } from '../engine/lock.js';
@@ -60,23 +60,29 @@ interface ClaimFile {
 /** Claim files older than this are removed when the same drill claims again. */
 const KEEP_MS = 7 * 24 * 3_600_000;
 
-/** Claims as files created exclusively: one per occurrence under <state>/schedule/claims/<drill>/. */
+/**
+ * Claims as files created exclusively: one per occurrence under <state>/schedule/claims/<drill>/,
+ * kept a week. While its drill runs, a copy sits in <state>/schedule/running/, so looking for
+ * orphans (every heartbeat) reads only the claims in progress.
+ */
 export function fileClaims(stateDir: string, daemon: string, now: () => Date): Claims {
   const root = resolve(stateDir, 'schedule', 'claims');
-  const fileOf = (drill: string, at: Date) => join(root, drill, `${stamp(at)}.json`);
+  const runningDir = resolve(stateDir, 'schedule', 'running');
   const read = (path: string): ClaimFile | undefined => {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as ClaimFile;
     } catch {
-      return undefined; // its creator is between open and write
+      return undefined; // gone, or its creator is between open and write
     }
   };
   const write = (path: string, c: ClaimFile) => writeFileSync(path, JSON.stringify(c) + '\n');
 
   return {
     async claim(o, environment) {
-      const path = fileOf(o.drill, o.at);
+      const path = join(root, o.drill, `${stamp(o.at)}.json`);
+      const marker = join(runningDir, `${o.drill}@${stamp(o.at)}.json`);
       mkdirSync(join(root, o.drill), { recursive: true });
+      mkdirSync(runningDir, { recursive: true });
       const mine: ClaimFile = {
         drill: o.drill,
         occurrence: o.at.toISOString(),
@@ -88,34 +94,45 @@ export function fileClaims(stateDir: string, daemon: string, now: () => Date): C
         status: 'running',
       };
       if (!createExclusive(path, mine)) return { claimedBy: read(path)?.daemon ?? 'another daemon' };
+      write(marker, mine);
       prune(join(root, o.drill), o.at.getTime() - KEEP_MS);
       return {
         claim: {
           heartbeat: async () => undefined, // the claim's pid tells whether its daemon lives
-          finish: async (outcome) =>
-            write(path, { ...mine, ...outcome, status: outcome.verdict, finishedAt: now().toISOString() }),
+          async finish(outcome) {
+            write(path, { ...mine, ...outcome, status: outcome.verdict, finishedAt: now().toISOString() });
+            rmSync(marker, { force: true });
+          },
         },
       };
     },
 
     async orphans() {
       const found: Orphan[] = [];
-      for (const drill of safeList(root)) {
-        for (const name of safeList(join(root, drill)).filter((n) => n.endsWith('.json'))) {
-          const path = join(root, drill, name);
-          const c = read(path);
-          if (!c || c.status !== 'running' || c.host !== hostname() || isAlive(c.pid)) continue;
-          // Several daemons on this machine may find the same orphan: one report is enough.
-          if (!createExclusive(`${path}.reported`, { daemon })) continue;
-          write(path, { ...c, status: 'orphaned', detail: `reported by ${daemon}` });
-          found.push({
-            drill: c.drill,
-            occurrence: new Date(c.occurrence),
-            environment: c.environment,
-            daemon: c.daemon,
-            lastHeartbeat: new Date(c.claimedAt),
-          });
+      for (const name of safeList(runningDir).filter((n) => n.endsWith('.json'))) {
+        const marker = join(runningDir, name);
+        const c = read(marker);
+        if (!c || c.host !== hostname() || isAlive(c.pid)) continue;
+        // Several daemons on this machine may find the same orphan: the one whose rename
+        // succeeds reports it.
+        try {
+          renameSync(marker, `${marker}.reported`);
+        } catch {
+          continue;
         }
+        write(join(root, c.drill, `${stamp(new Date(c.occurrence))}.json`), {
+          ...c,
+          status: 'orphaned',
+          detail: `reported by ${daemon}`,
+        });
+        rmSync(`${marker}.reported`, { force: true });
+        found.push({
+          drill: c.drill,
+          occurrence: new Date(c.occurrence),
+          environment: c.environment,
+          daemon: c.daemon,
+          lastHeartbeat: new Date(c.claimedAt),
+        });
       }
       return found;
     },
@@ -135,7 +152,7 @@ const safeList = (dir: string) => {
   }
 };
 
-/** Removes the claim files (and report guards) of occurrences before `before`. */
+/** Removes the claim files of occurrences before `before`. */
 function prune(dir: string, before: number) {
   const cutoff = stamp(new Date(before));
   for (const name of safeList(dir)) if (name < cutoff) rmSync(join(dir, name), { force: true });

@@ -79,7 +79,9 @@ export async function untilStopped(d: Daemon, log: DaemonLog, onStop: StopMode):
 
 export async function daemonCommand(o: DaemonCommandOptions, io: Output): Promise<number> {
   const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
-  const drills = loadScheduledDrills(o.dir ?? DEFAULT_DRILL_DIR, { inventoryFile: o.inventoryFile });
+  const dir = o.dir ?? DEFAULT_DRILL_DIR;
+  const drills = loadScheduledDrills(dir, { inventoryFile: o.inventoryFile });
+  if (!drills.length) throw new UserError(`no drill with a schedule in ${dir}: nothing to run`);
   const daemon = daemonId();
   const now = () => new Date();
   const log = daemonLog(io, { json: o.json, now });

@@ -2,6 +2,9 @@
 // systemd-analyze where it is installed), crontab lines carry the zone and the drill command.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileCron } from '../../src/schedule/cron.js';
 import { onCalendar } from '../../src/schedule/cron-fields.js';
@@ -106,6 +109,24 @@ describe('schedule export', () => {
       ],
     );
     assert.match(timer!.text, /blackout windows are NOT enforced/);
+  });
+
+  it('writes units systemd accepts', { skip: !hasSystemd && 'no systemd-analyze' }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drillbook-units-'));
+    const units = systemdUnits(
+      [{ drill: drill('weekly', { cron: '0 9 * * 1-5', jitter: '1m' }), file: 'w.yaml' }],
+      {
+        ...options,
+        drillbook: `${process.execPath} ${resolve('bin/drillbook.js')}`,
+        workDir: dir,
+      },
+    );
+    for (const u of units) writeFileSync(join(dir, u.name), u.text);
+    const r = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(dir, u.name))], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
   });
 
   it('writes crontab lines with the zone, the jitter and the drill command', () => {

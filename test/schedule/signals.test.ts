@@ -53,4 +53,26 @@ describe('daemon signals', () => {
     assert.equal(d.events.find((e) => e.event === 'done')!.verdict, 'aborted');
     assert.deepEqual(executions(dir), ['restored']);
   });
+
+  it('a daemon killed mid-drill is reported by the next one on the machine, and not rerun', async () => {
+    const dir = tempDir('executions');
+    const stateDir = tempDir('daemon-state');
+    const victim = startChild({ executions: dir, stateDir, drillMs: 30_000 });
+    const run = await victim.waitFor((e) => e.event === 'run');
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const next = startChild({ executions: dir, stateDir, drillMs: 300 });
+    const orphan = await next.waitFor((e) => e.event === 'orphan');
+    assert.equal(orphan.occurrence, run.occurrence);
+    assert.match(
+      orphan.message,
+      /stopped while running drill fake .*environment lab may still carry the fault/,
+    );
+    // The environment is marked degraded: the next occurrences wait for a person.
+    await next.waitFor((e) => e.event === 'skip' && e.reason === 'degraded');
+    next.child.kill('SIGTERM');
+    assert.equal(await next.exited, 0, next.stderr());
+    assert.ok(!next.events.some((e) => e.event === 'run'), 'nothing ran on the degraded environment');
+    assert.deepEqual(executions(dir), ['running']); // the victim's, never finished
+  });
 });
