@@ -1,11 +1,14 @@
 // The one map of action kinds. A new kind is a new file plus one line here.
 import type { ActionDefinition } from './types.js';
 import { approve } from './approve.js';
+import { backup } from './backup.js';
 import { dns } from './dns.js';
 import { fence } from './fence.js';
 import { notify } from './notify.js';
+import { pitr } from './pitr.js';
 import { promote } from './promote.js';
 import { rejoin } from './rejoin.js';
+import { restoreTest } from './restore-test.js';
 import { route } from './route.js';
 import { selectReplica } from './select-replica.js';
 import { shell } from './shell.js';
@@ -30,6 +33,9 @@ const all = [
   shell,
   wait,
   approve,
+  backup,
+  restoreTest,
+  pitr,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -6,6 +6,8 @@ import { parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OrExpr, Port, Strict, Target, TARGET_ANNOTATION, Text, OneOf } from '../schema/common.js';
+import { checkBackupAge } from '../backup/age.js';
+import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { defineAction, type ActionContext } from './types.js';
 
@@ -13,7 +15,7 @@ import { defineAction, type ActionContext } from './types.js';
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
 const schema = Strict({
-  check: OneOf(['postgres', 'tcp', 'sql', 'http']),
+  check: OneOf(['postgres', 'tcp', 'sql', 'http', 'backup-age']),
   target: Type.Optional(
     Target('node', 'PostgreSQL node (postgres, sql checks; tcp defaults to its address)'),
   ),
@@ -36,9 +38,15 @@ const schema = Strict({
     Type.Integer({ minimum: 1, description: 'vantage points that must agree (default: all)' }),
   ),
   connectTimeout: Type.Optional(Duration('per-check connection timeout (default 2s)')),
+  maxAge: Type.Optional(Duration('backup-age: the newest verified backup must be younger than this')),
+  catalog: Type.Optional(Text('backup-age: path of a catalog.json')),
+  storage: Type.Optional(StorageSpec),
 });
 
 type VerifyInput = (typeof schema)['static'];
+/** The checks answered by probing a target (backup-age reads a backup catalog instead). */
+type ProbeInput = VerifyInput & { check: Exclude<VerifyInput['check'], 'backup-age'> };
+const isProbe = (input: VerifyInput): input is ProbeInput => input.check !== 'backup-age';
 
 export interface VantageAnswer {
   from: string;
@@ -55,6 +63,7 @@ export const verify = defineAction({
   idempotent: true,
   schema,
   async run(ctx, input) {
+    if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
     const quorum = input.quorum ?? from.length;
@@ -97,12 +106,13 @@ export const verify = defineAction({
     return { answers, agreed, quorum, observed: mostCommon(answers.map((a) => a.observed)) };
   },
   async dryRun(ctx, input) {
+    if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);
     return `would check that ${describeTarget(ctx, input, spec)} is ${expectation(input)} from ${(input.from ?? ['local']).join(', ')} (quorum ${input.quorum ?? (input.from ?? ['local']).length})`;
   },
 });
 
-function probeSpec(ctx: ActionContext, input: VerifyInput): ProbeSpec {
+function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
   const need = <T>(value: T | undefined, field: string): T => {
     if (value === undefined) throw new UserError(`step ${ctx.stepId}: a ${input.check} check needs ${field}`);
     return value;
@@ -137,7 +147,7 @@ function probeSpec(ctx: ActionContext, input: VerifyInput): ProbeSpec {
 }
 
 /** Whether one vantage point's answer is what the step expects. */
-function agrees(input: VerifyInput, result: ProbeResult): boolean {
+function agrees(input: ProbeInput, result: ProbeResult): boolean {
   const expect = input.expect ?? 'up';
   if (expect === 'down') return result.state === 'down';
   if (result.state !== 'answer') return false;
@@ -163,14 +173,14 @@ export function sameValue(observed: string, expected: string | number | boolean)
   return observed === expected;
 }
 
-function expectation(input: VerifyInput): string {
+function expectation(input: ProbeInput): string {
   if ((input.expect ?? 'up') === 'down') return 'down';
   if (input.check === 'sql' && input.equals !== undefined) return `= ${JSON.stringify(input.equals)}`;
   if (input.check === 'http') return `HTTP ${input.status ?? 200}`;
   return input.expect ?? 'up';
 }
 
-function describeTarget(ctx: ActionContext, input: VerifyInput, spec: ProbeSpec): string {
+function describeTarget(ctx: ActionContext, input: ProbeInput, spec: ProbeSpec): string {
   switch (spec.check) {
     case 'postgres':
     case 'sql':

@@ -2,6 +2,7 @@ import { lstatSync, realpathSync } from 'node:fs';
 // The lab's shape: node names, loopback addresses and ports, from options over defaults.
 import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
+import { parseDuration } from '../duration.js';
 import { UserError } from '../errors.js';
 
 /** What `lab up` accepts; every field is optional and defaults below. */
@@ -19,6 +20,10 @@ export interface LabUpOptions {
   slackPort?: number;
   /** PostgreSQL server binaries; found automatically when absent. */
   pgBinDir?: string;
+  /** WAL archiving into <lab>/archive (point-in-time recovery needs it). */
+  archive?: boolean;
+  /** archive_timeout with --archive: a duration such as 10s (default 60s). */
+  archiveTimeout?: string;
 }
 
 export interface LabNode {
@@ -40,6 +45,8 @@ export interface LabConfig {
   dnsPort: number;
   dnsApiPort: number;
   slackPort: number;
+  /** Set with --archive; absent in labs made without it (and in states written before it existed). */
+  archive?: { timeoutS: number };
 }
 
 export const DEFAULT_LAB_DIR = '.drillbook/lab';
@@ -64,6 +71,7 @@ const DEFAULTS = {
 } as const;
 
 const MAX_REPLICAS = 8;
+const DEFAULT_ARCHIVE_TIMEOUT = '60s';
 
 /**
  * The lab directory. When `lab up` had to place the lab where PostgreSQL's user can reach it (see
@@ -91,6 +99,9 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
       `--base-address must be a loopback IPv4 address (127.x.y.z) with room for ${replicas + 1} nodes after it, got ${baseAddress}`,
     );
   }
+  if (options.archiveTimeout !== undefined && !options.archive) {
+    throw new UserError('--archive-timeout needs --archive');
+  }
   const pgPort = port(options.pgPort ?? DEFAULTS.pgPort, '--pg-port');
   const nodes = Array.from({ length: replicas + 1 }, (_, i) => ({
     name: `pg${i + 1}`,
@@ -108,6 +119,7 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
     dnsPort: port(options.dnsPort ?? DEFAULTS.dnsPort, '--dns-port'),
     dnsApiPort: port(options.dnsApiPort ?? DEFAULTS.dnsApiPort, '--dns-api-port'),
     slackPort: port(options.slackPort ?? DEFAULTS.slackPort, '--slack-port'),
+    ...(options.archive && { archive: { timeoutS: archiveTimeoutS(options.archiveTimeout) } }),
   };
   assertDistinctServicePorts(config);
   return config;
@@ -136,6 +148,8 @@ function configAsOptions(c: LabConfig): LabUpOptions {
     dnsPort: c.dnsPort,
     dnsApiPort: c.dnsApiPort,
     slackPort: c.slackPort,
+    archive: c.archive !== undefined,
+    archiveTimeout: c.archive ? `${c.archive.timeoutS}s` : undefined,
   };
 }
 
@@ -143,6 +157,17 @@ function definedOnly(options: LabUpOptions): LabUpOptions {
   return Object.fromEntries(
     Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'dir' && k !== 'pgBinDir'),
   );
+}
+
+/** Whole seconds: PostgreSQL's archive_timeout has a resolution of one second. */
+function archiveTimeoutS(text: string | undefined): number {
+  const ms = parseDuration(text ?? DEFAULT_ARCHIVE_TIMEOUT);
+  if (ms === undefined || ms < 1000 || ms % 1000 !== 0) {
+    throw new UserError(
+      `--archive-timeout must be a whole number of seconds, at least 1s (e.g. 10s, 1m), got ${text}`,
+    );
+  }
+  return ms / 1000;
 }
 
 function port(value: number, flag: string): number {

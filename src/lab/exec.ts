@@ -9,6 +9,8 @@ export interface RunOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Aborting kills the command (SIGTERM); the promise then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -29,6 +31,7 @@ export function run(command: string, args: readonly string[], options: RunOption
       // Own session: a Ctrl-C in the caller's terminal must not reach servers forked by this command.
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
     });
     let stdout = '';
     let stderr = '';

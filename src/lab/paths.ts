@@ -15,6 +15,8 @@ export interface LabPaths {
   powerdns: string;
   slack: string;
   slackMessages: string;
+  /** WAL archive (lab up --archive): every archived segment, written by archive_command. */
+  archive: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -32,6 +34,7 @@ export function labPaths(dir: string): LabPaths {
     powerdns: join(dir, 'powerdns'),
     slack: join(dir, 'slack'),
     slackMessages: join(dir, 'slack', 'messages.jsonl'),
+    archive: join(dir, 'archive'),
   };
 }
 

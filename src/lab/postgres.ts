@@ -18,6 +18,7 @@ export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<boo
   const existing = ctx.state.components[node.name];
   if (existing?.created) return startIfStopped(ctx, node);
   const paths = await prepareNodeDirs(ctx, node);
+  if (ctx.config.archive) makeServiceDir(ctx.paths.archive, ctx.serviceUser);
   writeServiceFile(
     ctx.paths.pgpass,
     `*:*:*:${LAB_REPLICATION_USER}:${ctx.secrets.replicationPassword}\n`,
@@ -232,8 +233,29 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
     // pg_rewind needs the old primary's WAL back to the last common checkpoint: keep some around.
     'wal_keep_size = 256MB',
     `synchronous_standby_names = '${sync && ctx.config.replicas > 0 ? `ANY 1 (${standbys})` : ''}'`,
+    ...archiveConf(ctx),
   ];
   writeServiceFile(join(paths.data, NODE_CONF), lines.join('\n') + '\n', ctx.serviceUser);
+}
+
+/**
+ * WAL archiving into the lab's archive directory. Every node gets it, so a promoted replica goes on
+ * archiving (a standby does not archive with archive_mode = on). A segment is copied under a
+ * temporary name, flushed and renamed, so a reader never sees half a file; an existing segment is
+ * never overwritten: the same bytes count as archived (a retry after a crash), different bytes fail.
+ */
+function archiveConf(ctx: LabContext): string[] {
+  if (!ctx.config.archive) return [];
+  const dest = `${ctx.paths.archive}/%f`;
+  const command = [
+    `if test -f "${dest}"; then cmp -s "%p" "${dest}";`,
+    `else cp "%p" "${dest}.tmp.$$" && sync "${dest}.tmp.$$" && mv "${dest}.tmp.$$" "${dest}"; fi`,
+  ].join(' ');
+  return [
+    'archive_mode = on',
+    `archive_command = '${command.replace(/'/g, "''")}'`,
+    `archive_timeout = ${ctx.config.archive.timeoutS}s`,
+  ];
 }
 
 /** Lab addresses only: the node addresses and 127.0.0.1 (the source of loopback connections). */

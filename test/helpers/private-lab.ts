@@ -11,7 +11,7 @@
 //
 // Slot s owns the loopback addresses 127.0.0.(10s+1...) and the ports 16400+10s ... 16400+10s+5:
 // slot 1 is the demo lab's address range and slot 2 the test lab's, so slots 3 and up are free.
-// Slots in use: 3, 4 (database actions), 5, 6 (routing actions).
+// Slots in use: 3, 4 (database actions), 5, 6 (routing actions), 7, 8 (backups).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -33,6 +33,11 @@ export function registerLab(program: Command): void {
       '--pg-bindir <dir>',
       'PostgreSQL server binaries (default: pg_config --bindir, then /usr/lib/postgresql/N/bin)',
     )
+    .option('--archive', 'archive WAL into <dir>/archive (archive_mode = on), for point-in-time recovery')
+    .option(
+      '--archive-timeout <duration>',
+      'with --archive: switch WAL segments at least this often (default 60s)',
+    )
     .action(async (o) => {
       const options: LabUpOptions = {
         dir: o.dir,
@@ -46,6 +51,8 @@ export function registerLab(program: Command): void {
         dnsApiPort: integer(o.dnsApiPort, '--dns-api-port'),
         slackPort: integer(o.slackPort, '--slack-port'),
         pgBinDir: o.pgBindir,
+        archive: o.archive,
+        archiveTimeout: o.archiveTimeout,
       };
       const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);

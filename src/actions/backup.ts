@@ -1,0 +1,258 @@
+// backup: a base backup (pg_basebackup, tar + gzip, WAL included, checked by pg_verifybackup) or a
+// logical one (pg_dump -Fc per database), made here or on the database host over SSH, stored in a
+// local directory, a directory on an SSH host or S3, with an entry in the store's catalog.json.
+// Retention runs only after the new backup verified and its catalog entry was written.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { readCatalog, newLabel, writeCatalog, type BackupEntry, type TableSum } from '../backup/catalog.js';
+import { describeFiles, digestOfFiles } from '../backup/files.js';
+import { extractBaseBackup, verifyDumps, verifyExtracted } from '../backup/integrity.js';
+import { produceBaseBackup, produceDumps, type SourceNode, type WalRange } from '../backup/produce.js';
+import { retentionVictims } from '../backup/retention.js';
+import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
+import { openStorage } from '../backup/storage/storage.js';
+import { tableSums } from '../backup/table-sums.js';
+import { pgTools } from '../backup/tools.js';
+import { connectNode } from '../connectors/postgres.js';
+import { parseDuration } from '../duration.js';
+import { UserError } from '../errors.js';
+import { resolveNode } from '../schema/inventory.js';
+import { Duration, OneOf, Strict, Target, Text } from '../schema/common.js';
+import { defineAction, type ActionContext } from './types.js';
+
+const schema = Strict({
+  method: Type.Optional(
+    OneOf(['basebackup', 'dump'], { default: 'basebackup', description: 'pg_basebackup or pg_dump -Fc' }),
+  ),
+  source: Type.Optional(Target('node', 'the node to back up (default: primary)')),
+  on: Type.Optional(
+    Type.String({
+      pattern: '^(local|ssh:[A-Za-z0-9_.-]+)$',
+      description: 'where pg_basebackup / pg_dump run: local (default) or ssh:<host> (the database host)',
+    }),
+  ),
+  storage: StorageSpec,
+  wal: Type.Optional(
+    OneOf(['stream', 'fetch'], { default: 'stream', description: 'how a base backup includes its WAL' }),
+  ),
+  databases: Type.Optional(
+    Type.Array(Type.String(), {
+      minItems: 1,
+      description: 'databases to dump (default: the inventory database)',
+    }),
+  ),
+  tables: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'tables of the inventory database whose row counts and checksums are recorded, for restore tests to compare',
+    }),
+  ),
+  keep: Type.Optional(Type.Integer({ minimum: 1, description: 'verified backups to keep (retention)' })),
+  maxAge: Type.Optional(Duration('remove backups older than this (retention)')),
+  binDir: Type.Optional(Text('PostgreSQL programs (default: found like the lab finds them)')),
+  workDir: Type.Optional(Text('local directory for the staging copy (default: the system temp directory)')),
+});
+
+type BackupInput = (typeof schema)['static'];
+
+export const backup = defineAction({
+  kind: 'backup',
+  summary:
+    'back up a node (pg_basebackup or pg_dump) into a local, SSH or S3 store with a verified catalog entry',
+  schema,
+  async run(ctx, input) {
+    checkStorageSpec(input.storage, ctx.stepId);
+    const method = input.method ?? 'basebackup';
+    const maxAgeMs = input.maxAge === undefined ? undefined : parseDuration(input.maxAge);
+    const tools = pgTools(input.binDir, ctx.stepId, ctx.signal);
+    const storage = await openStorage(ctx, input.storage);
+    const staging = await mkdtemp(join(input.workDir ?? tmpdir(), 'drillbook-backup-'));
+    try {
+      // Read before the work: an unreachable store or a damaged catalog fails before the backup.
+      await readCatalog(storage);
+      const started = new Date();
+      const t0 = performance.now();
+      const made =
+        method === 'basebackup'
+          ? await baseBackup(ctx, input, tools, staging)
+          : await dumps(ctx, input, tools, staging);
+      const makeMs = Math.round(performance.now() - t0);
+      const files = await describeFiles(staging);
+      ctx.log(
+        `${made.source.node}: ${method} made in ${makeMs} ms (${files.map((f) => f.name).join(', ')}); verifying`,
+      );
+      if (method === 'basebackup') {
+        const check = join(staging, 'verify');
+        await extractBaseBackup(staging, files, check, ctx.signal);
+        await verifyExtracted(tools, staging, check);
+        await rm(check, { recursive: true, force: true });
+      } else {
+        await verifyDumps(tools, staging, files);
+      }
+      const verifyMs = Math.round(performance.now() - t0) - makeMs;
+      const label = newLabel(method, started);
+      for (const f of files) await storage.put(join(staging, f.name), `${label}/${f.name}`, f.sha256);
+      const entry: BackupEntry = {
+        label,
+        method,
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        durationMs: Math.round(performance.now() - t0),
+        sizeBytes: files.reduce((n, f) => n + f.size, 0),
+        startLsn: made.wal.startLsn,
+        stopLsn: made.wal.stopLsn,
+        ...(method === 'basebackup' && { timeline: made.wal.timeline }),
+        sha256: digestOfFiles(files),
+        files,
+        verified: true,
+        verifiedBy: method === 'basebackup' ? 'pg_verifybackup' : 'pg_restore',
+        source: made.source,
+        tables: made.tables,
+      };
+      // Re-read: another run may have written the catalog meanwhile; the commit point is this write.
+      const catalog = await readCatalog(storage);
+      catalog.backups.push(entry);
+      await writeCatalog(storage, catalog);
+      ctx.log(`${label}: ${entry.sizeBytes} bytes in ${entry.durationMs} ms, stored in ${storage.location}`);
+      const victims = retentionVictims(catalog.backups, entry, { keep: input.keep, maxAgeMs }, Date.now());
+      if (victims.length > 0) {
+        // The catalog forgets them first: a crash then leaves unlisted files, never a dangling entry.
+        catalog.backups = catalog.backups.filter((b) => !victims.includes(b));
+        await writeCatalog(storage, catalog);
+        for (const v of victims) await storage.removeBackup(v.label);
+        ctx.log(`retention removed ${victims.map((v) => v.label).join(', ')}`);
+      }
+      return {
+        label,
+        method,
+        sizeBytes: entry.sizeBytes,
+        durationMs: entry.durationMs,
+        makeMs,
+        verifyMs,
+        storeMs: entry.durationMs - makeMs - verifyMs,
+        startLsn: entry.startLsn,
+        stopLsn: entry.stopLsn,
+        sha256: entry.sha256,
+        location: `${storage.location.replace(/\/$/, '')}/${label}`,
+        verified: true,
+        removed: victims.map((v) => v.label),
+        tables: entry.tables,
+      };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+      await storage.close();
+    }
+  },
+  async dryRun(ctx, input) {
+    checkStorageSpec(input.storage, ctx.stepId);
+    const retention = [
+      input.keep && `keep ${input.keep}`,
+      input.maxAge && `remove older than ${input.maxAge}`,
+    ].filter(Boolean);
+    return `would back up ${resolveNode(ctx.env, input.source ?? 'primary')} with ${input.method === 'dump' ? 'pg_dump' : 'pg_basebackup'} (${input.on ?? 'local'}) into ${describeStorage(input.storage)}${retention.length ? `, then ${retention.join(', ')}` : ''}`;
+  },
+});
+
+interface Made {
+  wal: WalRange;
+  source: BackupEntry['source'];
+  tables: TableSum[];
+}
+
+function sourceNode(ctx: ActionContext, input: BackupInput): SourceNode {
+  const name = resolveNode(ctx.env, input.source ?? 'primary');
+  const node = ctx.env.postgres.nodes[name];
+  if (!node) throw new UserError(`step ${ctx.stepId}: no PostgreSQL node "${name}" in ${ctx.env.name}`);
+  return { name, host: node.host, port: node.port };
+}
+
+const where = (input: BackupInput) => (input.on ?? 'local') as 'local' | `ssh:${string}`;
+
+async function baseBackup(
+  ctx: ActionContext,
+  input: BackupInput,
+  tools: ReturnType<typeof pgTools>,
+  staging: string,
+): Promise<Made> {
+  const pg = ctx.env.postgres;
+  const node = sourceNode(ctx, input);
+  const user = pg.replicationUser ?? pg.user;
+  const ref = pg.replicationPassword ?? pg.password;
+  const wal = await produceBaseBackup(
+    ctx,
+    {
+      on: where(input),
+      binDir: input.binDir,
+      tools,
+      node,
+      user,
+      password: ref ? await ctx.secret(ref) : '',
+      wal: input.wal ?? 'stream',
+    },
+    staging,
+  );
+  // Taken right after the backup ends: equal to the backup's own state when the tables were not
+  // written meanwhile (choose reference tables, or back up a quiet source).
+  const client = await connectNode(ctx.env, node.name, { signal: ctx.signal, secret: ctx.secret });
+  try {
+    const version = await client.query<{ v: string }>('SHOW server_version');
+    return {
+      wal,
+      source: {
+        node: node.name,
+        host: node.host,
+        port: node.port,
+        serverVersion: version.rows[0]!.v,
+        databases: [pg.database],
+      },
+      tables: await tableSums(client, pg.database, input.tables ?? []),
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function dumps(
+  ctx: ActionContext,
+  input: BackupInput,
+  tools: ReturnType<typeof pgTools>,
+  staging: string,
+): Promise<Made> {
+  const pg = ctx.env.postgres;
+  const node = sourceNode(ctx, input);
+  const databases = input.databases ?? [pg.database];
+  // One snapshot, exported to pg_dump: the checksums see exactly the rows the dump holds.
+  const client = await connectNode(ctx.env, node.name, { signal: ctx.signal, secret: ctx.secret });
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snap = await client.query<{ snapshot: string; lsn: string; v: string }>(
+      `SELECT pg_export_snapshot() AS snapshot, CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END::text AS lsn, current_setting('server_version') AS v`,
+    );
+    const { snapshot, lsn, v } = snap.rows[0]!;
+    const tables = await tableSums(client, pg.database, input.tables ?? []);
+    await produceDumps(
+      ctx,
+      {
+        on: where(input),
+        binDir: input.binDir,
+        tools,
+        node,
+        user: pg.user,
+        password: pg.password ? await ctx.secret(pg.password) : '',
+        databases,
+        snapshot: { database: pg.database, id: snapshot },
+      },
+      staging,
+    );
+    await client.query('COMMIT');
+    return {
+      wal: { timeline: 0, startLsn: lsn, stopLsn: lsn },
+      source: { node: node.name, host: node.host, port: node.port, serverVersion: v, databases },
+      tables,
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,52 @@
+// The backup-age check of `verify`: the newest VERIFIED backup is younger than a limit, so a
+// runbook (a failover, say) can refuse to go on without a recent restorable backup.
+import { readFile } from 'node:fs/promises';
+import type { ActionContext, Outputs } from '../actions/types.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { StepFailure, UserError, errorMessage } from '../errors.js';
+import { newestVerified, readCatalog, type Catalog } from './catalog.js';
+import type { StorageSpec } from './storage/spec.js';
+import { openStorage } from './storage/storage.js';
+
+export interface BackupAgeInput {
+  maxAge?: string;
+  catalog?: string;
+  storage?: StorageSpec;
+}
+
+export async function checkBackupAge(ctx: ActionContext, input: BackupAgeInput): Promise<Outputs> {
+  const limitMs = parseDuration(input.maxAge ?? '');
+  if (limitMs === undefined) throw new UserError(`step ${ctx.stepId}: a backup-age check needs maxAge`);
+  const { catalog, where } = await loadCatalog(ctx, input);
+  const newest = newestVerified(catalog);
+  if (!newest) throw new StepFailure(`no verified backup in ${where}`);
+  const ageMs = Date.now() - Date.parse(newest.finishedAt);
+  const summary = `newest verified backup ${newest.label} (${where}) is ${formatDuration(ageMs)} old, limit ${input.maxAge}`;
+  ctx.log(summary);
+  if (ageMs > limitMs) throw new StepFailure(summary);
+  return { label: newest.label, ageMs, finishedAt: newest.finishedAt, method: newest.method };
+}
+
+async function loadCatalog(
+  ctx: ActionContext,
+  input: BackupAgeInput,
+): Promise<{ catalog: Catalog; where: string }> {
+  if (Boolean(input.catalog) === Boolean(input.storage)) {
+    throw new UserError(
+      `step ${ctx.stepId}: a backup-age check needs catalog (a path) or storage, one of them`,
+    );
+  }
+  if (input.catalog) {
+    try {
+      return { catalog: JSON.parse(await readFile(input.catalog, 'utf8')) as Catalog, where: input.catalog };
+    } catch (err) {
+      throw new StepFailure(`cannot read the backup catalog ${input.catalog}: ${errorMessage(err)}`);
+    }
+  }
+  const storage = await openStorage(ctx, input.storage!);
+  try {
+    return { catalog: await readCatalog(storage), where: storage.location };
+  } finally {
+    await storage.close();
+  }
+}

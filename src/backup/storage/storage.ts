@@ -1,0 +1,37 @@
+// A backup store: files under keys (`<label>/<file>`, `catalog.json`). The catalog is written last
+// and atomically, so it is the commit point: a backup not in the catalog does not exist, and a crash
+// midway leaves files that the next retention pass or an operator may remove.
+import type { ActionContext } from '../../actions/types.js';
+import { checkStorageSpec, describeStorage, type StorageSpec } from './spec.js';
+
+export interface Storage {
+  /** Where it is, for messages and outputs (a path, host:path or s3://bucket/prefix). */
+  location: string;
+  /** Uploads a local file; `sha256` (hex) lets targets that check integrity on arrival do so. */
+  put(localFile: string, key: string, sha256: string): Promise<void>;
+  /** Downloads key into localFile. */
+  get(key: string, localFile: string): Promise<void>;
+  /** A small text object, or undefined when it does not exist. */
+  readText(key: string): Promise<string | undefined>;
+  /** Replaces a small text object atomically (readers see the old or the new one). */
+  writeText(key: string, text: string): Promise<void>;
+  /** Removes every object under `<label>/`. */
+  removeBackup(label: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StorageContext = Pick<ActionContext, 'env' | 'signal' | 'secret' | 'stepId'>;
+
+/** Opens the store a spec names; the clients load only now (validate never loads them). */
+export async function openStorage(ctx: StorageContext, spec: StorageSpec): Promise<Storage> {
+  checkStorageSpec(spec, ctx.stepId);
+  const location = describeStorage(spec);
+  switch (spec.type) {
+    case 'local':
+      return (await import('./local.js')).localStorage(spec.path!, location);
+    case 'ssh':
+      return (await import('./ssh.js')).sshStorage(ctx, spec.host!, spec.path!, location);
+    case 's3':
+      return (await import('./s3.js')).s3Storage(ctx, spec, location);
+  }
+}

@@ -1,0 +1,79 @@
+// A loopback stand-in for S3 (path-style): PUT, GET, ListObjectsV2 and DELETE on objects kept in
+// memory as bytes, every request recorded, so a test checks what @aws-sdk/client-s3 sends.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface S3Request {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface S3Stub {
+  url: string;
+  requests: S3Request[];
+  objects: Map<string, Buffer>;
+  close(): Promise<void>;
+}
+
+export async function s3Stub(): Promise<S3Stub> {
+  const requests: S3Request[] = [];
+  const objects = new Map<string, Buffer>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://stub');
+      const r = {
+        method: req.method ?? '',
+        path: decodeURIComponent(url.pathname),
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(r);
+      const key = r.path.slice(1);
+      if (r.method === 'PUT') {
+        objects.set(key, r.body);
+        res.writeHead(200, { etag: `"${createHash('md5').update(r.body).digest('hex')}"` }).end();
+      } else if (r.method === 'GET' && r.query.get('list-type') === '2') {
+        const prefix = `${key.replace(/\/$/, '')}/${r.query.get('prefix') ?? ''}`;
+        const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
+        const contents = keys.map(
+          (k) =>
+            `<Contents><Key>${k.slice(k.indexOf('/') + 1)}</Key><Size>${objects.get(k)!.length}</Size></Contents>`,
+        );
+        res.writeHead(200, { 'content-type': 'application/xml' });
+        res.end(
+          `<?xml version="1.0"?><ListBucketResult><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`,
+        );
+      } else if (r.method === 'GET') {
+        const body = objects.get(key);
+        if (!body) {
+          res.writeHead(404, { 'content-type': 'application/xml' });
+          res.end(
+            '<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>',
+          );
+        } else {
+          res.writeHead(200, { 'content-length': body.length }).end(body);
+        }
+      } else if (r.method === 'DELETE') {
+        objects.delete(key);
+        res.writeHead(204).end();
+      } else {
+        res.writeHead(405).end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    objects,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
