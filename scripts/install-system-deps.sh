@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The Debian packages the lab and the tests need. Installs only what is missing; needs root for that.
+# The Debian packages the lab needs (and, with --tests, what the test suite needs besides).
+# Installs only what is missing; needs root for that.
 set -euo pipefail
 
+packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables)
 # chromium: the report tests open report.html in a real headless browser.
-packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables chromium)
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

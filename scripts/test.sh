@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# On a fresh machine the suite installs what it needs itself, like the demo does.
+bash scripts/install-system-deps.sh --tests
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+
 npm run typecheck
 npm run lint
 npm run build

@@ -20,7 +20,8 @@ export async function currentPrimary(
       };
 }
 
-async function behindRoute(env: EnvContext, connect: Connect): Promise<string | undefined> {
+/** The node clients reach through their route, when it is a primary. */
+export async function behindRoute(env: EnvContext, connect: Connect): Promise<string | undefined> {
   const client = await connect(3000);
   try {
     const { rows } = await client.query<{ host: string; port: number; recovery: boolean }>(

@@ -26,7 +26,7 @@ import { probeRoute, type Connect, type ProbeRoute } from './probe-route.js';
 import { promotionPoint } from './promotion-point.js';
 import { runRestore, type RestoreOutcome } from './restore.js';
 import { checkSteadyState } from './steady-state.js';
-import { currentPrimary } from './current-primary.js';
+import { behindRoute, currentPrimary } from './current-primary.js';
 import { loadDocument } from '../runbook/load.js';
 import { drillVerdict } from './verdict.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
@@ -311,7 +311,19 @@ async function drillAround(
   });
   if (!present) reasons.push('could not read the probe rows back through the route: RPO unknown');
 
-  const restore = loaded.restoreFile ? await restoreAfter(loaded, route, stateDir, o, io, w) : undefined;
+  // A drill stopped before its failover leaves nothing to restore: the restore runs only when needed.
+  const needsRestore =
+    loaded.restoreFile !== undefined &&
+    (!(await checkSteadyState(env, w.secret)).healthy ||
+      (await behindRoute(env, route.connect).catch(() => undefined)) !== env.primary);
+  if (loaded.restoreFile && !needsRestore) {
+    w.emitter.emit({
+      type: 'log',
+      level: 'info',
+      message: `${env.name} is already in its steady state: no restore needed`,
+    });
+  }
+  const restore = needsRestore ? await restoreAfter(loaded, route, stateDir, o, io, w) : undefined;
   const after = await checkSteadyState(env, w.secret);
   w.emitter.emit({ type: 'steady-state', ...after });
   if (restore?.status === 'failed' || !after.healthy) {

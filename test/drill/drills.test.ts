@@ -69,6 +69,23 @@ describe('shipped drills on a private lab', () => {
     });
   }
 
+  it('a stop condition over the probe aborts the drill, reverts the fault, and leaves the lab steady', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const drill = join(stateDir, 'stop.yaml');
+    writeFileSync(
+      drill,
+      `apiVersion: drillbook/v1\nkind: Drill\nmetadata: { name: stop }\nrunbook: ${process.cwd()}/runbooks/pg-failover.yaml\nrestore: ${process.cwd()}/runbooks/pg-failback.yaml\nenvironment: lab\nfault: { kind: freeze, target: primary, duration: 10s }\nobjectives: { rto: 10s, rpo: 0 }\nstopConditions: { when: "probe.outageMs > 150" }\n`,
+    );
+    const outcome = await runDrill({ drillFile: drill, inventoryFile: l.inventoryPath, stateDir }, quiet);
+    assert.equal(outcome.verdict, 'aborted');
+    assert.match(outcome.reasons?.join('\n') ?? '', /stop condition "probe.outageMs > 150" held/);
+    const events = readJournal(journalPath(stateDir, outcome.runId)).events;
+    assert.ok(events.some((e) => e.type === 'fault-reverted' && /resumed pg1/.test(e.detail)));
+    const steady = await checkSteadyState(l.env, resolveSecretRef);
+    assert.deepEqual(steady.problems, []);
+  });
+
   it('a drill killed mid-fault leaves the fault to the next lab up, which reverts it', async (t) => {
     const l = lab(t);
     if (!l) return;
