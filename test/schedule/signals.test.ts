@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startChild, tempDir } from './processes.js';
 
 const executions = (dir: string) =>
@@ -12,7 +13,7 @@ const executions = (dir: string) =>
 describe('daemon signals', () => {
   it('SIGTERM lets the drill in progress finish, then exits', async () => {
     const dir = tempDir('executions');
-    const d = startChild({ executions: dir, drillMs: 1500 });
+    const d = startChild({ executions: dir, drillMs: 4000 }); // long enough for a loaded machine
     await d.waitFor((e) => e.event === 'run');
     d.child.kill('SIGTERM');
     assert.equal(await d.exited, 0, d.stderr());
@@ -59,6 +60,8 @@ describe('daemon signals', () => {
     const stateDir = tempDir('daemon-state');
     const victim = startChild({ executions: dir, stateDir, drillMs: 30_000 });
     const run = await victim.waitFor((e) => e.event === 'run');
+    // Killed inside the drill, not between the decision and the drill's start.
+    while (executions(dir).length === 0) await sleep(20);
     victim.child.kill('SIGKILL');
     await victim.exited;
     const next = startChild({ executions: dir, stateDir, drillMs: 300 });
