@@ -37,6 +37,8 @@ export interface DrillOptions {
   inventoryFile?: string;
   stateDir?: string;
   json?: boolean;
+  /** Aborts the drill (fault reverted, restore run) and leaves process signals to the caller. */
+  signal?: AbortSignal;
 }
 
 export interface DrillOutcome {
@@ -74,6 +76,7 @@ export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcom
       json: o.json,
       yes: true,
       header,
+      signal: o.signal,
       around: async (w) => {
         outcome = await drillAround(loaded, prepared.runbook, spec.runId, stateDir, o, io, w);
         return outcome.exitCode;

@@ -27,6 +27,11 @@ export interface SessionOptions extends EvidenceOptions {
   /** The journal header for a new run; absent when resuming (the journal is appended to). */
   header?: JournalHeader;
   resume?: ResumeState;
+  /**
+   * Aborting it interrupts the run as Ctrl-C does (the current step stops, rollback runs); when
+   * given, the session leaves the process's signals to its caller.
+   */
+  signal?: AbortSignal;
   /** Work around the runbook under the same lock and journal (a drill); returns the exit code. */
   around?: RunWrapper;
 }
@@ -128,8 +133,12 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
     });
     interrupt.abort(new StepFailure('interrupted by the operator'));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A caller that handles signals itself (the scheduler daemon) passes its own signal instead.
+  if (o.signal) o.signal.addEventListener('abort', onSignal, { once: true });
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
 
   const approvals: ApprovalPolicy = {
     all: o.yes,
@@ -171,6 +180,7 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
     await viewDone;
     return exitCodeOf(result);
   } finally {
+    o.signal?.removeEventListener('abort', onSignal);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     clearInterval(lostTimer);

@@ -56,9 +56,8 @@ export function claimsByDrill(
 
 /**
  * Runs the daemon until it ends: the first SIGTERM or SIGINT stops it as `onStop` says, the next
- * one aborts the drills in progress. While a real drill runs, the engine's run session also listens
- * to these signals and aborts the drill itself (a second one exits at once, the run resumable), so
- * `finish` holds only for runners that leave the signals to their caller.
+ * one aborts the drills in progress. Drills get the daemon's signal, so their run sessions leave
+ * the process's signals to the daemon.
  */
 export async function untilStopped(d: Daemon, log: DaemonLog, onStop: StopMode): Promise<void> {
   let signals = 0;
