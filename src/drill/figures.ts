@@ -1,23 +1,10 @@
 // What clients saw during a drill, from the probe's writes: RTO, RPO, split brain.
+import type { DrillFiguresEvent } from '../engine/events.js';
 import { lsnDiff } from './lsn.js';
 import type { ProbeWrite } from './probe.js';
 
-export interface DrillFigures {
-  /** First acknowledged write sent at or after the fault, minus the fault time (ms); undefined if none. */
-  rtoMs?: number;
-  /** The longest time between two consecutive acknowledgements around the fault (ms). */
-  longestGapMs: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  /** Acknowledged probe rows the new primary does not have. */
-  rpoRows: number;
-  lostSeqs: number[];
-  /** WAL between the old primary's last acknowledged position and the promotion point (bytes). */
-  rpoBytes?: number;
-  /** Writes the old primary acknowledged after the promotion: split brain, must be 0. */
-  splitBrainWrites: number;
-}
+/** The figures as the probe alone gives them; the drill adds the times on the run's clock. */
+export type DrillFigures = Omit<DrillFiguresEvent, 'faultAt' | 'outage' | 'promotedAt'>;
 
 export interface FigureInputs {
   writes: readonly ProbeWrite[];

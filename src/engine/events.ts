@@ -123,14 +123,19 @@ export type RunEventBody =
 
 /** The client-observed figures of a drill (times on the run's monotonic clock, like `t`). */
 export interface DrillFiguresEvent {
+  /** First acknowledged write sent at or after the fault, minus the fault time (ms); undefined if none. */
   rtoMs?: number;
+  /** The longest time between two consecutive acknowledgements around the fault (ms). */
   longestGapMs: number;
   writesSent: number;
   writesAcked: number;
   writesFailed: number;
+  /** Acknowledged probe rows the new primary does not have. */
   rpoRows: number;
   lostSeqs: number[];
+  /** WAL between the old primary's last acknowledged position and the promotion point (bytes). */
   rpoBytes?: number;
+  /** Writes the old primary acknowledged after the promotion: split brain, must be 0. */
   splitBrainWrites: number;
   faultAt: number;
   /** From the first failed write after the fault to the first acknowledged one after it. */
