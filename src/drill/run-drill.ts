@@ -330,6 +330,7 @@ async function drillAround(
   const after = await checkSteadyState(env, w.secret);
   w.emitter.emit({ type: 'steady-state', ...after });
   if (restore?.status === 'failed' || !after.healthy) {
+    const what = loaded.restoreFile ? 'restore failed' : 'not restored (the drill names no restore runbook)';
     const manualSteps = restore?.manualSteps.length
       ? restore.manualSteps
       : after.problems.map((p) => `fix: ${p}`);
@@ -341,9 +342,9 @@ async function drillAround(
       manualSteps,
     });
     io.err(
-      `\n!!! RESTORE FAILED: environment ${env.name} is DEGRADED (${mark}); the next drill refuses it until it is healthy.\n!!! Do this by hand:\n${manualSteps.map((s, i) => `!!!   ${i + 1}. ${s}`).join('\n')}\n`,
+      `\n!!! ${what.toUpperCase()}: environment ${env.name} is DEGRADED (${mark}); the next drill refuses it until it is healthy.\n!!! Do this by hand:\n${manualSteps.map((s, i) => `!!!   ${i + 1}. ${s}`).join('\n')}\n`,
     );
-    reasons.push(`restore failed: ${restore?.error ?? after.problems.join('; ')}`);
+    reasons.push(`${what}: ${restore?.error ?? after.problems.join('; ')}`);
   }
   return finish(reasons.length && verdict === 'pass' ? 'fail' : verdict, reasons, figuresEvent, restore);
 }
