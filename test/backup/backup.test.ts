@@ -245,6 +245,9 @@ describe('backups on a lab with WAL archiving', () => {
     const storage = { type: 'local', path: store };
     await sql(l, 'CREATE TABLE IF NOT EXISTS events (id int PRIMARY KEY)');
     await run(backup, l, { storage });
+    // The backup carries the WAL of its own segment: the gap must be a later segment.
+    await archiveNow(l);
+    await sql(l, 'INSERT INTO events SELECT coalesce(max(id), 0) + 1 FROM events');
     const gapFile = await archiveNow(l);
     await sql(l, `SELECT pg_create_restore_point('after-gap')`);
     await archiveNow(l);
