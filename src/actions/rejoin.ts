@@ -98,7 +98,7 @@ export const rejoin = defineAction({
     const started = performance.now();
     const waitMs = parseDuration(input.waitStreaming ?? '') ?? DEFAULT_WAIT_STREAMING_MS;
     const streaming = await pollUntil(
-      async () => ((await streamingState(ctx, node, primary)) === 'streaming' ? true : undefined),
+      async () => ((await streamsFrom(ctx, node, primary)) ? true : undefined),
       { timeoutMs: waitMs, intervalMs: 20, signal: ctx.signal },
     );
     if (!streaming) {
@@ -150,6 +150,22 @@ async function streamingState(
       throw new StepFailure(`${primary} is not a primary (it is in recovery): nothing to rejoin to`);
     return rows[0]!.state ?? undefined;
   });
+}
+
+/**
+ * Both ends agree that the node streams from the primary: the primary lists it as streaming and
+ * the node's WAL receiver says so too (right after a timeline switch it briefly says "waiting").
+ */
+async function streamsFrom(ctx: ActionContext, node: string, primary: string): Promise<boolean> {
+  if ((await streamingState(ctx, node, primary)) !== 'streaming') return false;
+  const { host, port } = ctx.env.postgres.nodes[primary]!;
+  return withNode(ctx.env, node, pgOptions(ctx), async (c) => {
+    const { rows } = await c.query<{ ok: boolean }>(
+      `SELECT count(*) > 0 AS ok FROM pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = $1 AND sender_port = $2`,
+      [host, port],
+    );
+    return rows[0]!.ok;
+  }).catch(() => false);
 }
 
 /**
@@ -222,7 +238,7 @@ async function retarget(
   }).catch(() => false);
   if (!reloaded) return undefined;
   const streaming = await pollUntil(
-    async () => ((await streamingState(ctx, node, primary)) === 'streaming' ? true : undefined),
+    async () => ((await streamsFrom(ctx, node, primary)) ? true : undefined),
     { timeoutMs: RETARGET_WAIT_MS, intervalMs: 20, signal: ctx.signal },
   );
   return streaming ? Math.round(performance.now() - started) : undefined;

@@ -138,7 +138,7 @@ class Runner {
         steps: summarize(spec.runbook.steps, 'main'),
       });
     }
-    const rtoTimer = this.watchRto();
+    this.watchRto();
     let failure: { stepId: string; error: StepError } | undefined = resume?.failed && {
       stepId: resume.failed.stepId,
       error: new StepFailure(resume.failed.error, resume.failed.stepId),
@@ -147,7 +147,7 @@ class Runner {
       if (!failure) failure = await this.runMain();
       if (failure) await this.runRollback(failure.stepId, failure.error);
     } finally {
-      clearTimeout(rtoTimer);
+      clearTimeout(this.rtoTimer);
     }
     const durationMs = this.elapsed();
     const status = !failure ? 'succeeded' : options.signal?.aborted ? 'interrupted' : 'failed';
@@ -163,13 +163,18 @@ class Runner {
     return { status, failedStep: failure?.stepId, error: failure?.error, durationMs };
   }
 
-  private watchRto(): NodeJS.Timeout | undefined {
+  private rtoTimer?: NodeJS.Timeout;
+
+  private watchRto(): void {
     const rto = this.rtoMs;
-    if (rto === undefined) return undefined;
-    return setTimeout(
-      () => this.emitter.emit({ type: 'rto-exceeded', rtoMs: rto, elapsedMs: this.elapsed() }),
-      Math.max(0, rto - this.elapsed()),
-    );
+    if (rto === undefined) return;
+    const fire = () => {
+      const left = rto - this.elapsed();
+      // Timers may fire a fraction of a millisecond early on the monotonic clock: wait the rest.
+      if (left > 0) this.rtoTimer = setTimeout(fire, Math.ceil(left));
+      else this.emitter.emit({ type: 'rto-exceeded', rtoMs: rto, elapsedMs: this.elapsed() });
+    };
+    this.rtoTimer = setTimeout(fire, Math.max(0, rto - this.elapsed()));
   }
 
   private async runMain(): Promise<{ stepId: string; error: StepError } | undefined> {
@@ -246,16 +251,18 @@ class Runner {
       attempts: maxAttempts,
     });
     let budgetReported = false;
+    let budgetTimer: NodeJS.Timeout | undefined;
     const reportBudget = () => {
+      const elapsedMs = emitter.now() - start;
+      // Timers may fire a fraction of a millisecond early on the monotonic clock: wait the rest.
+      if (elapsedMs < budgetMs!) {
+        budgetTimer = setTimeout(reportBudget, Math.ceil(budgetMs! - elapsedMs));
+        return;
+      }
       budgetReported = true;
-      emitter.emit({
-        type: 'budget-exceeded',
-        stepId: step.id,
-        budgetMs: budgetMs!,
-        elapsedMs: emitter.now() - start,
-      });
+      emitter.emit({ type: 'budget-exceeded', stepId: step.id, budgetMs: budgetMs!, elapsedMs });
     };
-    const budgetTimer = budgetMs === undefined ? undefined : setTimeout(reportBudget, budgetMs);
+    if (budgetMs !== undefined) budgetTimer = setTimeout(reportBudget, budgetMs);
 
     const actionContext = (signal: AbortSignal): ActionContext => ({
       signal,
