@@ -69,6 +69,25 @@ describe('shipped drills on a private lab', () => {
     });
   }
 
+  it('stop-postgres (pg_ctl stop -m immediate over SSH) is failed over like a kill', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const drill = join(stateDir, 'stop-postgres.yaml');
+    writeFileSync(
+      drill,
+      `apiVersion: drillbook/v1\nkind: Drill\nmetadata: { name: stop-postgres }\nrunbook: ${process.cwd()}/runbooks/pg-failover.yaml\nrestore: ${process.cwd()}/runbooks/pg-failback.yaml\nenvironment: lab\nfault: { kind: stop-postgres, target: primary }\nobjectives: { rto: 15s, rpo: 0 }\n`,
+    );
+    const outcome = await runDrill({ drillFile: drill, inventoryFile: l.inventoryPath, stateDir }, quiet);
+    assert.equal(outcome.verdict, 'pass', outcome.reasons?.join('\n'));
+    const events = readJournal(journalPath(stateDir, outcome.runId)).events;
+    assert.ok(
+      events.some(
+        (e) => e.type === 'log' && /stopped pg1 with pg_ctl stop -m immediate via ssh:pg1/.test(e.message),
+      ),
+    );
+    assert.equal(outcome.restore?.status, 'succeeded');
+  });
+
   it('a stop condition over the probe aborts the drill, reverts the fault, and leaves the lab steady', async (t) => {
     const l = lab(t);
     if (!l) return;
