@@ -1,6 +1,7 @@
 // S3 (or an S3-compatible service) as a backup store, through @aws-sdk/client-s3 (loaded only when
 // a step uses it). Each upload carries its length and SHA-256, so S3 refuses a body that arrived
 // damaged; path-style requests let `endpoint` point at any compatible service.
+import { awsCredentials } from '../../connectors/aws-credentials.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,13 +24,7 @@ interface AwsError {
 }
 
 export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location: string): Promise<Storage> {
-  const credentials =
-    spec.accessKeyId && spec.secretAccessKey
-      ? {
-          accessKeyId: await ctx.secret(spec.accessKeyId),
-          secretAccessKey: await ctx.secret(spec.secretAccessKey),
-        }
-      : undefined;
+  const credentials = await awsCredentials(spec.accessKeyId, spec.secretAccessKey, ctx.secret);
   const client = new S3Client({
     region: spec.region ?? 'us-east-1',
     endpoint: spec.endpoint,

@@ -1,5 +1,6 @@
 // Route 53 through the AWS SDK v3: UPSERT the record, then wait for the change to be INSYNC (on
 // every Route 53 authoritative server). `apiUrl` overrides the endpoint (tests, VPC endpoints).
+import { awsCredentials } from '../aws-credentials.js';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -24,13 +25,7 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       `dns zone ${zone.zone} (route53): give both accessKeyId and secretAccessKey, or neither`,
     );
   }
-  const credentials =
-    zone.accessKeyId && zone.secretAccessKey
-      ? {
-          accessKeyId: await options.secret(zone.accessKeyId),
-          secretAccessKey: await options.secret(zone.secretAccessKey),
-        }
-      : undefined;
+  const credentials = await awsCredentials(zone.accessKeyId, zone.secretAccessKey, options.secret);
   const client = new Route53Client({
     region: zone.region ?? 'us-east-1',
     endpoint: zone.apiUrl,
