@@ -1,20 +1,25 @@
 // pitr: point-in-time recovery, proven. A base backup from the store is restored into a scratch
 // instance, the WAL archive is replayed up to a target (time, LSN, transaction id or a restore point
 // made with pg_create_restore_point) and the instance promotes there; then the step's checks show
-// that the data up to the target is there and what came after is not. The instance is torn down.
+// that the data up to the target is there and what came after is not. With `copyBack` the rows of a
+// table are copied from the recovered instance into the live database (the accidental-DELETE fix).
+// The instance is torn down.
 import { existsSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { chooseBackup, readCatalog } from '../backup/catalog.js';
+import { copyBack } from '../backup/copy-back.js';
+import { switchAndWaitArchived } from '../backup/switch-wal.js';
 import { configureRecovery, missingSegment, stopPoint, targetSetting } from '../backup/recovery.js';
 import { fetchBackup, prepareBaseBackup, restoreEndpoint, waitWritable } from '../backup/restore.js';
 import { createScratch, type Scratch } from '../backup/scratch.js';
 import { scratchFields, startScratchStep } from '../backup/scratch-step.js';
 import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
 import { openStorage } from '../backup/storage/storage.js';
-import { connectPostgres } from '../connectors/postgres.js';
+import { connectPostgres, withNode } from '../connectors/postgres.js';
 import { formatDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
-import { Strict, Text } from '../schema/common.js';
+import { resolveNode } from '../schema/inventory.js';
+import { Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
 import { sameValue } from './verify.js';
 
@@ -34,6 +39,12 @@ const schema = Strict({
     Type.Boolean({ default: true, description: 'stop just after the target (default) or just before it' }),
   ),
   label: Type.Optional(Text('the base backup to start from (default: the newest verified one)')),
+  switchWal: Type.Optional(
+    Target(
+      'node',
+      'first switch WAL on this node and wait until the segment is archived, so the newest changes can be recovered',
+    ),
+  ),
   expect: Type.Optional(
     Type.Array(
       Strict({
@@ -46,8 +57,24 @@ const schema = Strict({
       },
     ),
   ),
+  copyBack: Type.Optional(
+    Strict(
+      {
+        table: Text('the table whose rows come back'),
+        where: Type.Optional(Text('SQL condition choosing the rows (default: all)')),
+        into: Type.Optional(Target('node', 'the live node that gets them (default: primary)')),
+      },
+      {
+        description:
+          'after the checks, copy the rows from the recovered instance into the live database; rows whose key is there are left alone',
+      },
+    ),
+  ),
   ...scratchFields,
 });
+
+/** How long the archiver may take to archive the switched segment. */
+const ARCHIVE_WAIT_MS = 120_000;
 
 type PitrInput = (typeof schema)['static'];
 
@@ -62,6 +89,13 @@ export const pitr = defineAction({
     const storage = await openStorage(ctx, input.storage);
     let scratch: Scratch | undefined;
     try {
+      if (input.switchWal) {
+        const node = resolveNode(ctx.env, input.switchWal);
+        const segment = await withNode(ctx.env, node, { secret: ctx.secret, signal: ctx.signal }, (c) =>
+          switchAndWaitArchived(c, input.archive, node, ARCHIVE_WAIT_MS, ctx.signal),
+        );
+        ctx.log(`switched WAL on ${node}: ${segment} is in the archive`);
+      }
       const entry = chooseBackup(await readCatalog(storage), storage.location, input.label, 'basebackup');
       scratch = await createScratch(tools, root, ctx.signal);
       const t0 = performance.now();
@@ -86,6 +120,7 @@ export const pitr = defineAction({
         `promoted after ${formatDuration(recoveryMs)} of recovery: ${stoppedAt ?? 'end of the archive'}`,
       );
       const checks = await runChecks(ctx, scratch, input);
+      const copied = input.copyBack ? await copyRowsBack(ctx, scratch, input.copyBack) : undefined;
       return {
         label: entry.label,
         target: { [setting]: value },
@@ -93,6 +128,7 @@ export const pitr = defineAction({
         timeToUsableMs,
         recoveryMs,
         checks,
+        ...(copied && { copiedBack: copied }),
       };
     } finally {
       await scratch?.destroy();
@@ -102,7 +138,10 @@ export const pitr = defineAction({
   async dryRun(ctx, input) {
     checkInput(ctx, input);
     const [setting, value] = targetSetting(input.target)!;
-    return `would restore ${input.label ?? 'the newest verified base backup'} from ${describeStorage(input.storage)}, replay ${input.archive} to ${setting} = ${value}, run ${input.expect?.length ?? 0} checks and remove the instance`;
+    const copy = input.copyBack
+      ? `, copy ${input.copyBack.table} back into ${resolveNode(ctx.env, input.copyBack.into ?? 'primary')}`
+      : '';
+    return `would restore ${input.label ?? 'the newest verified base backup'} from ${describeStorage(input.storage)}, replay ${input.archive} to ${setting} = ${value}, run ${input.expect?.length ?? 0} checks${copy} and remove the instance`;
   },
 });
 
@@ -153,4 +192,27 @@ async function runChecks(ctx: ActionContext, scratch: Scratch, input: PitrInput)
     }
   }
   return results;
+}
+
+async function copyRowsBack(
+  ctx: ActionContext,
+  scratch: Scratch,
+  request: NonNullable<PitrInput['copyBack']>,
+) {
+  const into = resolveNode(ctx.env, request.into ?? 'primary');
+  const from = await connectPostgres(restoreEndpoint(ctx, scratch, ctx.env.postgres.database), {
+    secret: ctx.secret,
+    signal: ctx.signal,
+  });
+  try {
+    const result = await withNode(ctx.env, into, { secret: ctx.secret, signal: ctx.signal }, (live) =>
+      copyBack(from, live, request, into),
+    );
+    ctx.log(
+      `copied ${result.inserted} missing row(s) of ${result.read} back into ${result.table} on ${into}`,
+    );
+    return { ...result, into };
+  } finally {
+    await from.end().catch(() => undefined);
+  }
 }

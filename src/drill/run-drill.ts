@@ -25,18 +25,22 @@ import { Probe, PROBE_TABLE } from './probe.js';
 import { probeRoute, type Connect, type ProbeRoute } from './probe-route.js';
 import { promotionPoint } from './promotion-point.js';
 import { runRestore, type RestoreOutcome } from './restore.js';
-import { checkSteadyState } from './steady-state.js';
+import { settledSteadyState } from './steady-state.js';
 import { behindRoute, currentPrimary } from './current-primary.js';
 import { loadDocument } from '../runbook/load.js';
 import { drillVerdict } from './verdict.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
 import { evaluate, parseSite } from '../runbook/expressions.js';
+import type { InputValues } from '../runbook/inputs.js';
+import { inputsAfterFault, inputsBeforeFault } from './fault-inputs.js';
 
 export interface DrillOptions {
   drillFile: string;
   inventoryFile?: string;
   stateDir?: string;
   json?: boolean;
+  /** Overrides of the drill's runbook inputs (`--set`). */
+  inputs?: Record<string, string>;
   /** Aborts the drill (fault reverted, restore run) and leaves process signals to the caller. */
   signal?: AbortSignal;
 }
@@ -54,17 +58,20 @@ export interface DrillOutcome {
 }
 
 const DEFAULT_INTERVAL_MS = 50;
+/** Step kinds whose success means the data is back in a verified, usable copy. */
+const RECOVERY_KINDS = new Set(['pitr', 'restore-test']);
 /** Writes sent after the runbook finished, so the recovery is seen even when it came last. */
 const TAIL_MS = 1000;
 
 export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcome> {
   const loaded = loadDrill(o.drillFile, o.inventoryFile);
   const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const declared = loadDocument(loaded.runbookFile, 'Runbook').data as Runbook;
   const prepared = prepareRun({
     runbookFile: loaded.runbookFile,
     inventoryFile: loaded.inventoryFile,
     envName: loaded.env.name,
-    inputs: loaded.drill.inputs,
+    inputs: inputsBeforeFault(declared, { ...loaded.drill.inputs, ...o.inputs }, loaded.env),
   });
   const { spec, header } = newRun(prepared, loaded.runbookFile);
   let outcome: DrillOutcome = { runId: spec.runId, verdict: 'aborted', exitCode: ExitCode.failed };
@@ -160,7 +167,7 @@ async function drillAround(
 
   await revertLeftovers(stateDir, env, w);
   // Steady state first: an unhealthy (or degraded) environment is refused, not drilled.
-  const steady = await checkSteadyState(env, w.secret);
+  const steady = await settledSteadyState(env, w.secret);
   w.emitter.emit({ type: 'steady-state', ...steady });
   const degraded = readDegraded(stateDir, env.name);
   if (!steady.healthy) {
@@ -199,6 +206,7 @@ async function drillAround(
   const faultCtx: FaultContext = {
     env,
     node,
+    options: { table: drill.fault?.table, where: drill.fault?.where },
     durationMs: parseDuration(drill.fault?.duration ?? ''),
     secret: w.secret,
     log: (message) => w.emitter.emit({ type: 'log', level: 'info', message }),
@@ -226,6 +234,7 @@ async function drillAround(
   let faultAt = performance.now();
   let aborted: string | undefined;
   let run: Awaited<ReturnType<WrapContext['execute']>> | undefined;
+  let lateInputs: InputValues | undefined;
   try {
     if (fault) {
       recordFault(stateDir, {
@@ -237,14 +246,28 @@ async function drillAround(
         durationMs: faultCtx.durationMs,
         since: new Date().toISOString(),
       });
-      faultAt = await fault.inject(faultCtx);
+      const injected = await fault.inject(faultCtx);
+      faultAt = injected.at;
+      const facts = injected.facts ?? {};
       w.emitter.emit({
         type: 'fault-injected',
         kind: fault.kind,
         node,
         at: onRunClock(faultAt),
-        detail: `${fault.kind} on ${node}`,
+        detail: [`${fault.kind} on ${node}`, ...Object.entries(facts).map(([k, v]) => `${k} ${v}`)].join(
+          ', ',
+        ),
       });
+      lateInputs = inputsAfterFault(runbook, { ...drill.inputs, ...o.inputs }, env, facts);
+      if (lateInputs) {
+        w.emitter.emit({
+          type: 'log',
+          level: 'info',
+          message: `inputs from the fault: ${Object.entries(lateInputs)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+        });
+      }
       if (fault.timed && faultCtx.durationMs)
         timers.push(setTimeout(() => void revert(), faultCtx.durationMs));
     }
@@ -255,7 +278,9 @@ async function drillAround(
           maxDuration,
         ),
       );
-    run = await w.execute(signal);
+    // Without a fault (a restore test) the disaster is the start of the runbook.
+    if (!fault) faultAt = performance.now();
+    run = await w.execute(signal, lateInputs);
     if (stop.signal.aborted) aborted = `stopped: ${errorMessage(stop.signal.reason)}`;
     else if (w.signal.aborted) aborted = 'interrupted by the operator';
     // A timed fault ends on its own schedule, with the probe still watching: a frozen or cut-off
@@ -295,10 +320,25 @@ async function drillAround(
         ? await promotionPoint(env, newPrimary, w.secret).catch(() => undefined)
         : undefined,
   });
+  // A data fault leaves clients writing, and a drill without a fault harms nothing: there, recovery
+  // is the end of the runbook's last restore-test or pitr step (a verified, usable copy).
+  const measuresRecovery = !fault || fault.harms === 'data';
+  if (measuresRecovery) {
+    const stepKinds = new Map(runbook.steps.map((st) => [st.id, st.kind]));
+    const recovery = events.findLast(
+      (e): e is Extract<RunEvent, { type: 'step-finished' }> =>
+        e.type === 'step-finished' &&
+        e.status === 'succeeded' &&
+        e.phase === 'main' &&
+        RECOVERY_KINDS.has(stepKinds.get(e.stepId) ?? ''),
+    );
+    figures.rtoMs = recovery ? recovery.t + offset - faultAt : undefined;
+  }
   const firstFail = writes.find((x) => x.sentAt >= faultAt && x.ackAt === undefined);
   const recovered = writes.find((x) => x.sentAt >= faultAt && x.ackAt !== undefined);
   const figuresEvent: DrillFiguresEvent = {
     ...figures,
+    ...(measuresRecovery && { rtoBasis: 'recovery' as const }),
     faultAt: onRunClock(faultAt),
     promotedAt: promote?.t,
     outage: firstFail
@@ -317,7 +357,7 @@ async function drillAround(
   // A drill stopped before its failover leaves nothing to restore: the restore runs only when needed.
   const needsRestore =
     loaded.restoreFile !== undefined &&
-    (!(await checkSteadyState(env, w.secret)).healthy ||
+    (!(await settledSteadyState(env, w.secret)).healthy ||
       (await behindRoute(env, route.connect).catch(() => undefined)) !== env.primary);
   if (loaded.restoreFile && !needsRestore) {
     w.emitter.emit({
@@ -327,7 +367,7 @@ async function drillAround(
     });
   }
   const restore = needsRestore ? await restoreAfter(loaded, route, stateDir, o, io, w) : undefined;
-  const after = await checkSteadyState(env, w.secret);
+  const after = await settledSteadyState(env, w.secret);
   w.emitter.emit({ type: 'steady-state', ...after });
   if (restore?.status === 'failed' || !after.healthy) {
     const what = loaded.restoreFile ? 'restore failed' : 'not restored (the drill names no restore runbook)';

@@ -3,6 +3,7 @@
 import type { EnvContext } from '../actions/types.js';
 import { withNode } from '../connectors/postgres.js';
 import { errorMessage } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DEFAULT_MAX_STEADY_LAG_BYTES = 1024 * 1024;
 
@@ -44,4 +45,27 @@ export async function checkSteadyState(
     problems.push(`primary ${env.primary} is not reachable: ${errorMessage(err)}`);
   }
   return { healthy: problems.length === 0, problems, lagBytes };
+}
+
+/** How long a lagging replica may take to catch up before the environment counts as unhealthy. */
+export const STEADY_SETTLE_MS = 5000;
+
+/**
+ * The steady state, given a few seconds to settle: a WAL segment switch (archive_timeout, a
+ * backup, a PITR's pg_switch_wal) moves the primary's position to the next segment at once, and a
+ * healthy replica shows that much "lag" until it replays the switch a moment later. Only lag is
+ * waited for; a node down or not streaming is reported at once.
+ */
+export async function settledSteadyState(
+  env: EnvContext,
+  secret: (ref: string) => Promise<string>,
+  settleMs = STEADY_SETTLE_MS,
+): Promise<SteadyState> {
+  const deadline = performance.now() + settleMs;
+  for (;;) {
+    const state = await checkSteadyState(env, secret);
+    const lagOnly = state.problems.every((p) => / lags \d+ bytes/.test(p));
+    if (state.healthy || !lagOnly || performance.now() >= deadline) return state;
+    await sleep(250);
+  }
 }

@@ -15,7 +15,12 @@ export function drillVerdict(i: VerdictInputs): { verdict: 'pass' | 'fail' | 'ab
   const reasons: string[] = [];
   const f = i.figures;
   if (!i.runSucceeded) reasons.push(`the runbook failed: ${i.runError ?? 'unknown error'}`);
-  if (f.rtoMs === undefined) reasons.push('clients never wrote again after the fault: no RTO');
+  if (f.rtoMs === undefined)
+    reasons.push(
+      f.rtoBasis === 'recovery'
+        ? 'the data was never recovered (no pitr or restore-test step succeeded): no RTO'
+        : 'clients never wrote again after the fault: no RTO',
+    );
   else if (f.rtoMs > i.objectives.rtoMs) {
     reasons.push(`RTO ${formatDuration(f.rtoMs)} missed the objective ${formatDuration(i.objectives.rtoMs)}`);
   }

@@ -123,8 +123,13 @@ export type RunEventBody =
 
 /** The client-observed figures of a drill (times on the run's monotonic clock, like `t`). */
 export interface DrillFiguresEvent {
-  /** First acknowledged write sent at or after the fault, minus the fault time (ms); undefined if none. */
+  /**
+   * `clients` (default): the first acknowledged write sent at or after the fault, minus the fault
+   * time. `recovery` (a data fault, or a restore test without one): from the fault (or the start of
+   * the runbook) to the end of its last pitr / restore-test step. Undefined when neither happened.
+   */
   rtoMs?: number;
+  rtoBasis?: 'clients' | 'recovery';
   /** The longest time between two consecutive acknowledgements around the fault (ms). */
   longestGapMs: number;
   writesSent: number;

@@ -13,6 +13,7 @@ import { RunEmitter } from './events.js';
 import { openJournal, type JournalHeader } from './journal.js';
 import { acquireRunLock } from './lock.js';
 import { journalPath } from './paths.js';
+import type { InputValues } from '../runbook/inputs.js';
 import { executeRun, summarize, type ResumeState, type RunResult, type RunSpec } from './runner.js';
 import { plainView, jsonView } from './views/plain.js';
 
@@ -41,8 +42,11 @@ export interface WrapContext {
   /** Aborted by Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   secret(ref: string): Promise<string>;
-  /** Runs the runbook itself (once), stopped early when `signal` aborts. */
-  execute(signal?: AbortSignal): Promise<RunResult>;
+  /**
+   * Runs the runbook itself (once), stopped early when `signal` aborts; `inputs` set values known
+   * only once the wrapper has acted (a drill's fault facts).
+   */
+  execute(signal?: AbortSignal, inputs?: InputValues): Promise<RunResult>;
 }
 
 export type RunWrapper = (ctx: WrapContext) => Promise<number>;
@@ -162,15 +166,18 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
       },
       o,
     );
-    const execute = (signal: AbortSignal = interrupt.signal) =>
-      executeRun(spec, {
-        emitter,
-        signal,
-        approvals,
-        resolveSecret: resolveSecretRef,
-        actions: registry,
-        resume: o.resume,
-      });
+    const execute = (signal: AbortSignal = interrupt.signal, inputs: InputValues = {}) =>
+      executeRun(
+        { ...spec, inputs: { ...spec.inputs, ...inputs } },
+        {
+          emitter,
+          signal,
+          approvals,
+          resolveSecret: resolveSecretRef,
+          actions: registry,
+          resume: o.resume,
+        },
+      );
     if (o.around) {
       const code = await o.around({ emitter, signal: interrupt.signal, secret, execute });
       await viewDone;

@@ -95,6 +95,10 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
           records: { db: { zone: 'lab', name: LAB_RECORD, type: 'A', ttl: LAB_RECORD_TTL } },
         },
         slack: { token: secret('slackToken'), channel: LAB_SLACK_CHANNEL, apiUrl: slackApiUrl(ctx) },
+        backups: {
+          store: ctx.paths.backups,
+          ...(config.archive && { archive: ctx.paths.archive }),
+        },
       },
     },
   };

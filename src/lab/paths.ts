@@ -17,6 +17,8 @@ export interface LabPaths {
   slackMessages: string;
   /** WAL archive (lab up --archive): every archived segment, written by archive_command. */
   archive: string;
+  /** The lab's backup store (a local store: catalog.json and one directory per backup). */
+  backups: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -35,6 +37,7 @@ export function labPaths(dir: string): LabPaths {
     slack: join(dir, 'slack'),
     slackMessages: join(dir, 'slack', 'messages.jsonl'),
     archive: join(dir, 'archive'),
+    backups: join(dir, 'backups'),
   };
 }
 

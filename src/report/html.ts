@@ -1,7 +1,18 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
 import type { Report } from './schema.js';
-import { dur, headline, mark, outcomeMark, metWord, ofLimit, passed, rows, stepOutcome } from './text.js';
+import {
+  dur,
+  headline,
+  mark,
+  outcomeMark,
+  metWord,
+  ofLimit,
+  passed,
+  rows,
+  rtoLabel,
+  stepOutcome,
+} from './text.js';
 import { renderObjectives, renderTimeline } from './timeline.js';
 import { esc } from './xml.js';
 
@@ -72,7 +83,11 @@ export function renderHtml(r: Report): string {
   ];
   if (d)
     cards.push(
-      card(dur(d.rto.actual), `client RTO, objective ${dur(d.rto.objective)}`, d.rto.met ? 'met' : 'missed'),
+      card(
+        dur(d.rto.actual),
+        `${rtoLabel(d)}, objective ${dur(d.rto.objective)}`,
+        d.rto.met ? 'met' : 'missed',
+      ),
       card(rows(d.rpo.actual), `RPO, objective ${rows(d.rpo.objective)}`, d.rpo.met ? 'met' : 'missed'),
       card(`${d.probe.writesAcked}/${d.probe.writesSent}`, 'probe writes acknowledged'),
     );

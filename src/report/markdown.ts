@@ -1,6 +1,6 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
 import type { Report, ReportDrill } from './schema.js';
-import { dur, headline, mark, outcomeMark, metWord, ofLimit, rows, stepOutcome } from './text.js';
+import { dur, headline, mark, outcomeMark, metWord, ofLimit, rows, rtoLabel, stepOutcome } from './text.js';
 
 /** A table cell: pipes and line breaks would break the table. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -103,7 +103,7 @@ function drillSection(d: ReportDrill): string[] {
     table(
       ['objective', 'measured', 'objective', ''],
       [
-        ['RTO (client-observed)', dur(d.rto.actual), dur(d.rto.objective), metWord(d.rto.met)],
+        [rtoLabel(d), dur(d.rto.actual), dur(d.rto.objective), metWord(d.rto.met)],
         ['RPO (acknowledged rows lost)', rows(d.rpo.actual), rows(d.rpo.objective), metWord(d.rpo.met)],
       ],
     ),

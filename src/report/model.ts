@@ -280,5 +280,6 @@ function finishDrill(d: Drilled): ReportDrill {
     reasons: finished?.reasons ?? ['the drill did not finish: its journal ends before a verdict'],
     phases: finished?.phases ?? [],
     ...(finished && { restore: finished.restore }),
+    ...(finished?.figures.rtoBasis && { rtoBasis: finished.figures.rtoBasis }),
   };
 }

@@ -67,7 +67,13 @@ export const ReportDrill = Strict({
     outage: Opt(Strict({ fromAtMs: Ms('first failed write'), toAtMs: Ms('first acknowledged one after') })),
   }),
   steadyState: Opt(Strict({ healthy: Type.Boolean(), problems: Type.Array(Type.String()) })),
-  rto: Objective('ms, client-observed'),
+  rto: Objective('ms, client-observed (or to the recovered data: see rtoBasis)'),
+  rtoBasis: Opt(
+    OneOf(['clients', 'recovery'], {
+      description:
+        'clients: first acknowledged write after the fault; recovery: the data restored and verified',
+    }),
+  ),
   rpo: Objective('acknowledged rows lost'),
   rpoBytes: Opt(Type.Number({ minimum: 0, description: 'WAL between the old primary and promotion' })),
   lostSeqs: Type.Array(Type.Integer()),

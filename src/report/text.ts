@@ -49,3 +49,7 @@ export function stepOutcome(s: ReportStep): string {
   if (s.alreadyDone) return 'already done';
   return s.overBudget ? `${s.status}, over budget` : s.status;
 }
+
+/** What a drill's RTO measured: clients writing again, or the data back in a verified copy. */
+export const rtoLabel = (d: NonNullable<Report['drill']>) =>
+  d.rtoBasis === 'recovery' ? 'RTO (data recovered and verified)' : 'RTO (client-observed)';

@@ -3,9 +3,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, Duration, Name, Strict, Target, Text, OneOf } from './common.js';
 
 export const Fault = Strict({
-  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag']),
+  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag', 'delete-rows']),
   target: Target('node', 'the node the fault hits (primary: the steady-state primary)'),
   duration: Type.Optional(Duration('for freeze, partition and replica-lag: how long the fault lasts')),
+  table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
+  where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
 });
 
 export const Probe = Strict({

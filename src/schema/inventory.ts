@@ -97,6 +97,19 @@ export const Environment = Strict({
   ),
   slack: Type.Optional(Slack),
   coordination: Type.Optional(Coordination),
+  backups: Type.Optional(
+    Strict(
+      {
+        store: Type.String({ pattern: '^/', description: 'absolute directory of a local backup store' }),
+        archive: Type.Optional(
+          Type.String({ pattern: '^/', description: 'absolute directory of the WAL archive, readable here' }),
+        ),
+      },
+      {
+        description: 'where this environment keeps its backups (drills and runbooks read it as env.backups)',
+      },
+    ),
+  ),
 });
 
 export const Inventory = Strict(

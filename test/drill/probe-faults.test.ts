@@ -37,7 +37,7 @@ async function probeAround(env: EnvContext, fault: Fault, node: string, holdMs: 
   const ctx = context(env, node, logs);
   let faultAt = 0;
   try {
-    faultAt = await fault.inject(ctx);
+    faultAt = (await fault.inject(ctx)).at;
     await sleep(holdMs);
   } finally {
     logs.push(await fault.revert(ctx));

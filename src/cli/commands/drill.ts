@@ -1,6 +1,7 @@
 // `drillbook drill DRILL`: fault → runbook → probe figures → restore; pass or fail.
 import type { Command } from '@commander-js/extra-typings';
 import type { Output } from '../output.js';
+import { collect } from './run.js';
 
 export function registerDrill(program: Command, io: Output, done: (code: number) => void): void {
   program
@@ -10,11 +11,24 @@ export function registerDrill(program: Command, io: Output, done: (code: number)
     .option('-i, --inventory <file>', 'inventory, when the drill names none (default: the local lab’s)')
     .option('--json', 'NDJSON events on stdout')
     .option('--state-dir <dir>', 'where runs, locks and marks live (default .drillbook)')
+    .option(
+      '--set <key=value>',
+      'override an input the drill gives its runbook (repeatable)',
+      collect,
+      [] as string[],
+    )
     .action(async (drillFile, options) => {
       const { runDrill } = await import('../../drill/run-drill.js');
       const { formatOutcome } = await import('../../drill/summary.js');
+      const { parseSets } = await import('../../runbook/inputs.js');
       const outcome = await runDrill(
-        { drillFile, inventoryFile: options.inventory, json: options.json, stateDir: options.stateDir },
+        {
+          drillFile,
+          inventoryFile: options.inventory,
+          json: options.json,
+          stateDir: options.stateDir,
+          inputs: parseSets(options.set),
+        },
         io,
       );
       if (!options.json) io.out(formatOutcome(outcome));

@@ -15,7 +15,7 @@ export const freeze: Fault = {
       await mustRun(shell, signalAll(dataDirOf(ctx.env, ctx.node), 'STOP'), `SIGSTOP of ${ctx.node}`);
       const at = performance.now();
       ctx.log(`froze ${ctx.node} (SIGSTOP of the postmaster and its children) via ${shell.where}`);
-      return at;
+      return { at };
     }),
   revert: (ctx) =>
     withNodeShell(ctx, async (shell) => {

@@ -14,7 +14,7 @@ export const killPostgres: Fault = {
       await mustRun(shell, `kill -KILL ${pid}`, `SIGKILL of ${ctx.node}'s postmaster (pid ${pid})`);
       const at = performance.now();
       ctx.log(`killed ${ctx.node}'s postmaster (pid ${pid}) with SIGKILL via ${shell.where}`);
-      return at;
+      return { at };
     }),
   // A killed server stays down; bringing it back is the restore runbook's job (rejoin).
   revert: async () => 'nothing to undo: the restore runbook rejoins the killed node',

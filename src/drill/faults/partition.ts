@@ -45,7 +45,7 @@ export const partition: Fault = {
     }
     const at = performance.now();
     ctx.log(`partitioned ${ctx.node} (${host}): iptables drops its TCP traffic`);
-    return at;
+    return { at };
   },
   async revert(ctx) {
     const shell = firewall(ctx);

@@ -23,7 +23,7 @@ export const replicaLag: Fault = {
     await onReplica(ctx, 'SELECT pg_wal_replay_pause()');
     const at = performance.now();
     ctx.log(`paused WAL replay on ${ctx.node}`);
-    return at;
+    return { at };
   },
   async revert(ctx) {
     await onReplica(ctx, 'SELECT pg_wal_replay_resume()');

@@ -17,7 +17,7 @@ export const stopPostgres: Fault = {
       );
       const at = performance.now();
       ctx.log(`stopped ${ctx.node} with pg_ctl stop -m immediate via ${shell.where}`);
-      return at;
+      return { at };
     }),
   revert: async () => 'nothing to undo: the restore runbook rejoins the stopped node',
 };

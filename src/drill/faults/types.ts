@@ -10,6 +10,14 @@ export interface FaultContext {
   signal?: AbortSignal;
   secret(ref: string): Promise<string>;
   log(message: string): void;
+  /** The drill's options for this fault kind (delete-rows: table, where). */
+  options?: { table?: string; where?: string };
+}
+
+export interface Injected {
+  at: number;
+  /** Values of the fault's declared `facts`. */
+  facts?: Record<string, string | number>;
 }
 
 export interface Fault {
@@ -17,11 +25,19 @@ export interface Fault {
   /** True when the fault is undone after its duration (the others are repaired by the restore runbook). */
   timed: boolean;
   /**
+   * What a data fault harms: `availability` faults are measured by when clients write again;
+   * `data` faults (rows deleted) leave clients writing and are measured by when the runbook has
+   * recovered the data. Default `availability`.
+   */
+  harms?: 'availability' | 'data';
+  /** Facts the fault records as it strikes, which the drill's inputs may use (`${{ fault.time }}`). */
+  facts?: readonly string[];
+  /**
    * Applies the fault and resolves with the instant the command that applied it returned, on the
    * monotonic clock (performance.now()) the probe also uses: by then the fault is certainly in
    * effect, so no write acknowledged before it took effect counts as recovery.
    */
-  inject(ctx: FaultContext): Promise<number>;
+  inject(ctx: FaultContext): Promise<Injected>;
   /** Undoes the fault; safe to call twice and after a failed inject. Resolves with what it did. */
   revert(ctx: FaultContext): Promise<string>;
 }

@@ -1,5 +1,6 @@
 // The semantic rules, run in this order after the schema accepted a document.
 import { budgetTotal } from './budget-total.js';
+import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
 import { drillStaging } from './drill-staging.js';
 import { durations } from './durations.js';
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   inventoryConsistency,
   drillStaging,
   drillFiles,
+  drillFaultInputs,
   schedule,
   executors,
 ];
