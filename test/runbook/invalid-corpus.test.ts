@@ -48,6 +48,7 @@ const corpus: Record<string, [number, number, string[]]> = {
   'drill-unknown-fault.yaml': [7, 16, ['"kill-postgress"', 'did you mean "kill-postgres"']],
   'drill-production.yaml': [5, 14, ['labelled staging', 'production']],
   'drill-missing-runbook.yaml': [4, 10, ['runbook file not found']],
+  'drill-fault-input.yaml': [9, 15, ['not fault.when', 'delete-rows records fault.time']],
 };
 
 function firstError(file: string) {
