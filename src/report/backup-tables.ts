@@ -19,6 +19,9 @@ export interface BackupTable {
 export const megabytes = (bytes: number | undefined) =>
   bytes === undefined ? '—' : (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1);
 
+/** The columns of a backup's figures, here and in the history. */
+export const BACKUP_FIGURES = ['label', 'method', 'size (MB)', 'duration', 'MB/s', 'verified'];
+
 /** Throughput in megabytes per second. */
 export const mbPerSecond = (bytesPerSecond: number | undefined) =>
   bytesPerSecond === undefined ? '—' : (bytesPerSecond / 1e6).toFixed(2);
@@ -41,20 +44,7 @@ export function backupTables(b: ReportBackups): BackupTable[] {
   if (b.made.length)
     tables.push({
       title: 'Backups made',
-      head: [
-        '',
-        'step',
-        'label',
-        'method',
-        'size (MB)',
-        'duration',
-        'MB/s',
-        'verified',
-        'stored in',
-        'retention removed',
-        'WAL',
-        'outcome',
-      ],
+      head: ['', 'step', ...BACKUP_FIGURES, 'stored in', 'retention removed', 'WAL', 'outcome'],
       rows: b.made.map((m) => ({
         failed: m.status === 'failed',
         cells: [
