@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import type { Output } from '../cli/output.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
 import { ExitCode, UserError } from '../errors.js';
-import { historyHtml, historyTable, loadHistory } from './history.js';
+import { backupHistory } from './backup-history.js';
+import { historyGroups, historyHtml, historyTable, readReports } from './history.js';
 import { DEFAULT_REPORTS_DIR, REPORT_FORMATS, parseFormats, writeReports } from './write.js';
 
 export interface ReportOptions {
@@ -21,10 +22,13 @@ export function reportCommand(o: ReportOptions, io: Output): number {
   const out = o.out ?? DEFAULT_REPORTS_DIR;
   if (o.history) {
     if (o.runId) throw new UserError('report: give a run id or --history, not both');
-    const groups = loadHistory(out);
+    const reports = readReports(out);
+    const groups = historyGroups(reports);
+    // Backup ages are counted to now: the one figure of the history that is not in the reports.
+    const backups = backupHistory(reports, Date.now());
     const index = join(out, 'index.html');
-    writeFileSync(index, historyHtml(groups));
-    io.out(historyTable(groups));
+    writeFileSync(index, historyHtml(groups, backups));
+    io.out(historyTable(groups, backups));
     io.out(`\nhistory: ${index}`);
     return ExitCode.ok;
   }

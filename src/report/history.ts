@@ -1,15 +1,17 @@
 // The trend across runs: every report.json under the reports directory, grouped per drill and per
-// runbook-and-environment, with RTO and RPO over time, the pass rate, and a regression flag.
+// runbook-and-environment, with RTO and RPO over time, the pass rate, and a regression flag; then
+// backups and restores per environment (backup-history.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { backupHistoryHtml, backupHistoryTable, type BackupHistory } from './backup-history.js';
 import { htmlPage } from './html.js';
 import { REPORT_VERSION, type Report } from './schema.js';
 import { dur, passed } from './text.js';
+import { aligned, minute, percent, regressionOf, type Regression } from './trend.js';
 import { esc } from './xml.js';
 
-/** The latest RTO regressed when it is more than this much above the median of the earlier ones. */
-export const REGRESSION_RATIO = 1.2;
+export { REGRESSION_RATIO, median, regressionOf, type Regression } from './trend.js';
 
 export interface HistoryEntry {
   runId: string;
@@ -25,31 +27,11 @@ export interface HistoryEntry {
   rpoObjectiveRows?: number;
 }
 
-export interface Regression {
-  latestMs: number;
-  medianMs: number;
-  regressed: boolean;
-}
-
 export interface HistoryGroup {
   title: string;
   entries: HistoryEntry[];
   passRate: number;
   regression?: Regression;
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** The latest RTO against the median of the ones before it; undefined with fewer than two. */
-export function regressionOf(rtos: number[]): Regression | undefined {
-  if (rtos.length < 2) return undefined;
-  const latestMs = rtos.at(-1)!;
-  const medianMs = median(rtos.slice(0, -1));
-  return { latestMs, medianMs, regressed: latestMs > medianMs * REGRESSION_RATIO };
 }
 
 function entryOf(r: Report, dir: string): HistoryEntry {
@@ -72,10 +54,16 @@ const groupTitle = (r: Report) =>
     ? `drill ${r.drill.name} (${r.runbook.name} on ${r.environment.name})`
     : `runbook ${r.runbook.name} on ${r.environment.name}`;
 
+export interface StoredReport {
+  report: Report;
+  /** The report's directory name under the reports directory. */
+  dir: string;
+}
+
 /** Reads every <dir>/<report>/report.json; a run re-rendered into two folders counts once. */
-export function loadHistory(reportsDir: string): HistoryGroup[] {
+export function readReports(reportsDir: string): StoredReport[] {
   if (!existsSync(reportsDir)) throw new UserError(`no reports directory ${reportsDir}`);
-  const byRun = new Map<string, { report: Report; dir: string }>();
+  const byRun = new Map<string, StoredReport>();
   for (const dir of readdirSync(reportsDir).sort()) {
     const file = join(reportsDir, dir, 'report.json');
     if (!existsSync(file)) continue;
@@ -88,8 +76,13 @@ export function loadHistory(reportsDir: string): HistoryGroup[] {
     if (report.reportVersion !== REPORT_VERSION) continue;
     byRun.set(report.run.id, { report, dir });
   }
+  return [...byRun.values()];
+}
+
+/** The runs grouped per drill and per runbook-and-environment, each group in time order. */
+export function historyGroups(reports: StoredReport[]): HistoryGroup[] {
   const groups = new Map<string, HistoryEntry[]>();
-  for (const { report, dir } of byRun.values()) {
+  for (const { report, dir } of reports) {
     const title = groupTitle(report);
     groups.set(title, [...(groups.get(title) ?? []), entryOf(report, dir)]);
   }
@@ -107,7 +100,7 @@ export function loadHistory(reportsDir: string): HistoryGroup[] {
     });
 }
 
-const percent = (x: number) => `${Math.round(x * 100)}%`;
+export const loadHistory = (reportsDir: string) => historyGroups(readReports(reportsDir));
 
 function summary(g: HistoryGroup): string {
   const reg = g.regression;
@@ -119,7 +112,7 @@ function summary(g: HistoryGroup): string {
 
 function columns(e: HistoryEntry): string[] {
   return [
-    e.createdAt.slice(0, 16).replace('T', ' '),
+    minute(e.createdAt),
     e.runId,
     e.result,
     dur(e.rtoMs),
@@ -131,23 +124,14 @@ function columns(e: HistoryEntry): string[] {
 const HEAD = ['date', 'run', 'result', 'RTO', 'objective', 'RPO rows', 'objective'];
 
 /** The terminal table: one block per group, aligned columns. */
-export function historyTable(groups: HistoryGroup[]): string {
+export function historyTable(groups: HistoryGroup[], backups: BackupHistory[] = []): string {
   if (!groups.length) return 'no reports yet';
-  return groups
-    .map((g) => {
-      const table = [HEAD, ...g.entries.map(columns)];
-      const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-      const lines = table.map(
-        (r) =>
-          '  ' +
-          r
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd(),
-      );
-      return [`${g.title}: ${summary(g)}`, ...lines].join('\n');
-    })
-    .join('\n\n');
+  return [
+    ...groups.map((g) =>
+      [`${g.title}: ${summary(g)}`, ...aligned([HEAD, ...g.entries.map(columns)])].join('\n'),
+    ),
+    ...(backups.length ? [backupHistoryTable(backups)] : []),
+  ].join('\n\n');
 }
 
 /** RTO of each run as points over the runs, the objective as a line. */
@@ -170,7 +154,7 @@ ${points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.e.rtoMs!).toFix
 }
 
 /** reports/index.html: links to each report by relative path, so the folder can move as a whole. */
-export function historyHtml(groups: HistoryGroup[]): string {
+export function historyHtml(groups: HistoryGroup[], backups: BackupHistory[] = []): string {
   const sections = groups.map(
     (g) => `<h2>${esc(g.title)}</h2>
 <p class="${g.regression?.regressed ? 'missed' : ''}">${esc(summary(g))}</p>
@@ -186,6 +170,6 @@ ${g.entries
   );
   return htmlPage(
     'drillbook history',
-    `<h1>drillbook history</h1>\n${sections.join('\n') || '<p>No reports yet.</p>'}`,
+    `<h1>drillbook history</h1>\n${[...sections, backupHistoryHtml(backups)].join('\n').trim() || '<p>No reports yet.</p>'}`,
   );
 }

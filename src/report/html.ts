@@ -1,5 +1,6 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
+import { backupTables } from './backup-tables.js';
 import type { Report } from './schema.js';
 import {
   dur,
@@ -41,6 +42,8 @@ rect.rto.met{fill:#2f855a}rect.rto.missed{fill:#c53030}
 .objectives .track{fill:#edf2f7}.gauge.met .value{fill:#48bb78}.gauge.missed .value{fill:#e53e3e}
 .objectives .objective{stroke:#2b6cb0;stroke-width:3}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle}
+h3{font-size:15px;margin:16px 0 4px}.backups table{font-size:13px}.backups td{overflow-wrap:anywhere}
+.backups td:nth-child(-n+2),.backups td.num,.backups td.word{overflow-wrap:normal}
 footer{margin-top:32px;color:#718096;font-size:12px}
 `;
 
@@ -91,6 +94,15 @@ export function renderHtml(r: Report): string {
       card(rows(d.rpo.actual), `RPO, objective ${rows(d.rpo.objective)}`, d.rpo.met ? 'met' : 'missed'),
       card(`${d.probe.writesAcked}/${d.probe.writesSent}`, 'probe writes acknowledged'),
     );
+  for (const t of [...(r.backups?.restoreTests ?? []), ...(r.backups?.pitr ?? [])])
+    if (t.rto)
+      cards.push(
+        card(
+          ofLimit(t.rto.actual, t.rto.objective),
+          `${t.stepId}: time to usable — RTO ${metWord(t.rto.met)}`,
+          t.rto.met ? 'met' : 'missed',
+        ),
+      );
   body.push(`<div class="cards">${cards.join('')}</div>`);
   if (r.run.failedStep)
     body.push(
@@ -155,6 +167,20 @@ export function renderHtml(r: Report): string {
           ]),
         ),
       );
+  }
+
+  if (r.backups) {
+    body.push('<h2>Backups</h2>', '<div class="backups">');
+    for (const t of backupTables(r.backups))
+      body.push(
+        `<h3>${esc(t.title)}</h3>`,
+        tableOf(
+          t.head,
+          t.rows.map((row) => row.cells.map((c) => td(c.text, c.cls))),
+          (i) => (t.rows[i]!.failed ? 'failed' : ''),
+        ),
+      );
+    body.push('</div>');
   }
 
   body.push(

@@ -1,5 +1,6 @@
 // junit.xml for CI dashboards: each step is a test case (a failed step or a missed budget fails
-// it), and so is each objective (run RTO; drill RTO, RPO, split brain, phases, restore).
+// it), and so is each objective (run RTO; a restore's time to usable; drill RTO, RPO, split brain,
+// phases, restore).
 import type { Report } from './schema.js';
 import { dur, ofLimit, rows } from './text.js';
 import { esc } from './xml.js';
@@ -73,6 +74,20 @@ function objectiveCases(r: Report): Case[] {
         failure: { type: 'rto-missed', message: `run took ${ofLimit(r.rto.actualMs, r.rto.objectiveMs)}` },
       }),
     });
+  // A restore's time to a usable instance against the runbook's RTO.
+  for (const t of [...(r.backups?.restoreTests ?? []), ...(r.backups?.pitr ?? [])]) {
+    if (!t.rto) continue;
+    const message =
+      t.status === 'failed'
+        ? `${t.stepId} failed: ${t.error ?? 'unknown error'}`
+        : `${t.stepId} usable after ${ofLimit(t.rto.actual, t.rto.objective)}`;
+    cases.push({
+      classname: klass,
+      name: `${t.stepId} time to usable`,
+      timeMs: t.timeToUsableMs,
+      ...(!t.rto.met && { failure: { type: 'rto-missed', message } }),
+    });
+  }
   const d = r.drill;
   if (!d) return cases;
   const drillClass = `drill.${d.name}`;

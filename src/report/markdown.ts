@@ -1,5 +1,6 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
-import type { Report, ReportDrill } from './schema.js';
+import { backupTables } from './backup-tables.js';
+import type { Report, ReportBackups, ReportDrill } from './schema.js';
 import { dur, headline, mark, outcomeMark, metWord, ofLimit, rows, rtoLabel, stepOutcome } from './text.js';
 
 /** A table cell: pipes and line breaks would break the table. */
@@ -32,6 +33,7 @@ export function renderMarkdown(r: Report): string {
     '',
   );
   if (r.drill) out.push(...drillSection(r.drill));
+  if (r.backups) out.push(...backupSection(r.backups));
   out.push('## Steps', '');
   out.push(
     table(
@@ -92,6 +94,22 @@ export function renderMarkdown(r: Report): string {
   }
   if (r.warnings.length) out.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
   return out.join('\n');
+}
+
+/** Backups, restore tests and PITR: what failed or missed its objective in bold. */
+function backupSection(b: ReportBackups): string[] {
+  const out = ['## Backups', ''];
+  for (const t of backupTables(b))
+    out.push(
+      `### ${t.title}`,
+      '',
+      table(
+        t.head,
+        t.rows.map((row) => row.cells.map((c) => (c.cls?.startsWith('missed') ? `**${c.text}**` : c.text))),
+      ),
+      '',
+    );
+  return out;
 }
 
 function drillSection(d: ReportDrill): string[] {

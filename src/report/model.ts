@@ -2,6 +2,7 @@
 // builds of the same journal are identical (no "generated at" in the model).
 import type { DrillFiguresEvent, RunEvent, StepSummary } from '../engine/events.js';
 import type { Journal } from '../engine/journal.js';
+import { BackupFigures } from './backup-figures.js';
 import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
 
 /** Outputs are summarized to one line each: a report is read, not replayed. */
@@ -70,6 +71,7 @@ export function buildReport(journal: Journal): Report {
     warnings: [],
   };
   let drill: Drilled | undefined;
+  const backups = new BackupFigures();
 
   const declare = (summaries: StepSummary[]) => {
     for (const s of summaries) {
@@ -110,6 +112,7 @@ export function buildReport(journal: Journal): Report {
         const s = step(e.stepId, e.kind, e.phase);
         Object.assign(s, { kind: e.kind, status: 'running', startAtMs: at });
         if (e.budgetMs !== undefined) s.budgetMs = e.budgetMs;
+        backups.started(e.stepId, e.kind, e.input);
         break;
       }
       case 'step-attempt-failed':
@@ -130,6 +133,7 @@ export function buildReport(journal: Journal): Report {
         // A step found done on resume never ran here: its start is its end.
         s.startAtMs ??= Math.max(0, at - e.durationMs);
         if (s.budgetMs !== undefined && e.durationMs > s.budgetMs) s.overBudget = true;
+        backups.finished(s, e);
         break;
       }
       case 'step-skipped': {
@@ -240,6 +244,8 @@ export function buildReport(journal: Journal): Report {
     if (took !== undefined) miss.elapsedMs = took;
   }
   if (drill) report.drill = finishDrill(drill);
+  const backupSection = backups.build(report.rto.objectiveMs);
+  if (backupSection) report.backups = backupSection;
   return report;
 }
 

@@ -70,6 +70,60 @@ export function renderProm(r: Report): string {
       value: s.status === 'succeeded' && !s.overBudget ? 1 : 0,
     })),
   );
+  const b = r.backups;
+  if (b) {
+    // No backup label as a label: each run would start new series. The step and method say which.
+    const made = b.made.map((m) => ({
+      m,
+      labels: { ...base, step: m.stepId, method: m.method ?? 'unknown' },
+    }));
+    family(
+      'drillbook_backup_success',
+      '1 when the backup was made, verified and stored, 0 otherwise.',
+      made.map(({ m, labels }) => ({ labels, value: m.verified ? 1 : 0 })),
+    );
+    family(
+      'drillbook_backup_size_bytes',
+      'Size of the stored backup.',
+      made.flatMap(({ m, labels }) => one(m.sizeBytes, labels)),
+    );
+    family(
+      'drillbook_backup_duration_seconds',
+      'Time to make, verify and store the backup.',
+      made.flatMap(({ m, labels }) => one(secs(m.durationMs), labels)),
+    );
+    family(
+      'drillbook_backup_throughput_bytes_per_second',
+      'Backup size over its duration.',
+      made.flatMap(({ m, labels }) => one(m.bytesPerSecond, labels)),
+    );
+    family(
+      'drillbook_backup_finished_timestamp_seconds',
+      'When the verified backup was stored (Unix time); its age is time() minus this.',
+      made.flatMap(({ m, labels }) => one(m.verified ? Date.parse(m.finishedAt) / 1000 : undefined, labels)),
+    );
+    const restores = [
+      ...b.restoreTests.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'restore-test' } })),
+      ...b.pitr.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'pitr' } })),
+    ];
+    family(
+      'drillbook_restore_success',
+      '1 when the restore test or point-in-time recovery succeeded, 0 otherwise.',
+      restores.map(({ t, labels }) => ({ labels, value: t.status === 'succeeded' ? 1 : 0 })),
+    );
+    family(
+      'drillbook_restore_time_to_usable_seconds',
+      'Time from the start of the restore to a usable instance.',
+      restores.flatMap(({ t, labels }) =>
+        one(secs(t.status === 'succeeded' ? t.timeToUsableMs : undefined), labels),
+      ),
+    );
+    family(
+      'drillbook_restore_rto_met',
+      '1 when the time to usable met the runbook’s RTO objective, 0 otherwise.',
+      restores.flatMap(({ t, labels }) => one(t.rto && (t.rto.met ? 1 : 0), labels)),
+    );
+  }
   const d = r.drill;
   if (d) {
     const drill = { ...base, drill: d.name };

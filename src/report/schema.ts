@@ -100,6 +100,70 @@ export const ReportDrill = Strict({
   ),
 });
 
+// Backups, restore tests and point-in-time recoveries: the figures of each finished step of kind
+// backup, restore-test or pitr, from its step-finished event's outputs (a failed one has none: what
+// is known comes from its input). `finishedAt` is the wall-clock time of that event.
+const BackupStepFields = {
+  stepId: Type.String(),
+  status: OneOf(['succeeded', 'failed']),
+  error: Opt(Type.String()),
+  finishedAt: Type.String({ format: 'date-time', description: 'when the step finished (wall clock)' }),
+  stepMs: Ms('the step’s wall time'),
+  budgetMs: Opt(Ms('the step’s budget')),
+  overBudget: Type.Boolean(),
+  label: Opt(Type.String({ description: 'the backup made or restored' })),
+};
+
+/** Time to a usable instance against the runbook's RTO objective; a failed restore never met it. */
+const RestoreFields = {
+  timeToUsableMs: Opt(Ms('from the start of the restore to a usable instance')),
+  rto: Opt(Objective('ms, time to a usable instance against the runbook’s RTO')),
+};
+
+export const ReportBackup = Strict({
+  ...BackupStepFields,
+  method: Opt(Type.String()),
+  sizeBytes: Opt(Type.Number({ minimum: 0, description: 'bytes stored' })),
+  durationMs: Opt(Ms('making, verifying and storing the backup')),
+  makeMs: Opt(Ms('making it')),
+  verifyMs: Opt(Ms('verifying it')),
+  storeMs: Opt(Ms('storing it')),
+  bytesPerSecond: Opt(Type.Number({ minimum: 0, description: 'throughput: sizeBytes / durationMs' })),
+  verified: Type.Boolean(),
+  location: Opt(Type.String()),
+  removed: Type.Array(Type.String(), { description: 'backups retention removed after this one verified' }),
+  startLsn: Opt(Type.String()),
+  stopLsn: Opt(Type.String()),
+});
+
+export const ReportRestoreTest = Strict({
+  ...BackupStepFields,
+  ...RestoreFields,
+  method: Opt(Type.String()),
+  sizeBytes: Opt(Type.Number({ minimum: 0, description: 'bytes of the backup restored' })),
+  backupAgeMs: Opt(Ms('age of the restored backup when the test ran')),
+  fetchMs: Opt(Ms('download and checksums')),
+  verifyMs: Opt(Ms('table checksums and index checks after it was usable')),
+  totalMs: Opt(Ms('restore and checks together')),
+  tablesChecked: Opt(Type.Integer({ minimum: 0 })),
+  indexesChecked: Opt(Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('unavailable')])),
+});
+
+export const ReportPitr = Strict({
+  ...BackupStepFields,
+  ...RestoreFields,
+  target: Opt(Type.Record(Type.String(), Type.String(), { description: 'the recovery target setting' })),
+  stoppedAt: Opt(Type.String({ description: 'where recovery stopped, as PostgreSQL logged it' })),
+  recoveryMs: Opt(Ms('WAL replay until promotion')),
+  checks: Type.Array(Strict({ query: Type.String(), value: Type.String() })),
+});
+
+export const ReportBackups = Strict({
+  made: Type.Array(ReportBackup),
+  restoreTests: Type.Array(ReportRestoreTest),
+  pitr: Type.Array(ReportPitr),
+});
+
 export const Report = Strict(
   {
     reportVersion: Type.Literal(REPORT_VERSION),
@@ -138,6 +202,7 @@ export const Report = Strict(
     approvalWaitMs: Ms('all approval waits together, counted apart from machine time'),
     warnings: Type.Array(Type.String()),
     drill: Opt(ReportDrill),
+    backups: Opt(ReportBackups),
   },
   { title: 'drillbook Report', $id: 'https://drillbook.dev/schemas/report.schema.json' },
 );
@@ -145,6 +210,10 @@ export const Report = Strict(
 export type Report = Static<typeof Report>;
 export type ReportStep = Static<typeof ReportStep>;
 export type ReportDrill = Static<typeof ReportDrill>;
+export type ReportBackups = Static<typeof ReportBackups>;
+export type ReportBackup = Static<typeof ReportBackup>;
+export type ReportRestoreTest = Static<typeof ReportRestoreTest>;
+export type ReportPitr = Static<typeof ReportPitr>;
 
 /** The JSON text committed as schemas/report.schema.json (a test fails when it drifts). */
 export const reportSchemaJson = () => JSON.stringify(Report, null, 2) + '\n';

@@ -4,6 +4,17 @@ import type { Report, ReportStep } from './schema.js';
 
 export const dur = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
 
+/** An age: a duration under an hour, else hours and minutes, else days and hours (`2d3h`). */
+export function age(ms: number | undefined): string {
+  if (ms === undefined || ms < 3_600_000) return dur(ms);
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 48) {
+    const m = Math.floor((ms % 3_600_000) / 60_000);
+    return m ? `${hours}h${m}m` : `${hours}h`;
+  }
+  return hours % 24 ? `${Math.floor(hours / 24)}d${hours % 24}h` : `${hours / 24}d`;
+}
+
 /** `48.6s of 5m` — a measured time against what it was allowed. */
 export const ofLimit = (ms: number | undefined, limit: number | undefined) =>
   limit === undefined ? dur(ms) : `${dur(ms)} of ${dur(limit)}`;

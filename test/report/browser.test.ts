@@ -10,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { renderHtml } from '../../src/report/html.js';
+import { buildReport } from '../../src/report/model.js';
+import { allKindsRun } from './backup-journals.js';
 import { fixtureReport } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -59,6 +61,31 @@ describe('report.html in headless Chromium', () => {
       assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
     });
   }
+});
+
+describe('report.html of backups in headless Chromium', () => {
+  test('the Backups section renders offline with no console message; screenshot kept', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true')
+        throw new Error(`${CHROMIUM} is missing (scripts/install-system-deps.sh installs it)`);
+      return t.skip(`no ${CHROMIUM}: apt-get install -y chromium`);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'drillbook-browser-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, renderHtml(buildReport(allKindsRun())));
+    const url = pathToFileURL(file).href;
+    const dom = await chromium(['--dump-dom', url]);
+    assert.doesNotMatch(dom.stderr, /CONSOLE/, 'no console message');
+    assert.match(dom.stdout, /<h2>Backups<\/h2>/);
+    assert.equal((dom.stdout.match(/<h3>/g) ?? []).length, 3, 'backups, restore tests, PITR');
+    assert.match(dom.stdout, /<td class="missed">failed: recovery ended/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const png = join(ARTIFACTS, 'report-backups.png');
+    rmSync(png, { force: true });
+    await chromium([`--screenshot=${png}`, '--window-size=1050,1500', url]);
+    assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
+  });
 });
 
 /** The drill fixture as a pass: every objective met. */

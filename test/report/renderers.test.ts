@@ -11,6 +11,8 @@ import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderProm } from '../../src/report/prom.js';
 import { parseFormats, writeReportFiles } from '../../src/report/write.js';
+import { buildReport } from '../../src/report/model.js';
+import { allKindsRun, backupRun } from './backup-journals.js';
 import { fixtureReport } from './fixtures.js';
 
 /** The exposition format, line by line: HELP and TYPE once per family before its samples. */
@@ -163,6 +165,89 @@ describe('report renderers', () => {
     const run = parseProm(renderProm(fixtureReport('failed')));
     assert.equal(run.get('drillbook_run_success')![0]!.value, 0);
     assert.equal(run.has('drillbook_drill_success'), false, 'drill families only for drills');
+  });
+
+  test('backups: a Backups section in report.md and report.html, restore time against the RTO, failures with their error', () => {
+    const r = buildReport(allKindsRun());
+    const md = renderMarkdown(r);
+    assert.match(md, /## Backups\n\n### Backups made\n/);
+    assert.match(
+      md,
+      /\| ✅ \| backup \| base-20250410T010000Z \| basebackup \| 40\.0 \| 8\.00s \| 5\.00 \| yes \| \/var\/backups\/drillbook\/base-20250410T010000Z \| none \| 0\/2000028 → 0\/2000138 \| ok \|/,
+    );
+    assert.match(
+      md,
+      /### Restore tests[\s\S]*\| restore \| base-20250410T010000Z \| 26h \| 20\.0s \| 15\.0s \| \*\*MISSED\*\* \|/,
+    );
+    assert.match(
+      md,
+      /### Point-in-time recoveries[\s\S]*\| ❌ \| pitr \| .*recovery_target_time = 2025-04-10 12:00:30\+00 .*\| \*\*failed: recovery ended before reaching the target/,
+    );
+    assert.ok(md.indexOf('## Backups') < md.indexOf('## Steps'), 'the figures before the step table');
+    assert.doesNotMatch(renderMarkdown(fixtureReport('succeeded')), /## Backups/);
+    assert.match(renderMarkdown(buildReport(backupRun(1))), /\| 40\.0 \| 8\.00s \| 5\.00 \| yes \|/);
+
+    const html = renderHtml(r);
+    assert.ok(!/<link|<script|src=|@import|url\((?!#)/i.test(html), 'no external asset');
+    assert.match(html, /<h2>Backups<\/h2>\n<div class="backups">\n<h3>Backups made<\/h3>/);
+    assert.match(
+      html,
+      /<td class="num">40\.0<\/td><td class="num">8\.00s<\/td><td class="num">5\.00<\/td><td class="met word">yes<\/td>/,
+    );
+    assert.match(html, /<td class="num">15\.0s<\/td><td class="missed word">MISSED<\/td>/);
+    assert.match(
+      html,
+      /<tr class="failed">.*<td class="missed">failed: recovery ended before reaching the target/,
+    );
+    assert.match(
+      html,
+      /<div class="card missed"><b>20\.0s of 15\.0s<\/b><span>restore: time to usable — RTO MISSED<\/span>/,
+    );
+    assert.doesNotMatch(renderHtml(fixtureReport('drill')), /<h2>Backups<\/h2>/);
+  });
+
+  test('backups: metrics.prom families and JUnit cases for the restore time against the RTO', () => {
+    const prom = parseProm(renderProm(buildReport(allKindsRun())));
+    const labels = { runbook: 'backup-all', environment: 'lab', step: 'backup', method: 'basebackup' };
+    assert.deepEqual(prom.get('drillbook_backup_size_bytes'), [{ labels, value: 40_000_000 }]);
+    assert.deepEqual(prom.get('drillbook_backup_duration_seconds'), [{ labels, value: 8 }]);
+    assert.deepEqual(prom.get('drillbook_backup_throughput_bytes_per_second'), [
+      { labels, value: 5_000_000 },
+    ]);
+    assert.deepEqual(prom.get('drillbook_backup_success'), [{ labels, value: 1 }]);
+    assert.deepEqual(
+      prom
+        .get('drillbook_restore_time_to_usable_seconds')!
+        .map((s) => [s.labels.step, s.labels.kind, s.value]),
+      [['restore', 'restore-test', 20]],
+      'a failed PITR has no time to usable',
+    );
+    assert.deepEqual(
+      prom.get('drillbook_restore_success')!.map((s) => [s.labels.kind, s.value]),
+      [
+        ['restore-test', 1],
+        ['pitr', 0],
+      ],
+    );
+    assert.deepEqual(
+      prom.get('drillbook_restore_rto_met')!.map((s) => s.value),
+      [0, 0],
+    );
+    assert.equal(parseProm(renderProm(fixtureReport('drill'))).has('drillbook_backup_size_bytes'), false);
+
+    const cases = junitCases(renderJunit(buildReport(allKindsRun())));
+    assert.deepEqual(
+      cases
+        .filter((c) => / time to usable$/.test(c['@_name']))
+        .map((c) => [c['@_name'], c.failure?.['@_message']]),
+      [
+        ['restore time to usable', 'restore usable after 20.0s of 15.0s'],
+        [
+          'pitr time to usable',
+          'pitr failed: recovery ended before reaching the target: WAL segment 000000010000000000000003 is not in the archive /lab/archive',
+        ],
+      ],
+    );
   });
 
   test('label values are escaped', () => {
