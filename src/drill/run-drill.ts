@@ -320,11 +320,13 @@ async function drillAround(
         ? await promotionPoint(env, newPrimary, w.secret).catch(() => undefined)
         : undefined,
   });
-  // A data fault leaves clients writing, and a drill without a fault harms nothing: there, recovery
-  // is the end of the runbook's last restore-test or pitr step (a verified, usable copy).
-  const measuresRecovery = !fault || fault.harms === 'data';
+  // A data fault leaves clients writing, and a restore test without a fault harms nothing: there,
+  // recovery is the end of the runbook's last restore-test or pitr step (a verified, usable copy).
+  // A drill without a fault that moves the primary (a switchover) is measured by its clients.
+  const stepKinds = new Map(runbook.steps.map((st) => [st.id, st.kind]));
+  const restores = [...stepKinds.values()].some((kind) => RECOVERY_KINDS.has(kind));
+  const measuresRecovery = fault ? fault.harms === 'data' : restores;
   if (measuresRecovery) {
-    const stepKinds = new Map(runbook.steps.map((st) => [st.id, st.kind]));
     const recovery = events.findLast(
       (e): e is Extract<RunEvent, { type: 'step-finished' }> =>
         e.type === 'step-finished' &&
