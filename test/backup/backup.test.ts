@@ -18,7 +18,7 @@ import { pgTools } from '../../src/backup/tools.js';
 import { StepFailure, UserError } from '../../src/errors.js';
 import { actionContext } from '../helpers/action-context.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
-import { archiveNow, assertNoScratch, sql, tempDirs } from './fixture.js';
+import { archiveNow, assertNoScratch, items, sql, tempDirs } from './fixture.js';
 import { s3Stub } from './s3-stub.js';
 
 const run = <I>(
@@ -46,13 +46,6 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 describe('backups on a lab with WAL archiving', () => {
   const lab = privateLab(7, { archive: true, archiveTimeout: '1s', replicas: 0 });
   const dir = tempDirs('drillbook-backup-test-');
-  const items = async (l: PrivateLab) => {
-    await sql(l, 'CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY, v text)');
-    await sql(
-      l,
-      `INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 5000) g ON CONFLICT DO NOTHING`,
-    );
-  };
 
   test('basebackup into a local store: verified, catalogued with LSNs, sizes, SHA-256 and table checksums', async (t) => {
     const l = lab(t);
