@@ -1,9 +1,11 @@
 // Faults around backups, on a private lab with WAL archiving (slot 15): a full backup store disk, a
-// full WAL archive disk, and stores that cannot be reached. Each is one clear failure that names the
-// cause, and the last good backup survives it. The disks are small tmpfs mounts (the tests run as
+// full WAL archive disk, a base backup changed where only pg_verifybackup can see it, and stores
+// that cannot be reached. Each is one clear failure that names the cause, and the last good backup
+// survives it. The disks are small tmpfs mounts (the tests run as
 // root), always unmounted before the lab goes down, whatever failed.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -208,6 +210,42 @@ describe('backup faults: full disks and unreachable stores', () => {
     } finally {
       undo();
     }
+  });
+
+  test('a file changed inside a whole, re-packed base.tar.gz (checksum forged): pg_verifybackup catches it, the restore test fails and records it', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const store = dir('tampered');
+    const storage = { type: 'local', path: store };
+    const out = await run(backup, l.environment, { storage });
+    // Same size, other bytes, in a tar.gz that extracts cleanly: only the manifest can tell.
+    const file = join(store, String(out.label), 'base.tar.gz');
+    const unpacked = dir('unpacked');
+    execFileSync('tar', ['-xzf', file, '-C', unpacked]);
+    const version = readFileSync(join(unpacked, 'PG_VERSION'), 'utf8');
+    writeFileSync(
+      join(unpacked, 'PG_VERSION'),
+      version.replace(/\d/, (d) => String((Number(d) + 1) % 10)),
+    );
+    execFileSync('tar', ['-czf', file, '-C', unpacked, '.']);
+    const catalog = catalogAt(store);
+    catalog.backups[0]!.files.find((f) => f.name === 'base.tar.gz')!.sha256 = createHash('sha256')
+      .update(readFileSync(file))
+      .digest('hex');
+    writeFileSync(join(store, 'catalog.json'), JSON.stringify(catalog));
+    const scratchDir = dir('scratch');
+    const err = await failureOf(run(restoreTest, l.environment, { storage, scratchDir }));
+    assert.ok(err instanceof StepFailure);
+    assert.match(
+      err.message,
+      new RegExp(
+        `^backup ${String(out.label)} does not match its manifest: pg_verifybackup failed: [^]*checksum mismatch for file "PG_VERSION"`,
+      ),
+    );
+    assert.deepEqual(await assertNoScratch(scratchDir, undefined), []);
+    const [record] = catalogAt(store).backups[0]!.restoreTests!;
+    assert.equal(record!.ok, false);
+    assert.match(record!.error!, /does not match its manifest/);
   });
 
   test('unreachable stores (read-only mount, refused SSH port, refused S3 endpoint): backup fails fast before pg_basebackup, restore-test fails, nothing written', async (t) => {
