@@ -12,7 +12,7 @@ import { extractBaseBackup, verifyDumps, verifyExtracted } from '../backup/integ
 import { produceBaseBackup, produceDumps, type SourceNode, type WalRange } from '../backup/produce.js';
 import { retentionVictims } from '../backup/retention.js';
 import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
-import { openStorage } from '../backup/storage/storage.js';
+import { openStorage, putBackup } from '../backup/storage/storage.js';
 import { tableSums } from '../backup/table-sums.js';
 import { pgTools } from '../backup/tools.js';
 import { connectNode } from '../connectors/postgres.js';
@@ -72,6 +72,7 @@ export const backup = defineAction({
     try {
       // Read before the work: an unreachable store or a damaged catalog fails before the backup.
       await readCatalog(storage);
+      await storage.probeWrite();
       const started = new Date();
       const t0 = performance.now();
       const made =
@@ -93,7 +94,7 @@ export const backup = defineAction({
       }
       const verifyMs = Math.round(performance.now() - t0) - makeMs;
       const label = newLabel(method, started);
-      for (const f of files) await storage.put(join(staging, f.name), `${label}/${f.name}`, f.sha256);
+      await putBackup(storage, staging, label, files);
       const entry: BackupEntry = {
         label,
         method,

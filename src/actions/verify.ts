@@ -7,6 +7,7 @@ import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OrExpr, Port, Strict, Target, TARGET_ANNOTATION, Text, OneOf } from '../schema/common.js';
 import { checkBackupAge } from '../backup/age.js';
+import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { defineAction, type ActionContext } from './types.js';
@@ -15,9 +16,12 @@ import { defineAction, type ActionContext } from './types.js';
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
 const schema = Strict({
-  check: OneOf(['postgres', 'tcp', 'sql', 'http', 'backup-age']),
+  check: OneOf(['postgres', 'tcp', 'sql', 'http', 'backup-age', 'archiving']),
   target: Type.Optional(
-    Target('node', 'PostgreSQL node (postgres, sql checks; tcp defaults to its address)'),
+    Target(
+      'node',
+      'PostgreSQL node (postgres, sql checks; archiving defaults to the primary; tcp defaults to its address)',
+    ),
   ),
   host: Type.Optional(Text('host for a tcp check')),
   port: Type.Optional(OrExpr(Port)),
@@ -44,9 +48,13 @@ const schema = Strict({
 });
 
 type VerifyInput = (typeof schema)['static'];
-/** The checks answered by probing a target (backup-age reads a backup catalog instead). */
-type ProbeInput = VerifyInput & { check: Exclude<VerifyInput['check'], 'backup-age'> };
-const isProbe = (input: VerifyInput): input is ProbeInput => input.check !== 'backup-age';
+/**
+ * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
+ * instead, archiving reads pg_stat_archiver).
+ */
+type ProbeInput = VerifyInput & { check: Exclude<VerifyInput['check'], 'backup-age' | 'archiving'> };
+const isProbe = (input: VerifyInput): input is ProbeInput =>
+  input.check !== 'backup-age' && input.check !== 'archiving';
 
 export interface VantageAnswer {
   from: string;
@@ -59,10 +67,12 @@ export interface VantageAnswer {
 
 export const verify = defineAction({
   kind: 'verify',
-  summary: 'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum',
+  summary:
+    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup or WAL archiving',
   idempotent: true,
   schema,
   async run(ctx, input) {
+    if (input.check === 'archiving') return checkArchiving(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -106,6 +116,9 @@ export const verify = defineAction({
     return { answers, agreed, quorum, observed: mostCommon(answers.map((a) => a.observed)) };
   },
   async dryRun(ctx, input) {
+    if (input.check === 'archiving') {
+      return `would check that ${resolveNode(ctx.env, input.target ?? 'primary')} archives its WAL without failing`;
+    }
     if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);
     return `would check that ${describeTarget(ctx, input, spec)} is ${expectation(input)} from ${(input.from ?? ['local']).join(', ')} (quorum ${input.quorum ?? (input.from ?? ['local']).length})`;

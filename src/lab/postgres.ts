@@ -243,13 +243,15 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
  * archiving (a standby does not archive with archive_mode = on). A segment is copied under a
  * temporary name, flushed and renamed, so a reader never sees half a file; an existing segment is
  * never overwritten: the same bytes count as archived (a retry after a crash), different bytes fail.
+ * A copy that fails (a full archive disk) removes its temporary file, so the retries leave nothing.
  */
 function archiveConf(ctx: LabContext): string[] {
   if (!ctx.config.archive) return [];
   const dest = `${ctx.paths.archive}/%f`;
   const command = [
     `if test -f "${dest}"; then cmp -s "%p" "${dest}";`,
-    `else cp "%p" "${dest}.tmp.$$" && sync "${dest}.tmp.$$" && mv "${dest}.tmp.$$" "${dest}"; fi`,
+    `else cp "%p" "${dest}.tmp.$$" && sync "${dest}.tmp.$$" && mv "${dest}.tmp.$$" "${dest}"`,
+    `|| { rm -f "${dest}.tmp.$$"; false; }; fi`,
   ].join(' ');
   return [
     'archive_mode = on',

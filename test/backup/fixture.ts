@@ -37,6 +37,15 @@ export async function sql<T = Record<string, unknown>>(
   }
 }
 
+/** The `items` table with 5000 rows (kept when it is there): data for table checksums to compare. */
+export async function items(lab: PrivateLab): Promise<void> {
+  await sql(lab, 'CREATE TABLE IF NOT EXISTS items (id int PRIMARY KEY, v text)');
+  await sql(
+    lab,
+    `INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 5000) g ON CONFLICT DO NOTHING`,
+  );
+}
+
 /** A fresh directory under one parent removed after the file's tests; `forService` hands it to PostgreSQL's user. */
 export function tempDirs(prefix: string) {
   const parent = mkdtempSync(join(tmpdir(), prefix));

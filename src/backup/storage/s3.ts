@@ -23,6 +23,8 @@ interface AwsError {
   $metadata?: { httpStatusCode?: number };
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location: string): Promise<Storage> {
   const credentials = await awsCredentials(spec.accessKeyId, spec.secretAccessKey, ctx.secret);
   const client = new S3Client({
@@ -30,7 +32,9 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
     endpoint: spec.endpoint,
     forcePathStyle: Boolean(spec.endpoint),
     credentials,
+    // An endpoint that refuses or never answers fails the step in seconds, not after minutes of retries.
     maxAttempts: 3,
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS },
     // Our own SHA-256 goes with every upload; the SDK adds no second checksum of its own.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -101,6 +105,8 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
         ),
       );
     },
+    // The catalog GET before a backup already reached the endpoint with these credentials.
+    probeWrite: async () => undefined,
     async removeBackup(label) {
       const listed = await send(`LIST ${Key(`${label}/`)}`, () =>
         client.send(new ListObjectsV2Command({ Bucket, Prefix: Key(`${label}/`) }), { abortSignal }),

@@ -15,7 +15,20 @@ export async function sshStorage(
   root: string,
   location: string,
 ): Promise<Storage> {
-  const ssh: NodeSSH = await sshConnect(ctx.env, host, { signal: ctx.signal, secret: ctx.secret });
+  let ssh: NodeSSH;
+  try {
+    ssh = await sshConnect(ctx.env, host, { signal: ctx.signal, secret: ctx.secret });
+  } catch (err) {
+    if (!(err instanceof StepFailure)) throw err;
+    throw new StepFailure(
+      `backup store ${location}: cannot connect: ${err.message}`,
+      undefined,
+      err.retryable,
+      {
+        cause: err,
+      },
+    );
+  }
   const path = (key: string) => `${root.replace(/\/+$/, '')}/${key}`;
   const fail = (what: string, detail: string): never => {
     throw new StepFailure(`backup store ${location}: ${what}: ${detail.trim() || 'no detail'}`);
@@ -37,7 +50,12 @@ export async function sshStorage(
     async put(localFile, key) {
       const dest = path(key);
       await sh(`cannot create the directory of ${dest}`, `mkdir -p "$(dirname ${shq(dest)})"`);
-      await sftp(`cannot upload ${dest}`, () => ssh.putFile(localFile, `${dest}.partial`));
+      try {
+        await sftp(`cannot upload ${dest}`, () => ssh.putFile(localFile, `${dest}.partial`));
+      } catch (err) {
+        await ssh.execCommand(`rm -f ${shq(`${dest}.partial`)}`).catch(() => undefined);
+        throw err;
+      }
       await sh(`cannot rename into ${dest}`, `mv ${shq(`${dest}.partial`)} ${shq(dest)}`);
     },
     async get(key, localFile) {
@@ -57,6 +75,13 @@ export async function sshStorage(
         `cannot write ${path(key)}`,
         `mkdir -p "$(dirname ${p})" && cat > ${p}.tmp && mv ${p}.tmp ${p}`,
         text,
+      );
+    },
+    async probeWrite() {
+      const dir = shq(root);
+      await sh(
+        `cannot write into ${root}`,
+        `mkdir -p ${dir} && p=${dir}/.drillbook-probe-$$ && : > "$p" && rm -f "$p"`,
       );
     },
     async removeBackup(label) {

@@ -1,6 +1,8 @@
 // A backup store: files under keys (`<label>/<file>`, `catalog.json`). The catalog is written last
 // and atomically, so it is the commit point: a backup not in the catalog does not exist, and a crash
-// midway leaves files that the next retention pass or an operator may remove.
+// midway leaves files that the next retention pass or an operator may remove. A backup whose files
+// cannot all be stored (a full disk, a lost connection) takes the ones it stored away again.
+import { join } from 'node:path';
 import type { ActionContext } from '../../actions/types.js';
 import { checkStorageSpec, describeStorage, type StorageSpec } from './spec.js';
 
@@ -15,6 +17,11 @@ export interface Storage {
   readText(key: string): Promise<string | undefined>;
   /** Replaces a small text object atomically (readers see the old or the new one). */
   writeText(key: string, text: string): Promise<void>;
+  /**
+   * Proves the store takes writes (a backup calls it before the work): creates the directory and
+   * a probe file, then removes it. S3 checks nothing more than the catalog read did.
+   */
+  probeWrite(): Promise<void>;
   /** Removes every object under `<label>/`. */
   removeBackup(label: string): Promise<void>;
   close(): Promise<void>;
@@ -33,5 +40,23 @@ export async function openStorage(ctx: StorageContext, spec: StorageSpec): Promi
       return (await import('./ssh.js')).sshStorage(ctx, spec.host!, spec.path!, location);
     case 's3':
       return (await import('./s3.js')).s3Storage(ctx, spec, location);
+  }
+}
+
+/**
+ * Stores the files of a new backup under `<label>/`; when one fails, the ones stored are removed
+ * (best effort: the store may be what failed) and the failure goes on, naming the store and cause.
+ */
+export async function putBackup(
+  storage: Storage,
+  dir: string,
+  label: string,
+  files: readonly { name: string; sha256: string }[],
+): Promise<void> {
+  try {
+    for (const f of files) await storage.put(join(dir, f.name), `${label}/${f.name}`, f.sha256);
+  } catch (err) {
+    await storage.removeBackup(label).catch(() => undefined);
+    throw err;
   }
 }
