@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { renderHtml } from '../../src/report/html.js';
 import { buildReport } from '../../src/report/model.js';
 import { allKindsRun } from './backup-journals.js';
@@ -32,59 +32,53 @@ async function chromium(args: string[]): Promise<{ stdout: string; stderr: strin
   return promisify(execFile)(CHROMIUM, [...FLAGS, ...args], { timeout: 60_000, maxBuffer: 32 << 20 });
 }
 
+/**
+ * Opens the page in headless Chromium: no console message allowed, a screenshot kept in the
+ * artifacts as report-<name>.png; returns the DOM (undefined when skipped outside CI).
+ */
+async function openInChromium(t: TestContext, html: string, name: string): Promise<string | undefined> {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI === 'true')
+      throw new Error(`${CHROMIUM} is missing (scripts/install-system-deps.sh installs it)`);
+    t.skip(`no ${CHROMIUM}: apt-get install -y chromium`);
+    return undefined;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'drillbook-browser-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'report.html');
+  writeFileSync(file, html);
+  const url = pathToFileURL(file).href;
+  const dom = await chromium(['--dump-dom', url]);
+  assert.doesNotMatch(dom.stderr, /CONSOLE/, 'no console message');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const png = join(ARTIFACTS, `report-${name}.png`);
+  rmSync(png, { force: true });
+  await chromium([`--screenshot=${png}`, '--window-size=1050,1500', url]);
+  assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
+  return dom.stdout;
+}
+
 describe('report.html in headless Chromium', () => {
   const fixtures = { 'drill-failed': () => fixtureReport('drill'), 'drill-passed': passedDrill } as const;
   for (const [name, report] of Object.entries(fixtures)) {
     test(`${name}: renders offline, no console messages, timeline drawn, screenshot kept`, async (t) => {
-      if (!existsSync(CHROMIUM)) {
-        if (process.env.CI === 'true')
-          throw new Error(`${CHROMIUM} is missing (scripts/install-system-deps.sh installs it)`);
-        return t.skip(`no ${CHROMIUM}: apt-get install -y chromium`);
-      }
-      const dir = mkdtempSync(join(tmpdir(), 'drillbook-browser-'));
-      t.after(() => rmSync(dir, { recursive: true, force: true }));
-      const file = join(dir, 'report.html');
-      writeFileSync(file, renderHtml(report()));
-      const url = pathToFileURL(file).href;
-
-      const dom = await chromium(['--dump-dom', url]);
-      assert.doesNotMatch(dom.stderr, /CONSOLE/, 'no console message');
-      assert.match(dom.stdout, /<svg class="timeline"/);
-      assert.ok((dom.stdout.match(/class="step-bar /g) ?? []).length >= 5);
-      assert.match(dom.stdout, /class="outage"/);
-      assert.match(dom.stdout, /<svg class="objectives"/);
-
-      mkdirSync(ARTIFACTS, { recursive: true });
-      const png = join(ARTIFACTS, `report-${name}.png`);
-      rmSync(png, { force: true });
-      await chromium([`--screenshot=${png}`, '--window-size=1050,1500', url]);
-      assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
+      const dom = await openInChromium(t, renderHtml(report()), name);
+      if (!dom) return;
+      assert.match(dom, /<svg class="timeline"/);
+      assert.ok((dom.match(/class="step-bar /g) ?? []).length >= 5);
+      assert.match(dom, /class="outage"/);
+      assert.match(dom, /<svg class="objectives"/);
     });
   }
 });
 
 describe('report.html of backups in headless Chromium', () => {
   test('the Backups section renders offline with no console message; screenshot kept', async (t) => {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true')
-        throw new Error(`${CHROMIUM} is missing (scripts/install-system-deps.sh installs it)`);
-      return t.skip(`no ${CHROMIUM}: apt-get install -y chromium`);
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'drillbook-browser-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'report.html');
-    writeFileSync(file, renderHtml(buildReport(allKindsRun())));
-    const url = pathToFileURL(file).href;
-    const dom = await chromium(['--dump-dom', url]);
-    assert.doesNotMatch(dom.stderr, /CONSOLE/, 'no console message');
-    assert.match(dom.stdout, /<h2>Backups<\/h2>/);
-    assert.equal((dom.stdout.match(/<h3>/g) ?? []).length, 3, 'backups, restore tests, PITR');
-    assert.match(dom.stdout, /<td class="missed">failed: recovery ended/);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const png = join(ARTIFACTS, 'report-backups.png');
-    rmSync(png, { force: true });
-    await chromium([`--screenshot=${png}`, '--window-size=1050,1500', url]);
-    assert.ok(statSync(png).size > 10_000, `a screenshot at ${png}`);
+    const dom = await openInChromium(t, renderHtml(buildReport(allKindsRun())), 'backups');
+    if (!dom) return;
+    assert.match(dom, /<h2>Backups<\/h2>/);
+    assert.equal((dom.match(/<h3>/g) ?? []).length, 3, 'backups, restore tests, PITR');
+    assert.match(dom, /<td class="missed">failed: recovery ended/);
   });
 });
 
