@@ -6,10 +6,11 @@
 //   3. restore-test of that backup (total, and time until the scratch instance is usable);
 //   4. the backup action again, also summing pgbench_accounts (the big table: its sum costs a full
 //      scan of the source), unless the third argument is `no-accounts`.
-// Prints the medians, throughputs (database size / time) and the backup/pg_basebackup ratio.
+// Prints the medians, throughputs (database size / time) and the backup/pg_basebackup ratio, with
+// the CPU time each used here and the machine's load (the lab shares the machine with other work).
 // Run: node --import tsx bench/backup.ts [rounds=3] [scale=70] [accounts|no-accounts]
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../src/actions/registry.js';
 import { backup } from '../src/actions/backup.js';
@@ -33,6 +34,17 @@ const median = (xs: number[]) => {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * CPU seconds used so far by this process and its finished children (pg_basebackup, tar, gzip,
+ * pg_verifybackup: /proc/self/stat cutime + cstime). The servers' CPU (walsender, table sums) is
+ * not in it. On a busy machine the wall time follows the CPU work more than the overlap.
+ */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const own = process.cpuUsage();
+  return (Number(fields[13]) + Number(fields[14])) / 100 + (own.user + own.system) / 1e6;
+}
 
 await withPrivateLab(
   SLOT,
@@ -82,6 +94,9 @@ await withPrivateLab(
     const password = await resolveSecretRef(env.postgres.replicationPassword!);
     const storage = { type: 'local' as const, path: join(work, 'store') };
     const raw: number[] = [];
+    const rawCpu: number[] = [];
+    const madeCpu: number[] = [];
+    const loads: number[] = [];
     const made: number[] = [];
     const madeAll: number[] = [];
     const restored: number[] = [];
@@ -91,6 +106,7 @@ await withPrivateLab(
     try {
       for (let i = 1; i <= rounds; i++) {
         const rawDir = join(work, `raw-${i}`);
+        let cpu = cpuSeconds();
         t = performance.now();
         await tools.run(
           'pg_basebackup',
@@ -110,11 +126,14 @@ await withPrivateLab(
           { env: { PGPASSWORD: password } },
         );
         raw.push(performance.now() - t);
+        rawCpu.push(cpuSeconds() - cpu);
         rmSync(rawDir, { recursive: true, force: true });
 
+        cpu = cpuSeconds();
         t = performance.now();
         const out = await backup.run!(ctx(), { storage, tables: SMALL, keep: 1 });
         made.push(performance.now() - t);
+        madeCpu.push(cpuSeconds() - cpu);
         stored = Number(out.sizeBytes);
         t = performance.now();
         const r = await restoreTest.run!(ctx(), { storage });
@@ -122,8 +141,8 @@ await withPrivateLab(
         usable.push(Number(r.timeToUsableMs));
         parts.length = 0;
         parts.push(
-          `pg_basebackup ${seconds(raw.at(-1)!)}`,
-          `backup ${seconds(made.at(-1)!)} (make ${out.makeMs} ms, verify ${out.verifyMs} ms, store ${out.storeMs} ms)`,
+          `pg_basebackup ${seconds(raw.at(-1)!)} (CPU ${rawCpu.at(-1)!.toFixed(1)} s)`,
+          `backup ${seconds(made.at(-1)!)} (CPU ${madeCpu.at(-1)!.toFixed(1)} s; make ${out.makeMs} ms, verify ${out.verifyMs} ms, store ${out.storeMs} ms)`,
           `restore-test ${seconds(restored.at(-1)!)} (usable after ${seconds(usable.at(-1)!)})`,
         );
         if (withAccounts) {
@@ -134,7 +153,8 @@ await withPrivateLab(
             `backup summing pgbench_accounts too ${seconds(madeAll.at(-1)!)} (make ${all.makeMs} ms, verify ${all.verifyMs} ms, store ${all.storeMs} ms)`,
           );
         }
-        console.log(`round ${i}: ${parts.join(', ')}`);
+        loads.push(loadavg()[0]!);
+        console.log(`round ${i}: ${parts.join(', ')}; load average ${loads.at(-1)!.toFixed(1)}`);
       }
     } finally {
       rmSync(work, { recursive: true, force: true });
@@ -144,9 +164,11 @@ await withPrivateLab(
     console.log(
       `\nmedians over ${rounds} rounds (database ${(dbBytes / 1e6).toFixed(0)} MB, stored ${(stored / 1e6).toFixed(1)} MB compressed):`,
     );
-    console.log(`  pg_basebackup alone  ${seconds(median(raw))}  ${throughput(median(raw))}`);
     console.log(
-      `  backup action        ${seconds(median(made))}  ${throughput(median(made))}  throughput ratio backup/pg_basebackup ${ratio(median(made))}  (tables summed: ${SMALL.join(', ')})`,
+      `  pg_basebackup alone  ${seconds(median(raw))}  ${throughput(median(raw))}  (CPU here ${median(rawCpu).toFixed(1)} s)`,
+    );
+    console.log(
+      `  backup action        ${seconds(median(made))}  ${throughput(median(made))}  throughput ratio backup/pg_basebackup ${ratio(median(made))}  (tables summed: ${SMALL.join(', ')}; CPU here ${median(madeCpu).toFixed(1)} s)`,
     );
     if (withAccounts) {
       console.log(
@@ -155,6 +177,9 @@ await withPrivateLab(
     }
     console.log(
       `  restore-test         ${seconds(median(restored))}  (usable after ${seconds(median(usable))})`,
+    );
+    console.log(
+      `  machine: ${cpus().length} CPUs, 1-minute load average ${median(loads).toFixed(1)} (median at round ends)`,
     );
   },
   { archive: true, archiveTimeout: '60s', replicas: 0 },

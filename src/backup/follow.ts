@@ -12,8 +12,11 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepFailure, errorMessage } from '../errors.js';
 
-/** How often a read that found no new bytes is retried while the writer runs. */
-const POLL_MS = 20;
+/**
+ * How often a read that found no new bytes is retried while the writer runs: pg_basebackup -z
+ * writes a few MB/s, so 50 ms makes reads of a useful size, and the end is noticed soon enough.
+ */
+const POLL_MS = 50;
 const CHUNK = 1 << 20;
 
 export interface Followed {
