@@ -160,7 +160,10 @@ await withPrivateLab(
       rmSync(work, { recursive: true, force: true });
     }
     const throughput = (ms: number) => `${(dbBytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
-    const ratio = (ms: number) => (median(raw) / ms).toFixed(2);
+    // The ratio of the medians, and the median of each round's own ratio: on a shared machine the
+    // load moves between rounds, and the paired figure compares runs made seconds apart.
+    const ratio = (made: number[]) =>
+      `${(median(raw) / median(made)).toFixed(2)} (per round ${made.map((m, i) => (raw[i]! / m).toFixed(2)).join(', ')}: median ${median(made.map((m, i) => raw[i]! / m)).toFixed(2)})`;
     console.log(
       `\nmedians over ${rounds} rounds (database ${(dbBytes / 1e6).toFixed(0)} MB, stored ${(stored / 1e6).toFixed(1)} MB compressed):`,
     );
@@ -168,11 +171,11 @@ await withPrivateLab(
       `  pg_basebackup alone  ${seconds(median(raw))}  ${throughput(median(raw))}  (CPU here ${median(rawCpu).toFixed(1)} s)`,
     );
     console.log(
-      `  backup action        ${seconds(median(made))}  ${throughput(median(made))}  throughput ratio backup/pg_basebackup ${ratio(median(made))}  (tables summed: ${SMALL.join(', ')}; CPU here ${median(madeCpu).toFixed(1)} s)`,
+      `  backup action        ${seconds(median(made))}  ${throughput(median(made))}  throughput ratio backup/pg_basebackup ${ratio(made)}  (tables summed: ${SMALL.join(', ')}; CPU here ${median(madeCpu).toFixed(1)} s)`,
     );
     if (withAccounts) {
       console.log(
-        `  backup action        ${seconds(median(madeAll))}  ${throughput(median(madeAll))}  throughput ratio backup/pg_basebackup ${ratio(median(madeAll))}  (tables summed: ${ALL.join(', ')})`,
+        `  backup action        ${seconds(median(madeAll))}  ${throughput(median(madeAll))}  throughput ratio backup/pg_basebackup ${ratio(madeAll)}  (tables summed: ${ALL.join(', ')})`,
       );
     }
     console.log(
