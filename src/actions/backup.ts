@@ -2,22 +2,23 @@
 // logical one (pg_dump -Fc per database), made here or on the database host over SSH, stored in a
 // local directory, a directory on an SSH host or S3, with an entry in the store's catalog.json.
 // Retention runs only after the new backup verified and its catalog entry was written.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { readCatalog, newLabel, writeCatalog, type BackupEntry, type TableSum } from '../backup/catalog.js';
+import { readCatalog, newLabel, writeCatalog, type BackupEntry, type BackupFile } from '../backup/catalog.js';
 import { describeFiles, digestOfFiles } from '../backup/files.js';
-import { extractBaseBackup, verifyDumps, verifyExtracted } from '../backup/integrity.js';
+import { extractWhileWritten } from '../backup/follow.js';
+import { BASE_TAR, verifyBaseBackup, verifyDumps } from '../backup/integrity.js';
 import { produceBaseBackup, produceDumps, type SourceNode, type WalRange } from '../backup/produce.js';
 import { retentionVictims } from '../backup/retention.js';
 import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
-import { openStorage, putBackup } from '../backup/storage/storage.js';
+import { openStorage, putBackup, type Storage } from '../backup/storage/storage.js';
 import { tableSums } from '../backup/table-sums.js';
 import { pgTools } from '../backup/tools.js';
 import { connectNode } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
-import { UserError } from '../errors.js';
+import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
@@ -69,38 +70,44 @@ export const backup = defineAction({
     const tools = pgTools(input.binDir, ctx.stepId, ctx.signal);
     const storage = await openStorage(ctx, input.storage);
     const staging = await mkdtemp(join(input.workDir ?? tmpdir(), 'drillbook-backup-'));
+    const filesDir = join(staging, 'files');
     try {
+      await mkdir(filesDir);
       // Read before the work: an unreachable store or a damaged catalog fails before the backup.
       await readCatalog(storage);
       await storage.probeWrite();
       const started = new Date();
       const t0 = performance.now();
+      const since = () => Math.round(performance.now() - t0);
       const made =
         method === 'basebackup'
-          ? await baseBackup(ctx, input, tools, staging)
-          : await dumps(ctx, input, tools, staging);
-      const makeMs = Math.round(performance.now() - t0);
-      const files = await describeFiles(staging);
-      ctx.log(
-        `${made.source.node}: ${method} made in ${makeMs} ms (${files.map((f) => f.name).join(', ')}); verifying`,
-      );
-      if (method === 'basebackup') {
-        const check = join(staging, 'verify');
-        await extractBaseBackup(staging, files, check, ctx.signal);
-        await verifyExtracted(tools, staging, check);
-        await rm(check, { recursive: true, force: true });
-      } else {
-        await verifyDumps(tools, staging, files);
-      }
-      const verifyMs = Math.round(performance.now() - t0) - makeMs;
+          ? await baseBackup(ctx, input, tools, staging, filesDir)
+          : await dumps(ctx, input, tools, filesDir);
+      const makeMs = since();
+      ctx.log(`${made.node}: ${method} made in ${makeMs} ms; verifying and storing`);
       const label = newLabel(method, started);
-      await putBackup(storage, staging, label, files);
+      // Verification, the upload into the store and the table sums run side by side: each waits on
+      // a different thing (disk and CPU here, the store, the database). The catalog entry, the
+      // commit point, is written only when all three succeeded; a failure removes what was uploaded.
+      const timed = async <T>(work: Promise<T>) => [await work, since() - makeMs] as const;
+      const verifying = timed(made.verify());
+      const storing = timed(storeFiles(storage, filesDir, label, made.seen));
+      const describing = made.describe();
+      const outcome = await Promise.allSettled([verifying, storing, describing]);
+      const failed = outcome.find((o) => o.status === 'rejected');
+      if (failed) {
+        await storage.removeBackup(label).catch(() => undefined);
+        throw failed.reason;
+      }
+      const [, verifyMs] = await verifying;
+      const [files, storeMs] = await storing;
+      const { source, tables } = await describing;
       const entry: BackupEntry = {
         label,
         method,
         startedAt: started.toISOString(),
         finishedAt: new Date().toISOString(),
-        durationMs: Math.round(performance.now() - t0),
+        durationMs: since(),
         sizeBytes: files.reduce((n, f) => n + f.size, 0),
         startLsn: made.wal.startLsn,
         stopLsn: made.wal.stopLsn,
@@ -109,8 +116,8 @@ export const backup = defineAction({
         files,
         verified: true,
         verifiedBy: method === 'basebackup' ? 'pg_verifybackup' : 'pg_restore',
-        source: made.source,
-        tables: made.tables,
+        source,
+        tables,
       };
       // Re-read: another run may have written the catalog meanwhile; the commit point is this write.
       const catalog = await readCatalog(storage);
@@ -130,9 +137,11 @@ export const backup = defineAction({
         method,
         sizeBytes: entry.sizeBytes,
         durationMs: entry.durationMs,
+        // makeMs: pg_basebackup / pg_dump (a local base backup is extracted meanwhile). verifyMs
+        // and storeMs are measured from the end of makeMs and overlap: they ran side by side.
         makeMs,
         verifyMs,
-        storeMs: entry.durationMs - makeMs - verifyMs,
+        storeMs,
         startLsn: entry.startLsn,
         stopLsn: entry.stopLsn,
         sha256: entry.sha256,
@@ -157,9 +166,35 @@ export const backup = defineAction({
 });
 
 interface Made {
+  node: string;
   wal: WalRange;
-  source: BackupEntry['source'];
-  tables: TableSum[];
+  /** Proves the files whole: pg_verifybackup, or a full pg_restore read of each dump. */
+  verify(): Promise<void>;
+  /** The source and its table sums. */
+  describe(): Promise<Pick<BackupEntry, 'source' | 'tables'>>;
+  /** SHA-256 of files as they were read while being made: the stored copy must be those bytes. */
+  seen: Record<string, string>;
+}
+
+/**
+ * Hashes every file made (in full, again) and uploads it under `<label>/`. A file read while it was
+ * made must hash the same now: then what was extracted and verified is exactly what is stored.
+ */
+async function storeFiles(
+  storage: Storage,
+  filesDir: string,
+  label: string,
+  seen: Record<string, string>,
+): Promise<BackupFile[]> {
+  const files = await describeFiles(filesDir);
+  for (const f of files) {
+    const before = seen[f.name];
+    if (before !== undefined && before !== f.sha256) {
+      throw new StepFailure(`${f.name} changed after it was extracted (SHA-256 ${before}, now ${f.sha256})`);
+    }
+  }
+  await putBackup(storage, filesDir, label, files);
+  return files;
 }
 
 function sourceNode(ctx: ActionContext, input: BackupInput): SourceNode {
@@ -176,15 +211,19 @@ async function baseBackup(
   input: BackupInput,
   tools: ReturnType<typeof pgTools>,
   staging: string,
+  filesDir: string,
 ): Promise<Made> {
   const pg = ctx.env.postgres;
   const node = sourceNode(ctx, input);
   const user = pg.replicationUser ?? pg.user;
   const ref = pg.replicationPassword ?? pg.password;
-  const wal = await produceBaseBackup(
+  const dataDir = join(staging, 'data');
+  await mkdir(dataDir, { mode: 0o700 });
+  const on = where(input);
+  const producing = produceBaseBackup(
     ctx,
     {
-      on: where(input),
+      on,
       binDir: input.binDir,
       tools,
       node,
@@ -192,34 +231,56 @@ async function baseBackup(
       password: ref ? await ctx.secret(ref) : '',
       wal: input.wal ?? 'stream',
     },
-    staging,
+    filesDir,
   );
-  // Taken right after the backup ends: equal to the backup's own state when the tables were not
-  // written meanwhile (choose reference tables, or back up a quiet source).
-  const client = await connectNode(ctx.env, node.name, { signal: ctx.signal, secret: ctx.secret });
-  try {
-    const version = await client.query<{ v: string }>('SHOW server_version');
-    return {
-      wal,
-      source: {
-        node: node.name,
-        host: node.host,
-        port: node.port,
-        serverVersion: version.rows[0]!.v,
-        databases: [pg.database],
-      },
-      tables: await tableSums(client, pg.database, input.tables ?? []),
-    };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  // Made here, base.tar.gz is extracted while pg_basebackup writes it. Fetched from a remote run
+  // (SFTP writes out of order), it is extracted once complete.
+  const base = join(filesDir, BASE_TAR);
+  const extracting =
+    on === 'local'
+      ? extractWhileWritten(base, producing, dataDir, ctx.signal)
+      : producing.then(() => extractWhileWritten(base, Promise.resolve(), dataDir, ctx.signal));
+  const [produced, extracted] = await Promise.allSettled([producing, extracting]);
+  // pg_basebackup's own failure explains a truncated or missing archive: it comes first.
+  if (produced.status === 'rejected') throw produced.reason;
+  if (extracted.status === 'rejected') throw extracted.reason;
+  return {
+    node: node.name,
+    wal: produced.value,
+    seen: { [BASE_TAR]: extracted.value.sha256 },
+    async verify() {
+      await verifyBaseBackup(tools, filesDir, dataDir, ctx.signal);
+      // Removed now rather than with the staging directory: this overlaps with the other work.
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    // Taken right after the backup ends: equal to the backup's own state when the tables were not
+    // written meanwhile (choose reference tables, or back up a quiet source).
+    async describe() {
+      const client = await connectNode(ctx.env, node.name, { signal: ctx.signal, secret: ctx.secret });
+      try {
+        const version = await client.query<{ v: string }>('SHOW server_version');
+        return {
+          source: {
+            node: node.name,
+            host: node.host,
+            port: node.port,
+            serverVersion: version.rows[0]!.v,
+            databases: [pg.database],
+          },
+          tables: await tableSums(client, pg.database, input.tables ?? []),
+        };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+  };
 }
 
 async function dumps(
   ctx: ActionContext,
   input: BackupInput,
   tools: ReturnType<typeof pgTools>,
-  staging: string,
+  filesDir: string,
 ): Promise<Made> {
   const pg = ctx.env.postgres;
   const node = sourceNode(ctx, input);
@@ -245,13 +306,16 @@ async function dumps(
         databases,
         snapshot: { database: pg.database, id: snapshot },
       },
-      staging,
+      filesDir,
     );
     await client.query('COMMIT');
+    const source = { node: node.name, host: node.host, port: node.port, serverVersion: v, databases };
     return {
+      node: node.name,
       wal: { timeline: 0, startLsn: lsn, stopLsn: lsn },
-      source: { node: node.name, host: node.host, port: node.port, serverVersion: v, databases },
-      tables,
+      seen: {},
+      verify: () => verifyDumps(tools, filesDir),
+      describe: () => Promise.resolve({ source, tables }),
     };
   } finally {
     await client.end().catch(() => undefined);

@@ -9,7 +9,7 @@ import { pollUntil } from '../connectors/poll.js';
 import { StepFailure } from '../errors.js';
 import { run } from '../lab/exec.js';
 import type { BackupEntry } from './catalog.js';
-import { checkFiles, extractBaseBackup, verifyExtracted } from './integrity.js';
+import { checkFiles, extractBaseBackup, verifyBaseBackup } from './integrity.js';
 import type { Scratch } from './scratch.js';
 import type { Storage } from './storage/storage.js';
 import type { PgTools } from './tools.js';
@@ -35,9 +35,9 @@ export async function prepareBaseBackup(
   scratch: Scratch,
   signal: AbortSignal,
 ) {
-  await extractBaseBackup(scratch.files, entry.files, scratch.data, signal);
+  await extractBaseBackup(scratch.files, scratch.data, signal);
   try {
-    await verifyExtracted(tools, scratch.files, scratch.data);
+    await verifyBaseBackup(tools, scratch.files, scratch.data, signal);
   } catch (err) {
     throw new StepFailure(`backup ${entry.label} does not match its manifest: ${(err as Error).message}`);
   }
