@@ -1,7 +1,9 @@
 // Benchmark: backup and restore-test of a pgbench database (scale 70 ≈ 1 GB by default), on a
 // private lab of its own (slot 14: the tests use 7 and 8). Per round, in one process:
-//   1. pg_basebackup alone with the action's options (-Ft -z -X stream -c fast --no-sync);
-//   2. the backup action (pg_basebackup + pg_verifybackup + SHA-256 + store + catalog), summing
+//   1. pg_basebackup alone, making what the action stores: a gzipped tar backup with its WAL
+//      (-Ft -z -X stream -c fast --no-sync);
+//   2. the backup action (pg_basebackup of plain tars, gzipped and extracted as they are written,
+//      + pg_verifybackup + SHA-256 + store + catalog: the same files, verified), summing
 //      the small tables pgbench_branches and pgbench_tellers;
 //   3. restore-test of that backup (total, and time until the scratch instance is usable);
 //   4. the backup action again, also summing pgbench_accounts (the big table: its sum costs a full

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { readCatalog, newLabel, writeCatalog, type BackupEntry, type BackupFile } from '../backup/catalog.js';
 import { describeFiles, digestOfFiles } from '../backup/files.js';
-import { extractWhileWritten } from '../backup/follow.js';
+import { extractWhileWritten, packRest, PLAIN_BASE_TAR } from '../backup/follow.js';
 import { BASE_TAR, verifyBaseBackup, verifyDumps } from '../backup/integrity.js';
 import { produceBaseBackup, produceDumps, type SourceNode, type WalRange } from '../backup/produce.js';
 import { retentionVictims } from '../backup/retention.js';
@@ -220,6 +220,10 @@ async function baseBackup(
   const dataDir = join(staging, 'data');
   await mkdir(dataDir, { mode: 0o700 });
   const on = where(input);
+  // Made here, pg_basebackup writes plain tars into raw/, and base.tar is extracted and compressed
+  // into files/base.tar.gz while it is written. Fetched from a remote run (tar.gz; SFTP writes out
+  // of order), base.tar.gz is extracted once complete.
+  const rawDir = on === 'local' ? join(staging, 'raw') : filesDir;
   const producing = produceBaseBackup(
     ctx,
     {
@@ -231,25 +235,25 @@ async function baseBackup(
       password: ref ? await ctx.secret(ref) : '',
       wal: input.wal ?? 'stream',
     },
-    filesDir,
+    rawDir,
   );
-  // Made here, base.tar.gz is extracted while pg_basebackup writes it. Fetched from a remote run
-  // (SFTP writes out of order), it is extracted once complete.
   const base = join(filesDir, BASE_TAR);
   const extracting =
     on === 'local'
-      ? extractWhileWritten(base, producing, dataDir, ctx.signal)
+      ? extractWhileWritten(join(rawDir, PLAIN_BASE_TAR), producing, dataDir, ctx.signal, base)
       : producing.then(() => extractWhileWritten(base, Promise.resolve(), dataDir, ctx.signal));
   const [produced, extracted] = await Promise.allSettled([producing, extracting]);
   // pg_basebackup's own failure explains a truncated or missing archive: it comes first.
   if (produced.status === 'rejected') throw produced.reason;
   if (extracted.status === 'rejected') throw extracted.reason;
+  const seen = { [BASE_TAR]: extracted.value.sha256 };
+  if (on === 'local') Object.assign(seen, await packRest(rawDir, filesDir, dataDir, ctx.signal));
   return {
     node: node.name,
     wal: produced.value,
-    seen: { [BASE_TAR]: extracted.value.sha256 },
+    seen,
     async verify() {
-      await verifyBaseBackup(tools, filesDir, dataDir, ctx.signal);
+      await verifyBaseBackup(tools, filesDir, dataDir, ctx.signal, { walExtracted: on === 'local' });
       // Removed now rather than with the staging directory: this overlaps with the other work.
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -1,14 +1,21 @@
-// Extracting a tar.gz while pg_basebackup still writes it. PostgreSQL 15's pg_verifybackup reads only
-// plain directories, so a tar backup must be extracted before it can be checked; doing that after
-// pg_basebackup ends would double the backup's wall time. pg_basebackup writes base.tar.gz front to
-// back (one gzip stream, never rewritten), so we read the growing file from its start, feed each
-// byte once to `tar -xz` and to a SHA-256, and after the writer exits read on to the end.
-// (pg_wal.tar.gz is NOT written that way: its tar headers are patched in place, so it is extracted
-// after the end, like any finished file.)
+// Extracting a tar (or tar.gz) while pg_basebackup still writes it. PostgreSQL 15's pg_verifybackup
+// reads only plain directories, so a tar backup must be extracted before it can be checked; doing
+// that after pg_basebackup ends would double the backup's wall time. pg_basebackup writes base.tar
+// front to back (never rewritten), so we read the growing file from its start, feed each byte once
+// to `tar -x` (and, for an uncompressed tar, to gzip: compressing here rather than in pg_basebackup
+// saves decompressing it again to extract), hash what is kept, and after the writer exits read on to
+// the end. (pg_wal.tar is NOT written that way: its tar headers are patched in place, so it is
+// handled after the end, like any finished file.)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../lab/exec.js';
+import { ParallelGzip } from './parallel-gzip.js';
+import { Transform, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepFailure, errorMessage } from '../errors.js';
 
@@ -22,20 +29,28 @@ const CHUNK = 1 << 20;
 export interface Followed {
   /** Bytes read: the file's whole size once the writer ended. */
   size: number;
-  /** SHA-256 (hex) of exactly the bytes that were extracted. */
+  /** SHA-256 (hex) of the file kept: the bytes extracted, or with `gzipTo` the compressed ones. */
   sha256: string;
 }
+
+export const PLAIN_BASE_TAR = 'base.tar';
+const PLAIN_WAL_TAR = 'pg_wal.tar';
+
+/** gzip level 6, what `pg_basebackup -z` uses (zlib's default). */
+const GZIP_LEVEL = 6;
 
 /**
  * Extracts the tar.gz `file` into `dir` (which must exist) while a writer produces it; the writer
  * is done when `writerDone` settles (resolved or rejected: its failure is the caller's to report).
- * A file that is already complete is read straight through.
+ * A file that is already complete is read straight through. With `gzipTo`, `file` is a plain tar,
+ * compressed into `gzipTo` as it is read.
  */
 export async function extractWhileWritten(
   file: string,
   writerDone: Promise<unknown>,
   dir: string,
   signal: AbortSignal,
+  gzipTo?: string,
 ): Promise<Followed> {
   let writerEnded = false;
   void writerDone.then(
@@ -55,7 +70,7 @@ export async function extractWhileWritten(
         const { bytesRead } = await handle.read(buffer, 0, CHUNK, size);
         if (bytesRead > 0) {
           const chunk = Buffer.from(buffer.subarray(0, bytesRead));
-          hash.update(chunk);
+          if (!gzipTo) hash.update(chunk);
           size += bytesRead;
           yield chunk;
         } else if (ended) {
@@ -68,14 +83,24 @@ export async function extractWhileWritten(
       await handle.close();
     }
   }
-  const tar = spawn('tar', ['-xzf', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'], signal });
+  // A plain tar may be padded past its end-of-archive blocks; tar must read to the end regardless,
+  // or the bytes after it would never reach the gzip copy (--ignore-zeros reads on to EOF).
+  const tar = spawn('tar', [...(gzipTo ? ['-x', '--ignore-zeros'] : ['-xz']), '-f', '-', '-C', dir], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    signal,
+  });
   let stderr = '';
   tar.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve, reject) => {
     tar.on('error', reject);
     tar.on('close', resolve);
   });
-  const [fed, code] = await Promise.allSettled([pipeline(bytes(), tar.stdin), exited]);
+  const compressed = gzipTo ? gzipInto(gzipTo, hash) : undefined;
+  const fed = await Promise.allSettled([
+    feed(bytes(), compressed ? [tar.stdin, compressed.input] : [tar.stdin]),
+    compressed?.done,
+  ]).then(([f, g]) => (f.status === 'rejected' ? f : g!));
+  const [code] = await Promise.allSettled([exited]);
   if (signal.aborted) throw signal.reason;
   const readFailure = () =>
     new StepFailure(`cannot read ${file}: ${errorMessage((fed as PromiseRejectedResult).reason)}`);
@@ -110,4 +135,63 @@ async function openWhenThere(
       await sleep(POLL_MS, undefined, { signal });
     }
   }
+}
+
+/** A gzip stream into `file`, hashing the compressed bytes as they are written. */
+function gzipInto(file: string, hash: ReturnType<typeof createHash>) {
+  const input = new ParallelGzip({ level: GZIP_LEVEL });
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return { input, done: pipeline(input, hashing, createWriteStream(file)) };
+}
+
+/** Writes every chunk to each sink, waiting for the slowest (backpressure), then ends them. */
+async function feed(source: AsyncIterable<Buffer>, sinks: Writable[]): Promise<void> {
+  // finished() listens for errors from the start: a sink that fails between writes is reported.
+  const ended = Promise.all(sinks.map((s) => finished(s)));
+  ended.catch(() => undefined);
+  for await (const chunk of source) {
+    const broken = sinks.find((s) => s.destroyed);
+    if (broken) break;
+    await Promise.all(sinks.map((s) => (s.write(chunk) ? undefined : once(s, 'drain'))));
+  }
+  for (const s of sinks) s.end();
+  await ended;
+}
+
+/**
+ * After a local pg_basebackup into `rawDir` ended (base.tar already handled): the manifest moves to
+ * `filesDir`, and pg_wal.tar (with -X stream) is compressed there and extracted into the data
+ * directory's pg_wal/ side by side; then `rawDir` goes. Returns the SHA-256 of each file made.
+ */
+export async function packRest(
+  rawDir: string,
+  filesDir: string,
+  dataDir: string,
+  signal: AbortSignal,
+): Promise<Record<string, string>> {
+  const made: Record<string, string> = {};
+  await rename(join(rawDir, 'backup_manifest'), join(filesDir, 'backup_manifest'));
+  const wal = join(rawDir, PLAIN_WAL_TAR);
+  if (existsSync(wal)) {
+    const hash = createHash('sha256');
+    const gz = gzipInto(join(filesDir, `${PLAIN_WAL_TAR}.gz`), hash);
+    const walDir = join(dataDir, 'pg_wal');
+    await mkdir(walDir, { recursive: true, mode: 0o700 });
+    await Promise.all([
+      pipeline(createReadStream(wal), gz.input).then(() => gz.done),
+      run('tar', ['-xf', wal, '-C', walDir], { signal }).catch((err: unknown) => {
+        throw new StepFailure(
+          `cannot extract ${PLAIN_WAL_TAR}: ${errorMessage(err).split('\n').slice(1).join(' / ')}`,
+        );
+      }),
+    ]);
+    made[`${PLAIN_WAL_TAR}.gz`] = hash.digest('hex');
+  }
+  await rm(rawDir, { recursive: true, force: true });
+  return made;
 }

@@ -53,11 +53,28 @@ type Ctx = Pick<ActionContext, 'env' | 'signal' | 'secret'>;
 const conninfo = (node: SourceNode, user: string, database?: string) =>
   `host=${node.host} port=${node.port} user=${user}${database ? ` dbname=${database}` : ''} application_name=drillbook-backup connect_timeout=10`;
 
+/**
+ * A local run writes plain tar files that drillbook compresses as it extracts them (see
+ * follow.ts); a remote one compresses there (-z), so that less crosses the network.
+ */
 function baseBackupArgs(r: BaseBackupRequest, dir: string): string[] {
-  return ['-d', conninfo(r.node, r.user), '-D', dir, '-Ft', '-z', '-X', r.wal, '-c', 'fast', '--no-sync'];
+  const compress = r.on === 'local' ? [] : ['-z'];
+  return [
+    '-d',
+    conninfo(r.node, r.user),
+    '-D',
+    dir,
+    '-Ft',
+    ...compress,
+    '-X',
+    r.wal,
+    '-c',
+    'fast',
+    '--no-sync',
+  ];
 }
 
-/** Runs pg_basebackup into `staging`; returns the WAL range from its manifest. */
+/** Runs pg_basebackup into `staging` (plain tars here, tar.gz from a remote run); returns the WAL range from its manifest. */
 export async function produceBaseBackup(ctx: Ctx, r: BaseBackupRequest, staging: string): Promise<WalRange> {
   const what = `pg_basebackup of ${r.node.name}`;
   if (r.on === 'local') {

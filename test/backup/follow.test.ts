@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { extractWhileWritten } from '../../src/backup/follow.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -47,6 +48,20 @@ describe('extractWhileWritten', () => {
     assert.deepEqual(got, { size: whole.length, sha256: sha256(whole) });
     assert.ok(readFileSync(join(out, 'base', 'big')).equals(big));
     assert.equal(readFileSync(join(out, 'PG_VERSION'), 'utf8'), '15\n');
+  });
+
+  test("a plain tar growing while read is extracted and gzipped; the hash is the gzip file's", async () => {
+    execFileSync('tar', ['-cf', join(dir, 'whole.tar'), '-C', src, '.']);
+    const plain = readFileSync(join(dir, 'whole.tar'));
+    const out = join(dir, 'out-4');
+    mkdirSync(out);
+    const file = join(dir, 'growing-4.tar');
+    const gz = join(dir, 'kept-4.tar.gz');
+    const got = await extractWhileWritten(file, writer(file, plain), out, AbortSignal.timeout(30_000), gz);
+    const kept = readFileSync(gz);
+    assert.deepEqual(got, { size: plain.length, sha256: sha256(kept) });
+    assert.ok(gunzipSync(kept).equals(plain), 'the gzip file holds exactly the tar');
+    assert.ok(readFileSync(join(out, 'base', 'big')).equals(big));
   });
 
   test('a complete file is read straight through', async () => {
