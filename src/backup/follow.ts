@@ -13,9 +13,9 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../lab/exec.js';
-import { ParallelGzip } from './parallel-gzip.js';
 import { Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StepFailure, errorMessage } from '../errors.js';
 
@@ -139,7 +139,7 @@ async function openWhenThere(
 
 /** A gzip stream into `file`, hashing the compressed bytes as they are written. */
 function gzipInto(file: string, hash: ReturnType<typeof createHash>) {
-  const input = new ParallelGzip({ level: GZIP_LEVEL });
+  const input = createGzip({ level: GZIP_LEVEL });
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
