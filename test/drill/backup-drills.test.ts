@@ -13,7 +13,7 @@ import { readJournal } from '../../src/engine/journal.js';
 import { journalPath } from '../../src/engine/paths.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { sql } from '../backup/fixture.js';
-import { privateLab } from '../helpers/private-lab.js';
+import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
 import { failures, runRunbook } from '../helpers/runbook-run.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'drillbook-backup-drills-'));
@@ -31,11 +31,20 @@ const stepOutputs = (events: RunEvent[], id: string) => {
   assert.ok(e && e.type === 'step-finished', `step ${id} did not finish`);
   return e;
 };
-const probeRows = async (l: Parameters<typeof sql>[0], runId: string) =>
+const probeRows = async (l: PrivateLab, runId: string) =>
   Number(
     (await sql<{ n: string }>(l, 'SELECT count(*) AS n FROM drillbook_probe WHERE run_id = $1', [runId]))[0]!
       .n,
   );
+
+/** Runs a shipped drill on the lab and asserts it passed; its journal's events and verdict. */
+async function drillPasses(l: PrivateLab, drillFile: string) {
+  const outcome = await runDrill({ drillFile, inventoryFile: l.inventoryPath, stateDir }, quiet);
+  const events = eventsOf(outcome.runId);
+  const finished = finishedOf(events);
+  assert.equal(outcome.verdict, 'pass', finished.reasons.join('\n'));
+  return { outcome, events, finished };
+}
 
 describe('backup drills on a lab with WAL archiving', () => {
   const lab = privateLab(16, { archive: true, archiveTimeout: '1s', replicas: 1, sync: true });
@@ -49,13 +58,7 @@ describe('backup drills on a lab with WAL archiving', () => {
     const backup = await runRunbook(l, 'backup-full.yaml', { stateDir, set: [`store=${store}`] });
     assert.equal(backup.code, 0, failures(backup));
 
-    const outcome = await runDrill(
-      { drillFile: 'drills/monthly-restore-test.yaml', inventoryFile: l.inventoryPath, stateDir },
-      quiet,
-    );
-    const events = eventsOf(outcome.runId);
-    const finished = finishedOf(events);
-    assert.equal(outcome.verdict, 'pass', finished.reasons.join('\n'));
+    const { outcome, events, finished } = await drillPasses(l, 'drills/monthly-restore-test.yaml');
     assert.equal(finished.figures.rtoBasis, 'recovery');
     const restored = stepOutputs(events, 'restore');
     assert.equal(restored.outputs.label, backup.steps.get('backup')!.outputs.label);
@@ -77,13 +80,7 @@ describe('backup drills on a lab with WAL archiving', () => {
   it('drills/accidental-delete.yaml deletes the rows, recovers them to the recorded instant, loses none', async (t) => {
     const l = lab(t);
     if (!l) return;
-    const outcome = await runDrill(
-      { drillFile: 'drills/accidental-delete.yaml', inventoryFile: l.inventoryPath, stateDir },
-      quiet,
-    );
-    const events = eventsOf(outcome.runId);
-    const finished = finishedOf(events);
-    assert.equal(outcome.verdict, 'pass', finished.reasons.join('\n'));
+    const { events, finished } = await drillPasses(l, 'drills/accidental-delete.yaml');
     const injected = events.find((e) => e.type === 'fault-injected');
     assert.ok(injected && injected.type === 'fault-injected');
     const deleted = Number(/rows (\d+)/.exec(injected.detail)![1]);
