@@ -69,6 +69,9 @@ describe('backup drills on a lab with WAL archiving', () => {
     );
     assert.ok(finished.figures.rtoMs! <= 5 * 60_000);
     assert.equal(finished.figures.rpoRows, 0);
+    t.diagnostic(
+      `monthly restore test: RTO ${finished.figures.rtoMs} ms (restore step ${restored.durationMs} ms), ${finished.figures.writesAcked}/${finished.figures.writesSent} probe writes acknowledged`,
+    );
     // Clients write on: a slow write on a busy 2-core machine may time out (500 ms), no more.
     const { writesAcked, writesSent } = finished.figures;
     assert.ok(writesAcked >= 0.95 * writesSent, `${writesAcked} of ${writesSent} writes acknowledged`);
@@ -92,6 +95,9 @@ describe('backup drills on a lab with WAL archiving', () => {
     assert.equal(finished.figures.rtoBasis, 'recovery');
     assert.ok(finished.figures.rtoMs! > 0 && finished.figures.rtoMs! <= 120_000);
     assert.equal(finished.figures.rpoRows, 0);
+    t.diagnostic(
+      `accidental delete: ${deleted} rows deleted, ${copied.inserted} copied back, RTO ${finished.figures.rtoMs} ms, RPO ${finished.figures.rpoRows} rows`,
+    );
     // Independently of the drill: the earlier drill's probe rows are all back.
     assert.equal(await probeRows(l, restoreRunId), restoreRows);
     const steady = await checkSteadyState(l.env, resolveSecretRef);
