@@ -70,7 +70,7 @@ describe('backup drills on a lab with WAL archiving', () => {
     assert.ok(finished.figures.rtoMs! <= 5 * 60_000);
     assert.equal(finished.figures.rpoRows, 0);
     t.diagnostic(
-      `monthly restore test: RTO ${finished.figures.rtoMs} ms (restore step ${restored.durationMs} ms), ${finished.figures.writesAcked}/${finished.figures.writesSent} probe writes acknowledged`,
+      `monthly restore test: RTO ${Math.round(finished.figures.rtoMs!)} ms (restore step ${Math.round(restored.durationMs)} ms), ${finished.figures.writesAcked}/${finished.figures.writesSent} probe writes acknowledged`,
     );
     // Clients write on: a slow write on a busy 2-core machine may time out (500 ms), no more.
     const { writesAcked, writesSent } = finished.figures;
@@ -96,7 +96,7 @@ describe('backup drills on a lab with WAL archiving', () => {
     assert.ok(finished.figures.rtoMs! > 0 && finished.figures.rtoMs! <= 120_000);
     assert.equal(finished.figures.rpoRows, 0);
     t.diagnostic(
-      `accidental delete: ${deleted} rows deleted, ${copied.inserted} copied back, RTO ${finished.figures.rtoMs} ms, RPO ${finished.figures.rpoRows} rows`,
+      `accidental delete: ${deleted} rows deleted, ${copied.inserted} copied back, RTO ${Math.round(finished.figures.rtoMs!)} ms, RPO ${finished.figures.rpoRows} rows`,
     );
     // Independently of the drill: the earlier drill's probe rows are all back.
     assert.equal(await probeRows(l, restoreRunId), restoreRows);
