@@ -2,7 +2,7 @@
 // it), and so is each objective (run RTO; a restore's time to usable; drill RTO, RPO, split brain,
 // phases, restore).
 import type { Report } from './schema.js';
-import { dur, ofLimit, rows } from './text.js';
+import { dur, ofLimit, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
 
 interface Case {
@@ -99,12 +99,7 @@ function objectiveCases(r: Report): Case[] {
   });
   cases.push(
     objective('verdict', d.verdict === 'pass', `verdict ${d.verdict}: ${d.reasons.join('; ')}`),
-    objective(
-      'RTO (client-observed)',
-      d.rto.met,
-      `RTO ${ofLimit(d.rto.actual, d.rto.objective)}`,
-      d.rto.actual,
-    ),
+    objective(rtoLabel(d), d.rto.met, `RTO ${ofLimit(d.rto.actual, d.rto.objective)}`, d.rto.actual),
     objective(
       'RPO (acknowledged rows lost)',
       d.rpo.met,

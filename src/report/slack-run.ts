@@ -10,7 +10,7 @@ import { describeEvent, probeStatus } from '../engine/views/describe.js';
 import { errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';
 import type { Report } from './schema.js';
-import { dur, headline, metWord, ofLimit, outcomeMark, rows } from './text.js';
+import { dur, headline, metWord, ofLimit, outcomeMark, rows, rtoLabel } from './text.js';
 
 export type SlackVerbosity = 'all' | 'failures' | 'summary';
 
@@ -248,7 +248,7 @@ export function summaryBlocks(runId: string, r: Report | undefined, location?: s
         ...(r.drill
           ? [
               field(
-                'RTO (client-observed)',
+                rtoLabel(r.drill),
                 `${dur(r.drill.rto.actual)} / objective ${dur(r.drill.rto.objective)} ${metWord(r.drill.rto.met)}`,
               ),
               field(

@@ -2,7 +2,7 @@
 // apart, the fault, the probe's outage window, RTO marks) and the objectives chart (RTO, RPO).
 // Inline SVG needs no namespace or external asset, so the HTML stays one offline file.
 import type { Report, ReportStep } from './schema.js';
-import { dur, rows } from './text.js';
+import { dur, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
 
 const WIDTH = 960;
@@ -228,7 +228,7 @@ export function renderObjectives(r: Report): string {
   const gauges: Gauge[] = [];
   const d = r.drill;
   if (d) {
-    gauges.push({ name: 'RTO (client-observed)', ...d.rto, show: dur });
+    gauges.push({ name: rtoLabel(d), ...d.rto, show: dur });
     gauges.push({ name: 'RPO (rows lost)', ...d.rpo, show: rows });
   }
   if (r.rto.objectiveMs !== undefined)

@@ -83,6 +83,14 @@ describe('report renderers', () => {
     assert.match(drill, /^# ❌ Drill monthly-failover: FAIL/);
     assert.match(drill, /\| RPO \(acknowledged rows lost\) \| 1 row \| 0 rows \| MISSED \|/);
     assert.match(drill, /\| promote \| promote \| 1\.20s \| {2}\| 1\.00s \| MISSED \|/);
+    assert.match(drill, /\| RTO \(client-observed\) \|/);
+    // A data fault (or a restore test) is measured to the recovered data, and says so everywhere.
+    const recovered = fixtureReport('drill');
+    recovered.drill!.rtoBasis = 'recovery';
+    for (const text of [renderMarkdown(recovered), renderHtml(recovered), renderJunit(recovered)]) {
+      assert.match(text, /RTO \(data recovered and verified\)/);
+      assert.doesNotMatch(text, /client-observed/);
+    }
   });
 
   test('report.html: self-contained, with the SVG timeline of steps, budgets, waits, fault, outage and RTO', () => {
