@@ -8,8 +8,10 @@ export function formatOutcome(o: DrillOutcome): string {
   const lines = [`drill ${o.runId}: ${o.verdict.toUpperCase()}`];
   if (f) {
     const obj = o.objectives;
+    const recovery = f.rtoBasis === 'recovery';
+    const none = recovery ? 'none: the data was never recovered' : 'none: writes never recovered';
     lines.push(
-      `  RTO (client-observed): ${f.rtoMs === undefined ? 'none: writes never recovered' : formatDuration(f.rtoMs)}${obj ? ` (objective ${formatDuration(obj.rtoMs)})` : ''}`,
+      `  RTO (${recovery ? 'data recovered and verified' : 'client-observed'}): ${f.rtoMs === undefined ? none : formatDuration(f.rtoMs)}${obj ? ` (objective ${formatDuration(obj.rtoMs)})` : ''}`,
       `  RPO: ${f.rpoRows} acknowledged row(s) lost${obj ? ` (objective ${obj.rpoRows})` : ''}${f.rpoBytes === undefined ? '' : `, ${f.rpoBytes} bytes of WAL past the promotion point`}`,
       `  split-brain writes: ${f.splitBrainWrites}; probe writes: ${f.writesAcked} acknowledged, ${f.writesFailed} failed`,
     );

@@ -49,7 +49,9 @@ export const Drill = Strict(
     fault: Type.Optional(Fault),
     probe: Type.Optional(Probe),
     objectives: Strict({
-      rto: Duration('client-observed recovery time objective'),
+      rto: Duration(
+        'recovery time objective: until clients write again, or (data faults, restore tests) until the data is back',
+      ),
       rpo: Type.Integer({ minimum: 0, description: 'acknowledged rows that may be lost' }),
     }),
     stopConditions: Type.Optional(

@@ -119,4 +119,18 @@ steps:
       ].join('\n'),
     );
   });
+
+  it('a drill measured to its recovered data says so, and when there was none', () => {
+    const text = formatOutcome({
+      runId: 'r2',
+      verdict: 'fail',
+      exitCode: 1,
+      objectives,
+      figures: figures({ rtoMs: undefined, rtoBasis: 'recovery' }),
+    });
+    assert.match(
+      text,
+      /^ {2}RTO \(data recovered and verified\): none: the data was never recovered \(objective 3\.00s\)$/m,
+    );
+  });
 });
