@@ -3,7 +3,7 @@
 // in batches through a cursor (no table is held in memory), and rows whose key is still there are
 // left alone (ON CONFLICT DO NOTHING), so the copy is safe to repeat and never duplicates a row.
 import type { Client } from 'pg';
-import { StepFailure } from '../errors.js';
+import { StepFailure, errorMessage } from '../errors.js';
 
 const BATCH_ROWS = 5000;
 
@@ -62,7 +62,7 @@ export async function copyBack(
       await into.query('COMMIT');
     } catch (err) {
       await into.query('ROLLBACK').catch(() => undefined);
-      throw new StepFailure(`copy back into ${target} on ${intoName} failed: ${(err as Error).message}`);
+      throw new StepFailure(`copy back into ${target} on ${intoName} failed: ${errorMessage(err)}`);
     }
   } finally {
     await from.query('ROLLBACK').catch(() => undefined);

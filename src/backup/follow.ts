@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../lab/exec.js';
+import { untar } from './integrity.js';
 import { Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -184,11 +184,7 @@ export async function packRest(
     await mkdir(walDir, { recursive: true, mode: 0o700 });
     await Promise.all([
       pipeline(createReadStream(wal), gz.input).then(() => gz.done),
-      run('tar', ['-xf', wal, '-C', walDir], { signal }).catch((err: unknown) => {
-        throw new StepFailure(
-          `cannot extract ${PLAIN_WAL_TAR}: ${errorMessage(err).split('\n').slice(1).join(' / ')}`,
-        );
-      }),
+      untar(rawDir, PLAIN_WAL_TAR, walDir, signal),
     ]);
     made[`${PLAIN_WAL_TAR}.gz`] = hash.digest('hex');
   }

@@ -58,9 +58,15 @@ async function extractWal(filesDir: string, dataDir: string, signal: AbortSignal
   if (existsSync(join(filesDir, WAL_TAR))) await untar(filesDir, WAL_TAR, join(dataDir, 'pg_wal'), signal);
 }
 
-async function untar(filesDir: string, name: string, into: string, signal: AbortSignal): Promise<void> {
+/** Extracts `name` (a .tar.gz, or a plain .tar) from `filesDir` into `into`; one-line failures. */
+export async function untar(
+  filesDir: string,
+  name: string,
+  into: string,
+  signal: AbortSignal,
+): Promise<void> {
   try {
-    await run('tar', ['-xzf', join(filesDir, name), '-C', into], { signal });
+    await run('tar', [name.endsWith('.gz') ? '-xzf' : '-xf', join(filesDir, name), '-C', into], { signal });
   } catch (err) {
     throw new StepFailure(`cannot extract ${name}: ${errorMessage(err).split('\n').slice(1).join(' / ')}`);
   }

@@ -66,12 +66,11 @@ const TAIL_MS = 1000;
 export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcome> {
   const loaded = loadDrill(o.drillFile, o.inventoryFile);
   const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
-  const declared = loadDocument(loaded.runbookFile, 'Runbook').data as Runbook;
   const prepared = prepareRun({
     runbookFile: loaded.runbookFile,
     inventoryFile: loaded.inventoryFile,
     envName: loaded.env.name,
-    inputs: inputsBeforeFault(declared, { ...loaded.drill.inputs, ...o.inputs }, loaded.env),
+    inputs: (runbook) => inputsBeforeFault(runbook, { ...loaded.drill.inputs, ...o.inputs }, loaded.env),
   });
   const { spec, header } = newRun(prepared, loaded.runbookFile);
   let outcome: DrillOutcome = { runId: spec.runId, verdict: 'aborted', exitCode: ExitCode.failed };

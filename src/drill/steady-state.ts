@@ -64,7 +64,8 @@ export async function settledSteadyState(
   const deadline = performance.now() + settleMs;
   for (;;) {
     const state = await checkSteadyState(env, secret);
-    const lagOnly = state.problems.every((p) => / lags \d+ bytes/.test(p));
+    const lagging = Object.values(state.lagBytes).filter((lag) => lag > DEFAULT_MAX_STEADY_LAG_BYTES);
+    const lagOnly = state.problems.length === lagging.length;
     if (state.healthy || !lagOnly || performance.now() >= deadline) return state;
     await sleep(250);
   }

@@ -40,7 +40,8 @@ export function prepareRun(options: {
   runbookFile: string;
   inventoryFile?: string;
   envName: string;
-  inputs?: Record<string, unknown>;
+  /** The given inputs, or a function of the runbook that gives them (a drill types its stand-ins). */
+  inputs?: Record<string, unknown> | ((runbook: Runbook) => Record<string, unknown>);
 }): PreparedRun {
   const inventory = loadInventory(defaultInventoryPath(options.inventoryFile));
   checkEnvironmentName(inventory, options.envName);
@@ -54,7 +55,10 @@ export function prepareRun(options: {
     source: doc.source,
     inventory,
     env,
-    inputs: resolveInputs(runbook.inputs, options.inputs),
+    inputs: resolveInputs(
+      runbook.inputs,
+      typeof options.inputs === 'function' ? options.inputs(runbook) : options.inputs,
+    ),
     warnings,
   };
 }
