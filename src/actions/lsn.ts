@@ -17,3 +17,9 @@ export function laterLsn(a: string | null | undefined, b: string | null | undefi
   if (!b) return a;
   return parseLsn(a) >= parseLsn(b) ? a : b;
 }
+
+/**
+ * SQL for a primary's current timeline: the first 8 hex digits of its current WAL file name (the
+ * control file's timeline lags until the first checkpoint after a promotion).
+ */
+export const CURRENT_TIMELINE_SQL = `('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int`;

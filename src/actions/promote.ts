@@ -10,6 +10,7 @@ import { StepFailure } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { nodeHost, runOnNode, shq } from './node-host.js';
+import { CURRENT_TIMELINE_SQL } from './lsn.js';
 import { defineAction } from './types.js';
 
 const DEFAULT_WAIT_MS = 60_000;
@@ -86,11 +87,10 @@ async function inRecovery(client: Client): Promise<boolean> {
   return rows[0]!.r;
 }
 
-/** The current WAL position and its timeline (the first 8 hex digits of the WAL file name). */
+/** The current WAL position and its timeline. */
 async function promotionPoint(client: Client): Promise<{ lsn: string; timeline: number }> {
-  const { rows } = await client.query<{ lsn: string; file: string }>(
-    'SELECT l::text AS lsn, pg_walfile_name(l) AS file FROM pg_current_wal_lsn() AS l',
+  const { rows } = await client.query<{ lsn: string; timeline: number }>(
+    `SELECT pg_current_wal_lsn()::text AS lsn, ${CURRENT_TIMELINE_SQL} AS timeline`,
   );
-  const { lsn, file } = rows[0]!;
-  return { lsn, timeline: parseInt(file.slice(0, 8), 16) };
+  return rows[0]!;
 }

@@ -9,6 +9,7 @@ import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target } from '../schema/common.js';
 import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
+import { CURRENT_TIMELINE_SQL } from './lsn.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const DEFAULT_WAIT_STREAMING_MS = 60_000;
@@ -48,8 +49,7 @@ export const rejoin = defineAction({
     const { node, primary } = names(ctx, input);
     const host = nodeHost(ctx.env, node, 'rejoin');
     const pg = pgOptions(ctx);
-    const already = await streamingState(ctx, node, primary);
-    if (already === 'streaming') {
+    if (await streamsFrom(ctx, node, primary)) {
       ctx.log(`${node} already streams from ${primary}; nothing to do`);
       return { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 };
     }
@@ -115,8 +115,7 @@ export const rejoin = defineAction({
   },
   async alreadyDone(ctx, input) {
     const { node, primary } = names(ctx, input);
-    const state = await streamingState(ctx, node, primary);
-    return state === 'streaming'
+    return (await streamsFrom(ctx, node, primary))
       ? { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 }
       : undefined;
   },
@@ -134,35 +133,43 @@ const pgOptions = (ctx: ActionContext): PgConnectOptions => ({ signal: ctx.signa
 /** Slot names allow lowercase letters, digits and underscores only. */
 const slotName = (node: string) => node.toLowerCase().replace(/[^a-z0-9_]/g, '_');
 
-/** The primary's view of the node (application_name = node name); a primary that is not one is a failure. */
-async function streamingState(
+/**
+ * The primary's view of the node (application_name = the node's name) and its current timeline; a
+ * primary that is not one is a failure.
+ */
+async function primaryView(
   ctx: ActionContext,
   node: string,
   primary: string,
-): Promise<string | undefined> {
+): Promise<{ state: string | undefined; timeline: number }> {
   return withNode(ctx.env, primary, pgOptions(ctx), async (c) => {
-    const { rows } = await c.query<{ recovery: boolean; state: string | null }>(
+    const { rows } = await c.query<{ recovery: boolean; state: string | null; timeline: number | null }>(
       `SELECT pg_is_in_recovery() AS recovery,
+              CASE WHEN NOT pg_is_in_recovery() THEN ${CURRENT_TIMELINE_SQL} END AS timeline,
               (SELECT state FROM pg_stat_replication WHERE application_name = $1 ORDER BY state = 'streaming' DESC LIMIT 1) AS state`,
       [node],
     );
-    if (rows[0]!.recovery)
+    const row = rows[0]!;
+    if (row.recovery || row.timeline === null)
       throw new StepFailure(`${primary} is not a primary (it is in recovery): nothing to rejoin to`);
-    return rows[0]!.state ?? undefined;
+    return { state: row.state ?? undefined, timeline: row.timeline };
   });
 }
 
 /**
- * Both ends agree that the node streams from the primary: the primary lists it as streaming and
- * the node's WAL receiver says so too (right after a timeline switch it briefly says "waiting").
+ * Both ends agree that the node streams from the primary, on the primary's current timeline. A
+ * replica that cascaded from a node just promoted first streams the old timeline to its end, then
+ * its WAL receiver waits (up to wal_retrieve_retry_interval) before it asks for the new one.
  */
 async function streamsFrom(ctx: ActionContext, node: string, primary: string): Promise<boolean> {
-  if ((await streamingState(ctx, node, primary)) !== 'streaming') return false;
+  const { state, timeline } = await primaryView(ctx, node, primary);
+  if (state !== 'streaming') return false;
   const { host, port } = ctx.env.postgres.nodes[primary]!;
   return withNode(ctx.env, node, pgOptions(ctx), async (c) => {
     const { rows } = await c.query<{ ok: boolean }>(
-      `SELECT count(*) > 0 AS ok FROM pg_stat_wal_receiver WHERE status = 'streaming' AND sender_host = $1 AND sender_port = $2`,
-      [host, port],
+      `SELECT count(*) > 0 AS ok FROM pg_stat_wal_receiver
+        WHERE status = 'streaming' AND sender_host = $1 AND sender_port = $2 AND receive_start_tli = $3`,
+      [host, port, timeline],
     );
     return rows[0]!.ok;
   }).catch(() => false);
@@ -205,8 +212,12 @@ async function primaryConninfo(ctx: ActionContext, node: string, primary: string
   return { conninfo, replicationPassword };
 }
 
-/** A replica not ahead of the new timeline follows it after a reload; the walreceiver reconnects. */
-const RETARGET_WAIT_MS = 5000;
+/**
+ * A replica not ahead of the new timeline follows it after a reload; the walreceiver reconnects.
+ * One at the end of an old timeline asks for the new one after wal_retrieve_retry_interval (5 s
+ * by default), hence the margin.
+ */
+const RETARGET_WAIT_MS = 10_000;
 
 /**
  * The fast way for a running replica: point primary_conninfo at the new primary and reload (no

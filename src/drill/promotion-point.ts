@@ -1,6 +1,7 @@
 // The promotion point of a new primary: where its new timeline branched off, read from the
 // timeline's history file (exact, unlike any LSN sampled around the promotion).
 import type { EnvContext } from '../actions/types.js';
+import { CURRENT_TIMELINE_SQL } from '../actions/lsn.js';
 import { withNode } from '../connectors/postgres.js';
 
 export async function promotionPoint(
@@ -11,7 +12,7 @@ export async function promotionPoint(
   return withNode(env, node, { secret, connectTimeoutMs: 3000 }, async (client) => {
     const { rows } = await client.query<{ history: string | null }>(
       `SELECT CASE WHEN tli > 1 THEN pg_read_file('pg_wal/' || lpad(upper(to_hex(tli)), 8, '0') || '.history') END AS history
-         FROM (SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli) t`,
+         FROM (SELECT ${CURRENT_TIMELINE_SQL} AS tli) t`,
     );
     const lines = (rows[0]?.history ?? '').split('\n').filter((l) => /^\d+\t/.test(l));
     return lines.at(-1)?.split('\t')[1];

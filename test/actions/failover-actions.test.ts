@@ -7,7 +7,10 @@ import { describe, test } from 'node:test';
 import { actions } from '../../src/actions/registry.js';
 import type { ActionDefinition } from '../../src/actions/types.js';
 import { connectNode, withNode } from '../../src/connectors/postgres.js';
+import { pollUntil } from '../../src/connectors/poll.js';
+import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { StepFailure, UserError } from '../../src/errors.js';
+import type { Environment } from '../../src/schema/inventory.js';
 import { actionContext, runAction } from '../helpers/action-context.js';
 import { privateLab } from '../helpers/private-lab.js';
 
@@ -19,6 +22,18 @@ const [verify, fence, promote, rejoin, selectReplica] = [
   'rejoin',
   'select-replica',
 ].map(action) as [ActionDefinition, ActionDefinition, ActionDefinition, ActionDefinition, ActionDefinition];
+
+const pgOptions = { secret: resolveSecretRef };
+
+/** What the node's WAL receiver says: "<status> from <sender port>", or "none". */
+async function receiverOf(env: Environment, node: string): Promise<string> {
+  return withNode(env, node, pgOptions, async (c) => {
+    const { rows } = await c.query<{ status: string; port: number }>(
+      'SELECT status, sender_port AS port FROM pg_stat_wal_receiver',
+    );
+    return rows[0] ? `${rows[0].status} from ${rows[0].port}` : 'none';
+  });
+}
 
 describe('failover actions on a private lab', () => {
   const lab = privateLab(3);
@@ -107,19 +122,46 @@ describe('failover actions on a private lab', () => {
     await runAction(verify, env, { check: 'postgres', target: 'pg1', expect: 'replica' });
   });
 
-  test('switch back: fence pg2 (fast), promote pg1 with pg_ctl, rejoin pg2 and pg3', async (t) => {
+  // pg3 cascades from pg1 (as after a failed switchover left it pointing at the old primary), so
+  // pg1's promotion switches pg3's timeline mid-stream: rejoin must wait until pg3's own WAL
+  // receiver streams again, not take pg1's word for it.
+  test('switch back: fence pg2 (fast), promote pg1 with pg_ctl, rejoin pg3 (cascading from pg1) and pg2', async (t) => {
     const l = lab(t);
     if (!l) return;
     const env = l.environment;
+    const [pg1, pg2] = [env.postgres.nodes.pg1!, env.postgres.nodes.pg2!];
+    await withNode(env, 'pg3', pgOptions, async (c) => {
+      const { rows } = await c.query<{ conninfo: string }>(
+        `SELECT current_setting('primary_conninfo') AS conninfo`,
+      );
+      const conninfo = rows[0]!.conninfo.replace(new RegExp(`port='?${pg2.port}'?`), `port=${pg1.port}`);
+      assert.notEqual(conninfo, rows[0]!.conninfo);
+      await c
+        .query(`SELECT format('ALTER SYSTEM SET primary_conninfo = %L', $1::text) AS sql`, [conninfo])
+        .then((r) => c.query(r.rows[0].sql as string));
+      await c.query(`ALTER SYSTEM RESET primary_slot_name`);
+      await c.query('SELECT pg_reload_conf()');
+    });
+    const cascading = await pollUntil(
+      async () => ((await receiverOf(env, 'pg3')) === `streaming from ${pg1.port}` ? true : undefined),
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+    assert.ok(cascading, `pg3 does not cascade from pg1: ${await receiverOf(env, 'pg3')}`);
     await runAction(fence, env, { target: 'pg2', method: 'stop', mode: 'fast' });
     const caughtUp = await runAction(selectReplica, env, { candidates: ['pg1'], maxLagBytes: 0 });
     assert.equal(caughtUp.lagBytes, 0);
     const promoted = await runAction(promote, env, { target: 'pg1', method: 'pg_ctl' });
     t.diagnostic(`promote (pg_ctl over SSH): ${String(promoted.promotionMs)} ms`);
     assert.equal(promoted.timeline, 3);
+    const follows = await runAction(rejoin, env, {
+      target: 'pg3',
+      primary: 'pg1',
+      onRewindFailure: 'reclone',
+    });
+    t.diagnostic(`pg3 followed pg1: ${JSON.stringify(follows)}`);
+    assert.equal(await receiverOf(env, 'pg3'), `streaming from ${pg1.port}`);
     const back = await runAction(rejoin, env, { target: 'pg2', primary: 'pg1', onRewindFailure: 'reclone' });
     assert.equal(back.alreadyStreaming, false);
-    await runAction(rejoin, env, { target: 'pg3', primary: 'pg1', onRewindFailure: 'reclone' });
     await runAction(verify, env, {
       check: 'postgres',
       target: 'pg1',
