@@ -138,3 +138,35 @@ export function backupTables(b: ReportBackups): BackupTable[] {
     });
   return tables;
 }
+
+/** What an RTO objective says in one line: "/ RTO 10m met", or nothing without an objective. */
+const rtoWords = (rto: { objective: number; met: boolean } | undefined) =>
+  rto ? ` / RTO ${dur(rto.objective)} ${metWord(rto.met)}` : '';
+
+/**
+ * The backups section in a few lines, for summaries too short for tables (the Slack summary): one
+ * line per backup, restore test and PITR, its outcome first.
+ */
+export function backupSummaryLines(b: ReportBackups): string[] {
+  const failed = (s: { status: ReportStep['status']; error?: string }) =>
+    s.status === 'failed' ? `: failed: ${s.error ?? 'unknown error'}` : undefined;
+  return [
+    ...b.made.map(
+      (m) =>
+        `${mark(m.status)} backup ${m.label ?? m.stepId}` +
+        (failed(m) ??
+          `: ${megabytes(m.sizeBytes)} MB in ${dur(m.durationMs)} (${mbPerSecond(m.bytesPerSecond)} MB/s), ${m.verified ? 'verified' : 'NOT verified'}`),
+    ),
+    ...b.restoreTests.map(
+      (t) =>
+        `${mark(t.status)} restore test of ${t.label ?? 'the newest backup'}` +
+        (failed(t) ??
+          `: usable in ${dur(t.timeToUsableMs)}${rtoWords(t.rto)}, backup age ${age(t.backupAgeMs)}`),
+    ),
+    ...b.pitr.map(
+      (p) =>
+        `${mark(p.status)} PITR from ${p.label ?? 'the newest backup'}` +
+        (failed(p) ?? `: usable in ${dur(p.timeToUsableMs)}${rtoWords(p.rto)}`),
+    ),
+  ];
+}

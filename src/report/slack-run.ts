@@ -9,6 +9,7 @@ import type { RunEvent, Subscriber } from '../engine/events.js';
 import { describeEvent, probeStatus } from '../engine/views/describe.js';
 import { errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';
+import { backupSummaryLines } from './backup-tables.js';
 import type { Report } from './schema.js';
 import { dur, headline, metWord, ofLimit, outcomeMark, rows, rtoLabel } from './text.js';
 
@@ -269,6 +270,9 @@ export function summaryBlocks(runId: string, r: Report | undefined, location?: s
     ...(r?.run.error ? [`${r.run.failedStep}: ${r.run.error}`] : []),
     ...(r?.drill?.reasons ?? []),
   ];
+  const backups = r?.backups ? backupSummaryLines(r.backups) : [];
+  if (backups.length)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(backups.join('\n')) } });
   if (reasons.length)
     blocks.push({
       type: 'section',
