@@ -32,6 +32,7 @@ import type { Environment } from '../../src/schema/inventory.js';
 import { actionContext } from '../helpers/action-context.js';
 import { privateLab } from '../helpers/private-lab.js';
 import { archiveNow, assertNoScratch, items, sql, tempDirs } from './fixture.js';
+import { s3Stub } from './s3-stub.js';
 
 const run = <I>(
   action: { run?: (ctx: never, input: never) => Promise<Record<string, unknown>> },
@@ -248,7 +249,7 @@ describe('backup faults: full disks and unreachable stores', () => {
     assert.match(record!.error!, /does not match its manifest/);
   });
 
-  test('unreachable stores (read-only mount, refused SSH port, refused S3 endpoint): backup fails fast before pg_basebackup, restore-test fails, nothing written', async (t) => {
+  test('unreachable stores (read-only mount, refused SSH port, refused S3 endpoint, S3 refusing writes): backup fails fast before pg_basebackup, restore-test fails, nothing written', async (t) => {
     const l = lab(t);
     if (!l || !needRoot(t)) return;
     for (const port of [CLOSED_SSH_PORT, CLOSED_S3_PORT]) {
@@ -283,6 +284,8 @@ describe('backup faults: full disks and unreachable stores', () => {
     writeFileSync(knownHosts, pinned);
     process.env.DRILLBOOK_TEST_S3_KEY = 'AKIDEXAMPLE';
     process.env.DRILLBOOK_TEST_S3_SECRET = 'not-a-real-secret';
+    const s3 = await s3Stub({ readOnly: true });
+    t.after(() => s3.close());
     const cases = [
       {
         name: 'read-only mount',
@@ -321,6 +324,23 @@ describe('backup faults: full disks and unreachable stores', () => {
         backup: /^backup store s3:\/\/backups\/lab15: GET lab15\/catalog\.json failed: .*ECONNREFUSED/,
         restore: /^backup store s3:\/\/backups\/lab15: GET lab15\/catalog\.json failed: .*ECONNREFUSED/,
       },
+      {
+        // The catalog reads (as an empty store); the write probe is what is refused.
+        name: 'S3 refusing writes',
+        env: l.environment,
+        storage: {
+          type: 's3',
+          bucket: 'backups',
+          prefix: 'lab15',
+          endpoint: s3.url,
+          accessKeyId: 'env:DRILLBOOK_TEST_S3_KEY',
+          secretAccessKey: 'env:DRILLBOOK_TEST_S3_SECRET',
+        },
+        backup: new RegExp(
+          `^backup store s3://backups/lab15: PUT lab15/\\.drillbook-probe-${process.pid} failed: AccessDenied: Access Denied \\(HTTP 403\\)$`,
+        ),
+        restore: /^no verified backup in s3:\/\/backups\/lab15\/catalog\.json \(0 entries\)$/,
+      },
     ];
     try {
       for (const c of cases) {
@@ -344,6 +364,7 @@ describe('backup faults: full disks and unreachable stores', () => {
         t.diagnostic(`${c.name}: backup failed in ${ms} ms: ${err.message}`);
       }
       assert.deepEqual(readdirSync(readOnly), []);
+      assert.deepEqual([...s3.objects.keys()], [], 'nothing stored in S3');
     } finally {
       undo();
     }

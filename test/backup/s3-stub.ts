@@ -1,5 +1,6 @@
 // A loopback stand-in for S3 (path-style): PUT, GET, ListObjectsV2 and DELETE on objects kept in
-// memory as bytes, every request recorded, so a test checks what @aws-sdk/client-s3 sends.
+// memory as bytes, every request recorded, so a test checks what @aws-sdk/client-s3 sends. With
+// `readOnly` it refuses every PUT and DELETE as S3 refuses a principal without write permission.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,7 @@ export interface S3Stub {
   close(): Promise<void>;
 }
 
-export async function s3Stub(): Promise<S3Stub> {
+export async function s3Stub(options: { readOnly?: boolean } = {}): Promise<S3Stub> {
   const requests: S3Request[] = [];
   const objects = new Map<string, Buffer>();
   const server = createServer((req, res) => {
@@ -36,7 +37,12 @@ export async function s3Stub(): Promise<S3Stub> {
       };
       requests.push(r);
       const key = r.path.slice(1);
-      if (r.method === 'PUT') {
+      if (options.readOnly && (r.method === 'PUT' || r.method === 'DELETE')) {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+        );
+      } else if (r.method === 'PUT') {
         objects.set(key, r.body);
         res.writeHead(200, { etag: `"${createHash('md5').update(r.body).digest('hex')}"` }).end();
       } else if (r.method === 'GET' && r.query.get('list-type') === '2') {

@@ -105,8 +105,16 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
         ),
       );
     },
-    // The catalog GET before a backup already reached the endpoint with these credentials.
-    probeWrite: async () => undefined,
+    // Reading the catalog proved the endpoint and the credentials; a PUT proves the permission to write.
+    async probeWrite() {
+      const probe = Key(`.drillbook-probe-${process.pid}`);
+      await send(`PUT ${probe}`, () =>
+        client.send(new PutObjectCommand({ Bucket, Key: probe, Body: '' }), { abortSignal }),
+      );
+      await send(`DELETE ${probe}`, () =>
+        client.send(new DeleteObjectCommand({ Bucket, Key: probe }), { abortSignal }),
+      );
+    },
     async removeBackup(label) {
       const listed = await send(`LIST ${Key(`${label}/`)}`, () =>
         client.send(new ListObjectsV2Command({ Bucket, Prefix: Key(`${label}/`) }), { abortSignal }),

@@ -19,7 +19,7 @@ export interface Storage {
   writeText(key: string, text: string): Promise<void>;
   /**
    * Proves the store takes writes (a backup calls it before the work): creates the directory and
-   * a probe file, then removes it. S3 checks nothing more than the catalog read did.
+   * a probe file (an S3 object), then removes it.
    */
   probeWrite(): Promise<void>;
   /** Removes every object under `<label>/`. */
