@@ -148,8 +148,8 @@ const rtoWords = (rto: { objective: number; met: boolean } | undefined) =>
  * line per backup, restore test and PITR, its outcome first.
  */
 export function backupSummaryLines(b: ReportBackups): string[] {
-  const failed = (s: { status: ReportStep['status']; error?: string }) =>
-    s.status === 'failed' ? `: failed: ${s.error ?? 'unknown error'}` : undefined;
+  const failed = (s: Parameters<typeof outcome>[0]) =>
+    s.status === 'failed' ? `: ${outcome(s).text}` : undefined;
   return [
     ...b.made.map(
       (m) =>
