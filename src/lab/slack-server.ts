@@ -1,5 +1,5 @@
 // A local stand-in for the Slack Web API: the methods drillbook uses, Slack-shaped answers,
-// bearer-token checks, 429s on request, and every message appended to a JSONL file.
+// bearer-token checks (control endpoints included), 429s on request, and every message appended to a JSONL file.
 // Run as a lab process: `node slack-server.js <options-json>`.
 import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -101,6 +101,12 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const handle = async (req: IncomingMessage): Promise<Answer> => {
     const url = new URL(req.url ?? '/', 'http://lab');
     const body = await readBody(req);
+    if (url.pathname.startsWith('/_control/')) {
+      // Anyone on the machine can reach loopback: reading the messages or staging 429s wants the token.
+      const given = bearer(req);
+      const refused = !given ? 'not_authed' : given !== token ? 'invalid_auth' : undefined;
+      if (refused) return { status: 401, body: { ok: false, error: refused } };
+    }
     if (url.pathname === '/_control/rate-limit' && req.method === 'POST') {
       const p = parseBody(req, body);
       rateLimit.remaining = Number(p.count ?? 1);

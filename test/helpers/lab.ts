@@ -58,3 +58,13 @@ export function readSecret(ref: string | undefined): string {
   if (ref?.startsWith('env:')) return process.env[ref.slice('env:'.length)] ?? '';
   throw new Error(`not a secret reference: ${String(ref)}`);
 }
+
+/** A call to the lab Slack endpoint's /_control/ API (messages, rate-limit), which wants the bot token. */
+export function slackControl(env: Environment, path: string, init: RequestInit = {}): Promise<Response> {
+  const url = new URL(path, env.slack!.apiUrl!.replace(/api\/?$/, ''));
+  const headers = {
+    ...(init.headers as Record<string, string>),
+    Authorization: `Bearer ${readSecret(env.slack!.token)}`,
+  };
+  return fetch(url, { ...init, headers });
+}

@@ -102,10 +102,31 @@ describe('slack endpoint', () => {
     assert.equal(lines[1]?.threadTs, first.ts);
   });
 
+  test('the control endpoints want the token too', async () => {
+    for (const headers of [{}, { Authorization: 'Bearer xoxb-wrong' }]) {
+      const messages = await fetch(`${base}/_control/messages`, { headers });
+      assert.equal(messages.status, 401);
+      assert.deepEqual(await messages.json(), {
+        ok: false,
+        error: 'Authorization' in headers ? 'invalid_auth' : 'not_authed',
+      });
+      const limit = await fetch(`${base}/_control/rate-limit`, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ count: 5 }),
+      });
+      assert.equal(limit.status, 401);
+    }
+    // The refused rate-limit request set nothing: the next call goes through.
+    assert.equal((await client().chat.postMessage({ channel: '#drills', text: 'not limited' })).ok, true);
+    const ok = await fetch(`${base}/_control/messages`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert.equal(ok.status, 200);
+  });
+
   test('answers 429 with Retry-After on request, and the client retries', async () => {
     const control = await fetch(`${base}/_control/rate-limit`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ count: 1, retryAfter: 1 }),
     });
     assert.equal(control.status, 200);

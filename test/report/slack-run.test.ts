@@ -17,7 +17,7 @@ import { labPaths } from '../../src/lab/paths.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { SlackVerbosity } from '../../src/report/slack-run.js';
 import type { Environment, Inventory } from '../../src/schema/inventory.js';
-import { requireLab, type TestLab } from '../helpers/lab.js';
+import { requireLab, slackControl, type TestLab } from '../helpers/lab.js';
 
 const RUNBOOK = `apiVersion: drillbook/v1
 kind: Runbook
@@ -39,8 +39,6 @@ rollback:
     kind: wait
     with: { duration: 10ms }
 `;
-
-const control = (env: Environment, path: string) => new URL(path, env.slack!.apiUrl!.replace(/api\/?$/, ''));
 
 /** Every message of a thread as it was posted and updated (the lab appends each call to its log). */
 function threadOf(lab: TestLab, ts: string): StoredSlackMessage[] {
@@ -97,7 +95,7 @@ describe('the run’s Slack thread and reports', () => {
     if (!lab) return;
     const env = lab.environment;
     // The first call (the header) is refused with 429 Retry-After: 1; the client waits and retries.
-    await fetch(control(env, '_control/rate-limit'), {
+    await slackControl(env, '_control/rate-limit', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count: 1, retryAfter: 1 }),

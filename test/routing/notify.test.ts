@@ -11,7 +11,7 @@ import { slackThreadFile } from '../../src/connectors/slack-thread.js';
 import { StepFailure, UserError } from '../../src/errors.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { Environment } from '../../src/schema/inventory.js';
-import { readSecret, requireLab } from '../helpers/lab.js';
+import { readSecret, requireLab, slackControl } from '../helpers/lab.js';
 import { actionContext, failureOf } from './context.js';
 import { httpStub } from './http-stub.js';
 
@@ -25,11 +25,8 @@ after(() => {
   for (const id of runIds) rmSync(dirname(slackThreadFile(id)), { recursive: true, force: true });
 });
 
-const controlUrl = (env: Environment, path: string) =>
-  new URL(path, env.slack!.apiUrl!.replace(/api\/?$/, ''));
-
 async function messages(env: Environment): Promise<StoredSlackMessage[]> {
-  const answer = await fetch(controlUrl(env, '_control/messages'));
+  const answer = await slackControl(env, '_control/messages');
   return ((await answer.json()) as { messages: StoredSlackMessage[] }).messages;
 }
 
@@ -65,7 +62,7 @@ describe('notify to Slack (lab endpoint)', () => {
     const l = requireLab(t);
     if (!l) return;
     const env = l.environment;
-    await fetch(controlUrl(env, '_control/rate-limit'), {
+    await slackControl(env, '_control/rate-limit', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count: 1, retryAfter: 1 }),
