@@ -103,7 +103,7 @@ describe('slack endpoint', () => {
   });
 
   test('the control endpoints want the token too', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer xoxb-wrong' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer xoxb-wrong' }] as Record<string, string>[]) {
       const messages = await fetch(`${base}/_control/messages`, { headers });
       assert.equal(messages.status, 401);
       assert.deepEqual(await messages.json(), {
