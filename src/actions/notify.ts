@@ -1,4 +1,5 @@
-// notify: tell the team — a Slack thread per run, or a generic JSON webhook.
+// notify: tell the team — a Slack thread per run, or a generic JSON webhook. What is sent goes
+// through the run's redactor first (the Slack connector does it for Slack).
 import { Type } from '@sinclair/typebox';
 import { UserError } from '../errors.js';
 import { requestText } from '../connectors/http.js';
@@ -48,7 +49,12 @@ async function postSlack(
     throw new UserError(`notify: environment ${ctx.env.name} has no slack section in the inventory`);
   const channel = channelOverride ?? slack.channel;
   const { slackPoster } = await import('../connectors/slack.js');
-  const poster = await slackPoster(slack, { secret: ctx.secret, signal: ctx.signal, log: ctx.log });
+  const poster = await slackPoster(slack, {
+    secret: ctx.secret,
+    redactor: ctx.redactor,
+    signal: ctx.signal,
+    log: ctx.log,
+  });
   const file = slackThreadFile(ctx.runId);
   const thread = await readSlackThread(file, channel);
   const posted = await poster.post({
@@ -97,7 +103,13 @@ async function postWebhook(ctx: ActionContext, url: string | undefined, text: st
   await requestText(`webhook ${origin}`, {
     method: 'POST',
     url,
-    body: { text, severity, environment: ctx.env.name, runId: ctx.runId, stepId: ctx.stepId },
+    body: ctx.redactor.redact({
+      text,
+      severity,
+      environment: ctx.env.name,
+      runId: ctx.runId,
+      stepId: ctx.stepId,
+    }),
     signal: ctx.signal,
   });
   return { to: 'webhook', url: origin };

@@ -23,7 +23,7 @@ export const shell = defineAction({
     // group (detached) so a timeout or Ctrl-C can stop everything it started, not only the shell.
     const proc = $({
       cwd: input.cwd,
-      env: { ...process.env, ...input.env },
+      env: { ...ctx.childEnv(), ...input.env },
       nothrow: true,
       quiet: true,
       verbose: false,

@@ -1,5 +1,6 @@
 // The contract every action kind implements: { kind, schema, run }.
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { Redactor } from '../engine/redact.js';
 import type { Environment } from '../schema/inventory.js';
 
 export type Outputs = Record<string, unknown>;
@@ -15,6 +16,13 @@ export interface ActionContext {
   stepId: string;
   /** Resolves a secret reference (env:NAME, file:PATH); the value is redacted everywhere. */
   secret(ref: string): Promise<string>;
+  /** The run's redactor: what an action sends out of the process itself (Slack, webhooks) goes through it. */
+  redactor: Redactor;
+  /**
+   * The environment for a child process the step starts: ours without the DRILLBOOK_SECRET_*
+   * variables, except those of the secrets.NAME its `with:` reads.
+   */
+  childEnv(): NodeJS.ProcessEnv;
   /** A progress line for the live view and the journal (never printed directly). */
   log(message: string): void;
   /** Evaluates a condition (bare expression or `${{ }}`) against the live run context (`wait.until`). */

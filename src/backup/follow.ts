@@ -17,6 +17,7 @@ import { Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childEnv } from '../connectors/secrets.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 /**
@@ -87,6 +88,7 @@ export async function extractWhileWritten(
   // or the bytes after it would never reach the gzip copy (--ignore-zeros reads on to EOF).
   const tar = spawn('tar', [...(gzipTo ? ['-x', '--ignore-zeros'] : ['-xz']), '-f', '-', '-C', dir], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    env: childEnv(),
     signal,
   });
   let stderr = '';

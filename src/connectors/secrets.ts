@@ -2,7 +2,10 @@
 // (`secrets.NAME`). Every value resolved here must be registered with the run's redactor by the caller.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
+import type { TSchema } from '@sinclair/typebox';
 import { UserError } from '../errors.js';
+import { SecretRef } from '../schema/common.js';
+import { Environment } from '../schema/inventory.js';
 
 /** `secrets.NAME` in an expression reads this environment variable: DRILLBOOK_SECRET_NAME. */
 export const SECRET_ENV_PREFIX = 'DRILLBOOK_SECRET_';
@@ -42,4 +45,35 @@ export function namedSecrets(names: Iterable<string>): Record<string, string> {
   if (missing.length)
     throw new UserError(`the runbook reads secrets that are not set: export ${missing.join(', ')}`);
   return out;
+}
+
+/**
+ * Our environment for a child process (shell steps, tools, lab servers): without the
+ * DRILLBOOK_SECRET_* variables, except those of `names` (the secrets.NAME a step reads).
+ */
+export function childEnv(names: Iterable<string> = []): NodeJS.ProcessEnv {
+  const allowed = new Set([...names].map((name) => SECRET_ENV_PREFIX + name));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith(SECRET_ENV_PREFIX) || allowed.has(key)),
+  );
+}
+
+/** Every secret reference in an inventory environment, found through its schema (SecretRef fields). */
+export function environmentSecretRefs(env: Environment): Set<string> {
+  const refs = new Set<string>();
+  const visit = (schema: TSchema | undefined, value: unknown): void => {
+    if (!schema || value === undefined || value === null) return;
+    if (schema.anyOf) for (const branch of schema.anyOf as TSchema[]) visit(branch, value);
+    else if (typeof value === 'string') {
+      if (schema.pattern === SecretRef.pattern) refs.add(value);
+    } else if (Array.isArray(value)) for (const item of value) visit(schema.items as TSchema, item);
+    else if (typeof value === 'object') {
+      // Type.Record gives patternProperties (one pattern per record here); Strict objects give properties.
+      const record = Object.values((schema.patternProperties ?? {}) as Record<string, TSchema>)[0];
+      for (const [key, item] of Object.entries(value))
+        visit((schema.properties as Record<string, TSchema> | undefined)?.[key] ?? record, item);
+    }
+  };
+  visit(Environment, env);
+  return refs;
 }

@@ -2,6 +2,7 @@
 // Retry-After) are waited out by the client's own retry; failures become step failures that name
 // the workspace endpoint and channel, never the token.
 import type { Logger, WebClient } from '@slack/web-api';
+import type { Keep, Redactor } from '../engine/redact.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';
 
@@ -16,6 +17,8 @@ export interface SlackMessage {
 export interface SlackOptions {
   /** Resolves secret references and registers the value for redaction (ActionContext.secret). */
   secret(ref: string): Promise<string>;
+  /** Every message's text and blocks go through it before they leave the process. */
+  redactor: Redactor;
   signal?: AbortSignal;
   /** Where the client's notices (rate limited, retrying) go. */
   log?(message: string): void;
@@ -58,13 +61,15 @@ export async function slackPoster(slack: Slack, options: SlackOptions): Promise<
     },
   });
   const where = `slack ${slack.apiUrl ?? DEFAULT_API_URL}`;
+  const text = (t: string) => options.redactor.redactString(t);
+  const blocks = (b: unknown[] | undefined) => options.redactor.redact(b, blockKitStructure) as never;
 
   return {
     async post(message) {
       const call = client.chat.postMessage({
         channel: message.channel,
-        text: message.text,
-        blocks: message.blocks as never,
+        text: text(message.text),
+        blocks: blocks(message.blocks),
         thread_ts: message.threadTs,
         unfurl_links: false,
       });
@@ -82,8 +87,8 @@ export async function slackPoster(slack: Slack, options: SlackOptions): Promise<
       const call = client.chat.update({
         channel: message.channel,
         ts: message.ts,
-        text: message.text,
-        blocks: message.blocks as never,
+        text: text(message.text),
+        blocks: blocks(message.blocks),
       });
       try {
         await abortable(call, options.signal);
@@ -94,6 +99,9 @@ export async function slackPoster(slack: Slack, options: SlackOptions): Promise<
     },
   };
 }
+
+/** Block Kit's `type` fields name the kind of block or text: kept, so the message stays well-formed. */
+const blockKitStructure: Keep = (path) => path === 'type' || path.endsWith('.type');
 
 /** The client takes no AbortSignal: a timed-out step stops waiting for it (the request is left to finish). */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

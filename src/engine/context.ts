@@ -3,7 +3,7 @@
 import type { EnvContext, Outputs } from '../actions/types.js';
 import { evaluate, parseSite, references, renderString, type Context } from '../runbook/expressions.js';
 import { sitesOf, stringsIn } from '../runbook/rules/expressions.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook, Step } from '../schema/runbook.js';
 
 export interface StepResult {
   status: 'succeeded' | 'failed' | 'skipped';
@@ -33,13 +33,17 @@ export interface RunContext extends Context {
 
 /** Names read as `secrets.NAME` anywhere in the runbook's steps. */
 export function secretNames(runbook: Runbook): Set<string> {
+  return new Set(
+    [...runbook.steps, ...(runbook.rollback ?? [])].flatMap((step) => [...stepSecretNames(step)]),
+  );
+}
+
+/** Names one step reads as `secrets.NAME` (its children get those DRILLBOOK_SECRET_* and no other). */
+export function stepSecretNames(step: Step): Set<string> {
   const names = new Set<string>();
-  for (const step of [...runbook.steps, ...(runbook.rollback ?? [])]) {
-    for (const [text, path] of stringsIn(step, [])) {
-      for (const site of sitesOf(text, path.at(-1))) {
-        for (const [root, name] of references(parseSite(site)))
-          if (root === 'secrets' && name) names.add(name);
-      }
+  for (const [text, path] of stringsIn(step, [])) {
+    for (const site of sitesOf(text, path.at(-1))) {
+      for (const [root, name] of references(parseSite(site))) if (root === 'secrets' && name) names.add(name);
     }
   }
   return names;

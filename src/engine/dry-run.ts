@@ -2,9 +2,11 @@
 // nothing, takes no lock.
 import { actions } from '../actions/registry.js';
 import type { ActionContext } from '../actions/types.js';
+import { childEnv } from '../connectors/secrets.js';
 import { StepFailure } from '../errors.js';
 import { REDACTED, buildPlan, formatPlan, type Plan } from '../runbook/plan.js';
 import type { PreparedRun } from '../runbook/prepare.js';
+import { Redactor } from './redact.js';
 
 export interface DryRun {
   plan: Plan;
@@ -23,6 +25,9 @@ export async function dryRun(prepared: PreparedRun): Promise<DryRun> {
       runId: 'dry-run',
       stepId: step.id,
       secret: async () => REDACTED,
+      // Secrets are never resolved in a dry run: nothing to redact, and no child is started.
+      redactor: new Redactor(),
+      childEnv: () => childEnv(),
       log: () => undefined,
       evaluate: () => undefined,
       requestApproval: () => Promise.reject(new StepFailure('no approvals in a dry run', step.id)),

@@ -1,7 +1,7 @@
 // The typed stream of run events. The runner emits them; the journal, the terminal views (and later
 // Slack and reports) subscribe. Every event is redacted before any subscriber sees it.
 import type { Outputs } from '../actions/types.js';
-import { Redactor } from './redact.js';
+import { Redactor, type Keep } from './redact.js';
 
 /** Main steps, or the compensation steps that run after a failure. */
 export type StepPhase = 'main' | 'rollback';
@@ -170,6 +170,43 @@ export type RunEvent = RunEventBody & {
 export type RunEventType = RunEvent['type'];
 export type Subscriber = (event: RunEvent) => void;
 
+/**
+ * The journal's structure (its header and events): what readers, resume and the reports' directory
+ * names rely on. Kept as it is even when a secret's text occurs in it (a secret `step` must not turn
+ * `step-started` into `***-started`); everything else is redacted.
+ */
+const STRUCTURE = new Set([
+  // header
+  'version',
+  'createdAt',
+  'runbook',
+  'inventory',
+  'environment',
+  'pid',
+  // events
+  'type',
+  'ts',
+  't',
+  'runId',
+  'stepId',
+  'kind',
+  'phase',
+  'status',
+  'reason',
+  'verdict',
+  'failedStep',
+  'restored',
+  'interrupted',
+  'steps.*.id',
+  'steps.*.kind',
+  'steps.*.phase',
+  'phases.*.phase',
+  'phases.*.steps',
+  'fault.kind',
+  'fault.node',
+]);
+export const journalStructure: Keep = (path) => STRUCTURE.has(path);
+
 export class RunEmitter {
   private subscribers: Subscriber[] = [];
   private readonly origin = performance.now();
@@ -190,7 +227,8 @@ export class RunEmitter {
 
   /** Stamps, redacts and delivers synchronously, so the journal is written before the step goes on. */
   emit(body: RunEventBody): void {
-    const event = this.redactor.redact({ ...body, ts: new Date().toISOString(), t: this.now() }) as RunEvent;
+    const stamped = { ...body, ts: new Date().toISOString(), t: this.now() };
+    const event = this.redactor.redact(stamped, journalStructure) as RunEvent;
     for (const fn of this.subscribers) fn(event);
   }
 }

@@ -3,14 +3,14 @@
 import pRetry from 'p-retry';
 import { actions as registry } from '../actions/registry.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../actions/types.js';
-import { resolveSecretRef } from '../connectors/secrets.js';
+import { childEnv } from '../connectors/secrets.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';
 import type { Runbook, Step } from '../schema/runbook.js';
 import { requestApproval, type ApprovalPolicy } from './approvals.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
-import { evaluateCondition, type RunContext, type StepResult } from './context.js';
+import { evaluateCondition, stepSecretNames, type RunContext, type StepResult } from './context.js';
 import type { InterruptedDecision, RunEmitter, StepPhase, StepSummary } from './events.js';
 import { renderInput } from './input.js';
 
@@ -269,11 +269,9 @@ class Runner {
       env: this.spec.env,
       runId: this.spec.runId,
       stepId: step.id,
-      secret: async (ref) => {
-        const value = await (this.options.resolveSecret ?? resolveSecretRef)(ref);
-        emitter.redactor.add(value);
-        return value;
-      },
+      secret: (ref) => emitter.redactor.resolve(ref, this.options.resolveSecret),
+      redactor: emitter.redactor,
+      childEnv: () => childEnv(stepSecretNames(step)),
       log: (message) => emitter.emit({ type: 'log', stepId: step.id, level: 'info', message }),
       evaluate: (expression) => evaluateCondition(expression, ctx),
       requestApproval: async (request) => {

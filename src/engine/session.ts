@@ -9,9 +9,10 @@ import { ExitCode, StepFailure, exitCodeFor } from '../errors.js';
 import { startEvidence, type Evidence, type EvidenceOptions } from '../report/evidence.js';
 import type { Output } from '../cli/output.js';
 import type { ApprovalPolicy, AskApproval } from './approvals.js';
-import { RunEmitter } from './events.js';
+import { RunEmitter, journalStructure } from './events.js';
 import { openJournal, type JournalHeader } from './journal.js';
 import { acquireRunLock } from './lock.js';
+import { registerRunSecrets } from './run-secrets.js';
 import { journalPath } from './paths.js';
 import type { InputValues } from '../runbook/inputs.js';
 import { executeRun, summarize, type ResumeState, type RunResult, type RunSpec } from './runner.js';
@@ -61,12 +62,8 @@ export const exitCodeOf = (result: RunResult) =>
 /** Runs the spec under the environment's lock with journal and views; returns the exit code. */
 export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): Promise<number> {
   const emitter = new RunEmitter();
-  for (const value of Object.values(spec.secrets)) emitter.redactor.add(value);
-  const secret = async (ref: string) => {
-    const value = await resolveSecretRef(ref);
-    emitter.redactor.add(value);
-    return value;
-  };
+  await registerRunSecrets(emitter.redactor, spec.env, spec.secrets);
+  const secret = (ref: string) => emitter.redactor.resolve(ref);
   const holder = {
     key: spec.runbook.lock ?? spec.env.name,
     operator: spec.operator,
@@ -85,7 +82,10 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
   });
   let journal: ReturnType<typeof openJournal>;
   try {
-    journal = openJournal(journalPath(o.stateDir, spec.runId), o.header && emitter.redactor.redact(o.header));
+    journal = openJournal(
+      journalPath(o.stateDir, spec.runId),
+      o.header && emitter.redactor.redact(o.header, journalStructure),
+    );
   } catch (err) {
     await lock.release();
     throw err;

@@ -1,5 +1,6 @@
 // Runs a short-lived command to completion and captures its output; failures carry stderr.
 import { spawn } from 'node:child_process';
+import { childEnv } from '../connectors/secrets.js';
 import { StepFailure } from '../errors.js';
 import type { OsUser } from './os-user.js';
 
@@ -23,7 +24,7 @@ export function run(command: string, args: readonly string[], options: RunOption
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: {
-        ...process.env,
+        ...childEnv(),
         ...(options.as ? { HOME: options.as.home, USER: options.as.name } : {}),
         ...options.env,
       },

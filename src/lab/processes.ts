@@ -1,6 +1,7 @@
 // Long-running lab servers: started detached, tracked and stopped by PID only (never by name).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { childEnv } from '../connectors/secrets.js';
 import { StepFailure } from '../errors.js';
 import { userIds } from './exec.js';
 import type { OsUser } from './os-user.js';
@@ -18,7 +19,7 @@ export function spawnDetached(command: string, args: readonly string[], options:
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],
-      env: { ...process.env, ...options.env },
+      env: { ...childEnv(), ...options.env },
       ...userIds(options.as),
     });
     if (child.pid === undefined) throw new StepFailure(`cannot start ${command}`, 'lab');

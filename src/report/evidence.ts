@@ -55,6 +55,7 @@ export async function startEvidence(c: EvidenceContext, o: EvidenceOptions): Pro
       rtoMs: c.rtoMs,
       startedAt: c.startedAt ? Date.parse(c.startedAt) : Date.now(),
       secret: c.secret,
+      redactor: c.emitter.redactor,
       warn,
       verbosity: o.slackVerbosity,
     });

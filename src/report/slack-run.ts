@@ -6,6 +6,7 @@ import { readSlackThread, saveSlackThread, slackThreadFile } from '../connectors
 import type { SlackPoster } from '../connectors/slack.js';
 import { formatDuration } from '../duration.js';
 import type { RunEvent, Subscriber } from '../engine/events.js';
+import type { Redactor } from '../engine/redact.js';
 import { describeEvent, probeStatus } from '../engine/views/describe.js';
 import { errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';
@@ -26,6 +27,8 @@ export interface RunThreadOptions {
   startedAt: number;
   /** Resolves secret references and registers them for redaction. */
   secret(ref: string): Promise<string>;
+  /** The run's redactor: every message goes through it (the header names the run, free text). */
+  redactor: Redactor;
   /** A Slack problem, said once as a run warning (never a failure). */
   warn(message: string): void;
   verbosity?: SlackVerbosity;
@@ -146,7 +149,7 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
 
   const open = enqueue('opening the run’s thread', async () => {
     const { slackPoster } = await import('../connectors/slack.js');
-    poster = await slackPoster(o.slack, { secret: o.secret, log: () => undefined });
+    poster = await slackPoster(o.slack, { secret: o.secret, redactor: o.redactor, log: () => undefined });
     thread = await readSlackThread(file, o.slack.channel);
     header = await readSlackThread(file, headerKey);
     if (header) return updateHeader();

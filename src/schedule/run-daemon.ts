@@ -3,10 +3,10 @@
 // and SIGINT into a clean stop.
 import type { Output } from '../cli/output.js';
 import { slackPoster } from '../connectors/slack.js';
-import { resolveSecretRef } from '../connectors/secrets.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { Slack } from '../schema/inventory.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { Redactor } from '../engine/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
 import { coordinationKey, pgClaims } from './coordination.js';
@@ -31,7 +31,8 @@ export const DEFAULT_STALE_MS = 60_000;
 
 /** One message to an environment's channel, through the Slack connector. */
 export async function postSlack(slack: Slack, text: string): Promise<void> {
-  const poster = await slackPoster(slack, { secret: resolveSecretRef });
+  const redactor = new Redactor();
+  const poster = await slackPoster(slack, { secret: (ref) => redactor.resolve(ref), redactor });
   await poster.post({ channel: slack.channel, text });
 }
 

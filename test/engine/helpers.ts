@@ -77,7 +77,7 @@ export async function runInProcess(
     inputs: options.inputs,
   });
   const emitter = options.emitter ?? new RunEmitter();
-  for (const v of Object.values(options.secrets ?? {})) emitter.redactor.add(v);
+  for (const [name, v] of Object.entries(options.secrets ?? {})) emitter.redactor.add(v, `secrets.${name}`);
   const events: RunEvent[] = [];
   emitter.subscribe((e) => events.push(e));
   const result = await executeRun(

@@ -8,6 +8,7 @@ import { resolveSecretRef, namedSecrets } from '../../src/connectors/secrets.js'
 import { RunEmitter } from '../../src/engine/events.js';
 import { JOURNAL_VERSION, openJournal, readJournal, type JournalHeader } from '../../src/engine/journal.js';
 import { Redactor } from '../../src/engine/redact.js';
+import { UserError } from '../../src/errors.js';
 import { runInProcess, tempDir } from './helpers.js';
 
 const header = (runId: string): JournalHeader => ({
@@ -99,16 +100,66 @@ test('secrets are redacted in every event before any subscriber sees them', asyn
   assert.ok(!all.includes(secret));
   assert.ok(all.includes('echo ***'));
   // A value read through ctx.secret (file:, env:) is registered the moment it is resolved.
-  emitter.redactor.add(await resolveSecretRef(`file:${file}`));
+  emitter.redactor.add(await resolveSecretRef(`file:${file}`), `file:${file}`);
   emitter.emit({ type: 'log', level: 'info', message: 'file-secret-value leaked?' });
   assert.ok(seen.at(-1)!.includes('*** leaked?'));
 });
 
-test('Redactor replaces longest secrets first, in keys and nested values', () => {
+test('Redactor replaces longest secrets first, in nested values, never in keys', () => {
   const r = new Redactor();
-  r.add('abc');
-  r.add('abcdef');
-  assert.deepEqual(r.redact({ k: ['xabcdefx', { abc: 1 }] }), { k: ['x***x', { '***': 1 }] });
+  r.add('abcd', 'env:A');
+  r.add('abcdefg', 'env:B');
+  assert.deepEqual(r.redact({ k: ['xabcdefgx', { abcd: 'abcd' }] }), { k: ['x***x', { abcd: '***' }] });
+});
+
+test('Redactor: kept paths stay as they are; everything else is redacted', () => {
+  const r = new Redactor();
+  r.add('step', 'secrets.WORD');
+  const event = {
+    type: 'step-started',
+    stepId: 'step',
+    input: { type: 'step', note: 'a step' },
+    steps: [{ id: 'step', name: 'step' }],
+  };
+  const keep = (path: string) => ['type', 'stepId', 'steps.*.id'].includes(path);
+  assert.deepEqual(r.redact(event, keep), {
+    type: 'step-started',
+    stepId: 'step',
+    input: { type: '***', note: 'a ***' },
+    steps: [{ id: 'step', name: '***' }],
+  });
+});
+
+test('Redactor: the base64, URL-encoded and JSON-escaped forms of a secret are redacted too', () => {
+  const secret = 'p@ss w/"quote"+more?';
+  const r = new Redactor();
+  r.add(secret, 'env:PW');
+  const b64 = Buffer.from(secret).toString('base64');
+  const forms = [
+    b64,
+    b64.replace(/=+$/, ''),
+    b64.replace(/\+/g, '-').replace(/\//g, '_'),
+    encodeURIComponent(secret),
+    new URLSearchParams({ q: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+    JSON.stringify({ pw: secret }),
+  ];
+  for (const form of forms) assert.doesNotMatch(r.redactString(`<${form}>`), /p@ss|cXVvdGUi|p%40ss/, form);
+  assert.equal(r.redactString(`Authorization: Basic ${b64}`), 'Authorization: Basic ***');
+});
+
+test('Redactor refuses a secret shorter than 4 characters, naming it without its value', () => {
+  const r = new Redactor();
+  assert.throws(
+    () => r.add('q7z', 'env:SHORT_ONE'),
+    (err: Error) =>
+      err instanceof UserError &&
+      /env:SHORT_ONE.*shorter than 4 characters/.test(err.message) &&
+      !err.message.includes('q7z'),
+  );
+  assert.throws(() => r.add('', 'DRILLBOOK_SECRET_EMPTY'), UserError);
+  r.add('q7z!', 'env:FOUR');
+  assert.equal(r.redactString('q7z!'), '***');
 });
 
 test('secret references: env:, file: with ~ expansion, and secrets.NAME from DRILLBOOK_SECRET_NAME', async (t) => {

@@ -1,5 +1,6 @@
 // An ActionContext for calling one action directly in a test, without the engine.
-import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
+import { Redactor } from '../../src/engine/redact.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../../src/actions/types.js';
 import type { Environment } from '../../src/schema/inventory.js';
 
@@ -16,6 +17,8 @@ export function actionContext(env: Environment & { name?: string }, stepId = 'te
     runId: 'test-run',
     stepId,
     secret: resolveSecretRef,
+    redactor: new Redactor(),
+    childEnv: () => childEnv(),
     log: (message) => logs.push(message),
     evaluate: () => {
       throw new Error('evaluate is not available in action tests');

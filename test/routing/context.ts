@@ -1,7 +1,8 @@
 // An ActionContext for calling the routing actions directly in tests: real secrets, logs collected.
 import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
-import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
+import { Redactor } from '../../src/engine/redact.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
 import type { Environment } from '../../src/schema/inventory.js';
 
@@ -16,6 +17,8 @@ export function actionContext(env: Environment, overrides: Partial<ActionContext
     runId: `test-${process.pid}-${Date.now()}`,
     stepId: 'step',
     secret: resolveSecretRef,
+    redactor: new Redactor(),
+    childEnv: () => childEnv(),
     log: (message) => logs.push(message),
     evaluate: () => undefined,
     requestApproval: () => Promise.reject(new Error('no approvals in routing tests')),

@@ -3,6 +3,7 @@
 // effect is measured after the connection cost, not before it.
 import { spawn } from 'node:child_process';
 import type { EnvContext } from '../../actions/types.js';
+import { childEnv } from '../../connectors/secrets.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, UserError } from '../../errors.js';
 import type { PostgresNode } from '../../schema/inventory.js';
@@ -54,7 +55,7 @@ export async function openNodeShell(ctx: FaultContext): Promise<NodeShell> {
 
 export function localExec(command: string): Promise<ShellResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
