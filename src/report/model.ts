@@ -1,6 +1,7 @@
 // Journal -> report model. Only the journal is read, so any report can be rebuilt later and two
 // builds of the same journal are identical (no "generated at" in the model).
-import type { DrillFiguresEvent, RunEvent, StepSummary } from '../engine/events.js';
+import type { RunEvent, StepSummary } from '../engine/events.js';
+import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
 import type { Journal } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
 import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
@@ -40,7 +41,7 @@ class Timeline {
 }
 
 type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
-  objectives: { rtoMs: number; rpoRows: number };
+  objectives: Objectives;
   finished?: Extract<RunEvent, { type: 'drill-finished' }>;
 };
 
@@ -249,7 +250,7 @@ export function buildReport(journal: Journal): Report {
   return report;
 }
 
-function applyFigures(drill: Drilled, f: DrillFiguresEvent, clock: Timeline): void {
+function applyFigures(drill: Drilled, f: DrillFigures, clock: Timeline): void {
   Object.assign(drill.probe, {
     writesSent: f.writesSent,
     writesAcked: f.writesAcked,

@@ -9,6 +9,7 @@ import type { Claim, Claims, Orphan, Outcome } from './claims.js';
 import type { Coordination } from './coordination.js';
 import type { DaemonLog } from './log.js';
 import type { DrillSchedule, Occurrence } from './occurrences.js';
+import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Slack } from '../schema/inventory.js';
 import { readState, updateState } from './state.js';
 import { formatIn } from './zone.js';
@@ -26,7 +27,7 @@ export interface DrillRunOptions {
 export type DrillRunner = (
   options: DrillRunOptions,
   io: Output,
-) => Promise<{ runId: string; verdict: 'pass' | 'fail' | 'aborted'; exitCode: number; reportDir?: string }>;
+) => Promise<{ runId: string; verdict: DrillVerdict; exitCode: number; reportDir?: string }>;
 
 export interface ScheduledDrill {
   name: string;
