@@ -37,7 +37,7 @@ export const promote = defineAction({
     return withNode(ctx.env, node, { signal: ctx.signal, secret: ctx.secret }, async (client) => {
       if (!(await inRecovery(client))) {
         ctx.log(`${node} is already primary, not promoted again`);
-        return { node, alreadyPrimary: true, promotionMs: 0, ...(await promotionPoint(client)) };
+        return { node, alreadyPrimary: true, promotionMs: 0, ...(await positionAfterPromotion(client)) };
       }
       const started = performance.now();
       if (host) {
@@ -61,7 +61,7 @@ export const promote = defineAction({
         await sleep(POLL_MS, undefined, { signal: ctx.signal });
       }
       const promotionMs = Math.round((performance.now() - started) * 10) / 10;
-      const point = await promotionPoint(client);
+      const point = await positionAfterPromotion(client);
       ctx.log(
         `${node} promoted in ${promotionMs} ms (${method}), timeline ${point.timeline}, at ${point.lsn}`,
       );
@@ -77,7 +77,7 @@ export const promote = defineAction({
     return withNode(ctx.env, node, { signal: ctx.signal, secret: ctx.secret }, async (client) =>
       (await inRecovery(client))
         ? undefined
-        : { node, alreadyPrimary: true, promotionMs: 0, ...(await promotionPoint(client)) },
+        : { node, alreadyPrimary: true, promotionMs: 0, ...(await positionAfterPromotion(client)) },
     );
   },
 });
@@ -87,8 +87,11 @@ async function inRecovery(client: Client): Promise<boolean> {
   return rows[0]!.r;
 }
 
-/** The current WAL position and its timeline. */
-async function promotionPoint(client: Client): Promise<{ lsn: string; timeline: number }> {
+/**
+ * Where the WAL is now and on which timeline: read once the node is primary, so at or past the
+ * timeline switch point (src/drill/timeline-switch-point.ts reads that one exactly).
+ */
+async function positionAfterPromotion(client: Client): Promise<{ lsn: string; timeline: number }> {
   const { rows } = await client.query<{ lsn: string; timeline: number }>(
     `SELECT pg_current_wal_lsn()::text AS lsn, ${CURRENT_TIMELINE_SQL} AS timeline`,
   );

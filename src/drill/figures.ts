@@ -1,10 +1,10 @@
 // What clients saw during a drill, from the probe's writes: RTO, RPO, split brain.
-import type { DrillFiguresEvent } from '../engine/events.js';
-import { lsnDiff } from './lsn.js';
+import { lsnDistance } from '../actions/lsn.js';
+import type { DrillFigures } from '../schema/drill-outcome.js';
 import type { ProbeWrite } from './probe.js';
 
 /** The figures as the probe alone gives them; the drill adds the times on the run's clock. */
-export type DrillFigures = Omit<DrillFiguresEvent, 'faultAt' | 'outage' | 'promotedAt'>;
+export type ProbeFigures = Omit<DrillFigures, 'faultAt' | 'outage' | 'promotedAt'>;
 
 export interface FigureInputs {
   writes: readonly ProbeWrite[];
@@ -13,12 +13,12 @@ export interface FigureInputs {
   presentSeqs: ReadonlySet<number>;
   /** address:port of the primary before the fault. */
   oldPrimary: string;
-  /** When the promotion finished (monotonic ms), and the new timeline's switch point. */
+  /** When the promotion finished (monotonic ms), and where the new timeline branched off. */
   promotedAt?: number;
-  promotionLsn?: string;
+  timelineSwitchLsn?: string;
 }
 
-export function drillFigures(i: FigureInputs): DrillFigures {
+export function drillFigures(i: FigureInputs): ProbeFigures {
   const acked = i.writes.filter((w) => w.ackAt !== undefined);
   const firstAfter = acked.find((w) => w.sentAt >= i.faultAt);
   const lost = acked.filter((w) => !i.presentSeqs.has(w.seq)).map((w) => w.seq);
@@ -41,7 +41,10 @@ export function drillFigures(i: FigureInputs): DrillFigures {
     writesFailed: i.writes.length - acked.length,
     rpoRows: lost.length,
     lostSeqs: lost,
-    rpoBytes: lastOldLsn && i.promotionLsn ? Math.max(0, lsnDiff(lastOldLsn, i.promotionLsn)) : undefined,
+    rpoBytes:
+      lastOldLsn && i.timelineSwitchLsn
+        ? Math.max(0, lsnDistance(lastOldLsn, i.timelineSwitchLsn))
+        : undefined,
     splitBrainWrites: i.promotedAt === undefined ? 0 : fromOld.filter((w) => w.ackAt! > i.promotedAt!).length,
   };
 }

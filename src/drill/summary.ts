@@ -1,7 +1,8 @@
 // The few lines a drill ends with: verdict, RTO and RPO against objectives (the session has
 // already said where the report is).
 import { formatDuration } from '../duration.js';
-import type { DrillOutcome } from './run-drill.js';
+import { rtoLabelOf } from '../schema/drill-outcome.js';
+import type { DrillOutcome } from './phases/state.js';
 
 export function formatOutcome(o: DrillOutcome): string {
   const f = o.figures;
@@ -11,7 +12,7 @@ export function formatOutcome(o: DrillOutcome): string {
     const recovery = f.rtoBasis === 'recovery';
     const none = recovery ? 'none: the data was never recovered' : 'none: writes never recovered';
     lines.push(
-      `  RTO (${recovery ? 'data recovered and verified' : 'client-observed'}): ${f.rtoMs === undefined ? none : formatDuration(f.rtoMs)}${obj ? ` (objective ${formatDuration(obj.rtoMs)})` : ''}`,
+      `  ${rtoLabelOf(f.rtoBasis)}: ${f.rtoMs === undefined ? none : formatDuration(f.rtoMs)}${obj ? ` (objective ${formatDuration(obj.rtoMs)})` : ''}`,
       `  RPO: ${f.rpoRows} acknowledged row(s) lost${obj ? ` (objective ${obj.rpoRows})` : ''}${f.rpoBytes === undefined ? '' : `, ${f.rpoBytes} bytes of WAL past the promotion point`}`,
       `  split-brain writes: ${f.splitBrainWrites}; probe writes: ${f.writesAcked} acknowledged, ${f.writesFailed} failed`,
     );

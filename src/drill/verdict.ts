@@ -1,16 +1,16 @@
 // Pass or fail against the objectives; every reason in one line.
 import { formatDuration } from '../duration.js';
-import type { DrillFiguresEvent } from '../engine/events.js';
+import type { DrillFigures, DrillVerdict, Objectives } from '../schema/drill-outcome.js';
 
 export interface VerdictInputs {
   runSucceeded: boolean;
   runError?: string;
   aborted?: string;
-  figures: DrillFiguresEvent;
-  objectives: { rtoMs: number; rpoRows: number };
+  figures: DrillFigures;
+  objectives: Objectives;
 }
 
-export function drillVerdict(i: VerdictInputs): { verdict: 'pass' | 'fail' | 'aborted'; reasons: string[] } {
+export function drillVerdict(i: VerdictInputs): { verdict: DrillVerdict; reasons: string[] } {
   if (i.aborted) return { verdict: 'aborted', reasons: [i.aborted] };
   const reasons: string[] = [];
   const f = i.figures;

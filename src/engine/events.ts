@@ -1,6 +1,7 @@
 // The typed stream of run events. The runner emits them; the journal, the terminal views (and later
 // Slack and reports) subscribe. Every event is redacted before any subscriber sees it.
 import type { Outputs } from '../actions/types.js';
+import type { DrillFigures, DrillVerdict, Objectives } from '../schema/drill-outcome.js';
 import { Redactor, type Keep } from './redact.js';
 
 /** Main steps, or the compensation steps that run after a failure. */
@@ -92,7 +93,7 @@ export type RunEventBody =
       type: 'drill-started';
       drill: { name: string; path: string };
       fault: { kind: string; node: string; durationMs?: number };
-      objectives: { rtoMs: number; rpoRows: number };
+      objectives: Objectives;
       probe: { route: string; intervalMs: number };
     }
   | { type: 'steady-state'; healthy: boolean; problems: string[]; lagBytes: Record<string, number> }
@@ -102,11 +103,11 @@ export type RunEventBody =
   | { type: 'probe-progress'; sent: number; acked: number; outageMs: number }
   | {
       type: 'drill-finished';
-      verdict: 'pass' | 'fail' | 'aborted';
+      verdict: DrillVerdict;
       /** Why the verdict is what it is: each missed objective or failure, one line each. */
       reasons: string[];
-      figures: DrillFiguresEvent;
-      objectives: { rtoMs: number; rpoRows: number };
+      figures: DrillFigures;
+      objectives: Objectives;
       phases: DrillPhase[];
       restore: { status: 'succeeded' | 'failed' | 'skipped'; runId?: string; manualSteps?: string[] };
     }
@@ -120,33 +121,6 @@ export type RunEventBody =
       /** Undefined when the runbook has no RTO objective. */
       rtoMet?: boolean;
     };
-
-/** The client-observed figures of a drill (times on the run's monotonic clock, like `t`). */
-export interface DrillFiguresEvent {
-  /**
-   * `clients` (default): the first acknowledged write sent at or after the fault, minus the fault
-   * time. `recovery` (a data fault, or a restore test without one): from the fault (or the start of
-   * the runbook) to the end of its last pitr / restore-test step. Undefined when neither happened.
-   */
-  rtoMs?: number;
-  rtoBasis?: 'clients' | 'recovery';
-  /** The longest time between two consecutive acknowledgements around the fault (ms). */
-  longestGapMs: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  /** Acknowledged probe rows the new primary does not have. */
-  rpoRows: number;
-  lostSeqs: number[];
-  /** WAL between the old primary's last acknowledged position and the promotion point (bytes). */
-  rpoBytes?: number;
-  /** Writes the old primary acknowledged after the promotion: split brain, must be 0. */
-  splitBrainWrites: number;
-  faultAt: number;
-  /** From the first failed write after the fault to the first acknowledged one after it. */
-  outage?: { from: number; to: number };
-  promotedAt?: number;
-}
 
 /** A failover phase (detect, decide, promote, route, validate) from the runbook's steps. */
 export interface DrillPhase {

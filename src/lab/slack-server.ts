@@ -38,6 +38,11 @@ const TEAM = {
   bot_id: 'B0DRILLBOOK',
 };
 
+/** Why a request's token is refused (Slack's error names), or undefined when it is the token. */
+function authRefusal(given: string | undefined, token: string): 'not_authed' | 'invalid_auth' | undefined {
+  return !given ? 'not_authed' : given !== token ? 'invalid_auth' : undefined;
+}
+
 export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const token = readFileSync(options.tokenFile, 'utf8').trim();
   const messages = new Map<string, StoredSlackMessage>();
@@ -101,12 +106,8 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const handle = async (req: IncomingMessage): Promise<Answer> => {
     const url = new URL(req.url ?? '/', 'http://lab');
     const body = await readBody(req);
-    if (url.pathname.startsWith('/_control/')) {
-      // Anyone on the machine can reach loopback: reading the messages or staging 429s wants the token.
-      const given = bearer(req);
-      const refused = !given ? 'not_authed' : given !== token ? 'invalid_auth' : undefined;
-      if (refused) return { status: 401, body: { ok: false, error: refused } };
-    }
+    const refused = url.pathname.startsWith('/_control/') ? authRefusal(bearer(req), token) : undefined;
+    if (refused) return { status: 401, body: { ok: false, error: refused } };
     if (url.pathname === '/_control/rate-limit' && req.method === 'POST') {
       const p = parseBody(req, body);
       rateLimit.remaining = Number(p.count ?? 1);
@@ -127,9 +128,8 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
       };
     }
     const params = parseBody(req, body);
-    const given = bearer(req) ?? str(params.token);
-    if (!given) return fail('not_authed');
-    if (given !== token) return fail('invalid_auth');
+    const refusedMethod = authRefusal(bearer(req) ?? str(params.token), token);
+    if (refusedMethod) return fail(refusedMethod);
     const fn = methods[method];
     return fn ? fn(params) : fail('unknown_method');
   };

@@ -69,13 +69,38 @@ ${body}
 }
 
 export function renderHtml(r: Report): string {
+  const body = [
+    ...summary(r),
+    ...timeline(r),
+    ...(r.drill ? drillSection(r.drill) : []),
+    ...(r.backups ? backupsSection(r.backups) : []),
+    ...stepsSection(r),
+    ...afterSteps(r),
+  ];
+  return htmlPage(headline(r), body.join('\n'));
+}
+
+/** The headline, the verdict, the figures as cards and why it failed. */
+function summary(r: Report): string[] {
   const d = r.drill;
   const ok = passed(r);
   const body: string[] = [
     `<h1>${esc(`${outcomeMark(r)} ${headline(r)}`)}</h1>`,
     `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${ok ? 'PASS' : 'FAIL'}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
+    `<div class="cards">${cards(r).join('')}</div>`,
   ];
-  const cards = [
+  if (r.run.failedStep)
+    body.push(
+      `<p class="missed">Failed at <code>${esc(r.run.failedStep)}</code>: ${esc(r.run.error ?? '')}</p>`,
+    );
+  if (d?.reasons.length) body.push(`<ul>${d.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
+  return body;
+}
+
+/** The figures at a glance: run, drill and restore times against their objectives. */
+function cards(r: Report): string[] {
+  const d = r.drill;
+  const shown = [
     card(r.run.status, 'status'),
     card(
       ofLimit(r.rto.actualMs, r.rto.objectiveMs),
@@ -85,7 +110,7 @@ export function renderHtml(r: Report): string {
     card(dur(r.approvalWaitMs), 'approval waits (apart)'),
   ];
   if (d)
-    cards.push(
+    shown.push(
       card(
         dur(d.rto.actual),
         `${rtoLabel(d)}, objective ${dur(d.rto.objective)}`,
@@ -96,94 +121,94 @@ export function renderHtml(r: Report): string {
     );
   for (const t of [...(r.backups?.restoreTests ?? []), ...(r.backups?.pitr ?? [])])
     if (t.rto)
-      cards.push(
+      shown.push(
         card(
           ofLimit(t.rto.actual, t.rto.objective),
           `${t.stepId}: time to usable — RTO ${metWord(t.rto.met)}`,
           t.rto.met ? 'met' : 'missed',
         ),
       );
-  body.push(`<div class="cards">${cards.join('')}</div>`);
-  if (r.run.failedStep)
-    body.push(
-      `<p class="missed">Failed at <code>${esc(r.run.failedStep)}</code>: ${esc(r.run.error ?? '')}</p>`,
-    );
-  if (d?.reasons.length) body.push(`<ul>${d.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`);
+  return shown;
+}
 
-  body.push('<h2>Timeline</h2>', renderTimeline(r));
+/** The timeline with its legend, and the objectives chart. */
+function timeline(r: Report): string[] {
+  const body = ['<h2>Timeline</h2>', renderTimeline(r)];
   body.push(
-    `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${d ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
+    `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${r.drill ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
   );
   const objectives = renderObjectives(r);
   if (objectives) body.push('<h2>Objectives</h2>', objectives);
+  return body;
+}
 
-  if (d) {
-    body.push('<h2>Drill</h2>');
-    body.push(
-      tableOf(
-        ['', ''],
+function drillSection(d: NonNullable<Report['drill']>): string[] {
+  const body = ['<h2>Drill</h2>'];
+  body.push(
+    tableOf(
+      ['', ''],
+      [
+        ['drill', `${d.name} (${d.path})`],
         [
-          ['drill', `${d.name} (${d.path})`],
-          [
-            'fault',
-            `${d.fault.kind} on ${d.fault.node}${d.fault.atMs !== undefined ? ` at ${dur(d.fault.atMs)}` : ''}${d.fault.detail ? ` — ${d.fault.detail}` : ''}`,
-          ],
-          [
-            'fault reverted',
-            d.fault.reverted ? 'yes' : `no${d.fault.revertError ? `: ${d.fault.revertError}` : ''}`,
-          ],
-          [
-            'probe',
-            `${d.probe.route}, every ${dur(d.probe.intervalMs)}; ${d.probe.writesFailed} failed writes, longest gap ${dur(d.probe.longestGapMs)}`,
-          ],
-          [
-            'outage',
-            d.probe.outage ? `${dur(d.probe.outage.fromAtMs)} → ${dur(d.probe.outage.toAtMs)}` : '—',
-          ],
-          ['RPO bytes (WAL)', d.rpoBytes === undefined ? '—' : String(d.rpoBytes)],
-          ['lost rows', d.lostSeqs.join(', ') || 'none'],
-          ['split-brain writes', String(d.splitBrainWrites)],
-          [
-            'restore',
-            d.restore
-              ? `${d.restore.status}${d.restore.runId ? ` (run ${d.restore.runId})` : ''}${d.restore.manualSteps?.length ? `; by hand: ${d.restore.manualSteps.join('; ')}` : ''}`
-              : '—',
-          ],
-        ].map(([k, v]) => [td(k!), td(v!)]),
+          'fault',
+          `${d.fault.kind} on ${d.fault.node}${d.fault.atMs !== undefined ? ` at ${dur(d.fault.atMs)}` : ''}${d.fault.detail ? ` — ${d.fault.detail}` : ''}`,
+        ],
+        [
+          'fault reverted',
+          d.fault.reverted ? 'yes' : `no${d.fault.revertError ? `: ${d.fault.revertError}` : ''}`,
+        ],
+        [
+          'probe',
+          `${d.probe.route}, every ${dur(d.probe.intervalMs)}; ${d.probe.writesFailed} failed writes, longest gap ${dur(d.probe.longestGapMs)}`,
+        ],
+        ['outage', d.probe.outage ? `${dur(d.probe.outage.fromAtMs)} → ${dur(d.probe.outage.toAtMs)}` : '—'],
+        ['RPO bytes (WAL)', d.rpoBytes === undefined ? '—' : String(d.rpoBytes)],
+        ['lost rows', d.lostSeqs.join(', ') || 'none'],
+        ['split-brain writes', String(d.splitBrainWrites)],
+        [
+          'restore',
+          d.restore
+            ? `${d.restore.status}${d.restore.runId ? ` (run ${d.restore.runId})` : ''}${d.restore.manualSteps?.length ? `; by hand: ${d.restore.manualSteps.join('; ')}` : ''}`
+            : '—',
+        ],
+      ].map(([k, v]) => [td(k!), td(v!)]),
+    ),
+  );
+  if (d.phases.length)
+    body.push(
+      '<h2>Phases</h2>',
+      tableOf(
+        ['phase', 'steps', 'duration', 'approval wait', 'budget', ''],
+        d.phases.map((p) => [
+          td(p.phase),
+          td(p.steps.join(', ')),
+          td(dur(p.durationMs), 'num'),
+          td(p.waitMs ? dur(p.waitMs) : '', 'num'),
+          td(dur(p.budgetMs), 'num'),
+          td(metWord(p.met), p.met === false ? 'missed' : 'met'),
+        ]),
       ),
     );
-    if (d.phases.length)
-      body.push(
-        '<h2>Phases</h2>',
-        tableOf(
-          ['phase', 'steps', 'duration', 'approval wait', 'budget', ''],
-          d.phases.map((p) => [
-            td(p.phase),
-            td(p.steps.join(', ')),
-            td(dur(p.durationMs), 'num'),
-            td(p.waitMs ? dur(p.waitMs) : '', 'num'),
-            td(dur(p.budgetMs), 'num'),
-            td(metWord(p.met), p.met === false ? 'missed' : 'met'),
-          ]),
-        ),
-      );
-  }
+  return body;
+}
 
-  if (r.backups) {
-    body.push('<h2>Backups</h2>', '<div class="backups">');
-    for (const t of backupTables(r.backups))
-      body.push(
-        `<h3>${esc(t.title)}</h3>`,
-        tableOf(
-          t.head,
-          t.rows.map((row) => row.cells.map((c) => td(c.text, c.cls))),
-          (i) => (t.rows[i]!.failed ? 'failed' : ''),
-        ),
-      );
-    body.push('</div>');
-  }
+function backupsSection(backups: NonNullable<Report['backups']>): string[] {
+  const body = ['<h2>Backups</h2>', '<div class="backups">'];
+  for (const t of backupTables(backups))
+    body.push(
+      `<h3>${esc(t.title)}</h3>`,
+      tableOf(
+        t.head,
+        t.rows.map((row) => row.cells.map((c) => td(c.text, c.cls))),
+        (i) => (t.rows[i]!.failed ? 'failed' : ''),
+      ),
+    );
+  body.push('</div>');
+  return body;
+}
 
-  body.push(
+function stepsSection(r: Report): string[] {
+  return [
     '<h2>Steps</h2>',
     tableOf(
       ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts', 'details'],
@@ -201,7 +226,12 @@ export function renderHtml(r: Report): string {
       ]),
       (i) => (r.steps[i]!.status === 'failed' ? 'failed' : ''),
     ),
-  );
+  ];
+}
+
+/** Rollback, budget misses, approvals, warnings and what the run ran against. */
+function afterSteps(r: Report): string[] {
+  const body: string[] = [];
   if (r.rollback)
     body.push(
       '<h2>Rollback</h2>',
@@ -241,5 +271,5 @@ export function renderHtml(r: Report): string {
       ].map(([k, v]) => [td(k!), td(v!)]),
     ),
   );
-  return htmlPage(headline(r), body.join('\n'));
+  return body;
 }

@@ -1,7 +1,8 @@
 // Journal -> report model. Only the journal is read, so any report can be rebuilt later and two
 // builds of the same journal are identical (no "generated at" in the model).
-import type { DrillFiguresEvent, RunEvent, StepSummary } from '../engine/events.js';
-import type { Journal } from '../engine/journal.js';
+import type { RunEvent, StepSummary } from '../engine/events.js';
+import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
+import type { Journal, JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
 import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
 
@@ -40,15 +41,20 @@ class Timeline {
 }
 
 type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
-  objectives: { rtoMs: number; rpoRows: number };
+  objectives: Objectives;
   finished?: Extract<RunEvent, { type: 'drill-finished' }>;
 };
 
 export function buildReport(journal: Journal): Report {
-  const { header, events } = journal;
-  const clock = new Timeline();
-  const steps = new Map<string, ReportStep>();
-  const report: Report = {
+  const builder = new ReportBuilder(journal.header);
+  for (const e of journal.events) builder.enter(e);
+  return builder.build();
+}
+
+type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+
+function emptyReport(header: JournalHeader): Report {
+  return {
     reportVersion: REPORT_VERSION,
     run: {
       id: header.runId,
@@ -70,13 +76,72 @@ export function buildReport(journal: Journal): Report {
     approvalWaitMs: 0,
     warnings: [],
   };
-  let drill: Drilled | undefined;
-  const backups = new BackupFigures();
+}
 
-  const declare = (summaries: StepSummary[]) => {
+/** Folds the journal's events, in order, into the report. */
+class ReportBuilder {
+  private readonly report: Report;
+  private readonly clock = new Timeline();
+  private readonly steps = new Map<string, ReportStep>();
+  private readonly backups = new BackupFigures();
+  private drill?: Drilled;
+
+  constructor(header: JournalHeader) {
+    this.report = emptyReport(header);
+  }
+
+  enter(e: RunEvent): void {
+    const at = this.clock.enter(e);
+    this.report.spanMs = Math.max(this.report.spanMs, at);
+    switch (e.type) {
+      case 'run-started':
+      case 'run-resumed':
+      case 'rto-exceeded':
+      case 'rollback-started':
+      case 'log':
+      case 'run-finished':
+        return this.runEvent(e, at);
+      case 'step-started':
+      case 'step-attempt-failed':
+      case 'step-finished':
+      case 'step-skipped':
+      case 'budget-exceeded':
+        return this.stepEvent(e, at);
+      case 'approval-requested':
+      case 'approval-granted':
+      case 'approval-denied':
+        return this.approvalEvent(e, at);
+      case 'drill-started':
+      case 'steady-state':
+      case 'fault-injected':
+      case 'fault-reverted':
+      case 'probe-progress':
+      case 'drill-finished':
+        return this.drillEvent(e);
+    }
+  }
+
+  build(): Report {
+    const { report, steps } = this;
+    // Approvals still open at the end waited until then.
+    for (const a of report.approvals) if (a.outcome === 'pending') a.waitMs = report.spanMs - a.requestedAtMs;
+    report.approvalWaitMs = report.approvals.reduce((sum, a) => sum + a.waitMs, 0);
+    report.steps = [...steps.values()];
+    // The miss is reported when the budget runs out; the report wants what the step took in the end.
+    for (const miss of report.budgetMisses) {
+      const took = steps.get(miss.stepId)?.durationMs;
+      if (took !== undefined) miss.elapsedMs = took;
+    }
+    if (this.drill) report.drill = finishDrill(this.drill);
+    const backupSection = this.backups.build(report.rto.objectiveMs);
+    if (backupSection) report.backups = backupSection;
+    return report;
+  }
+
+  private declare(summaries: StepSummary[]) {
     for (const s of summaries) {
-      if (steps.has(s.id)) continue;
-      steps.set(s.id, {
+      if (this.steps.has(s.id)) continue;
+      this.steps.set(s.id, {
         id: s.id,
         kind: s.kind,
         ...(s.name !== undefined && { name: s.name }),
@@ -90,135 +155,36 @@ export function buildReport(journal: Journal): Report {
         outputs: {},
       });
     }
-  };
-  const step = (id: string, kind = '?', phase: ReportStep['phase'] = 'main') => {
-    if (!steps.has(id)) declare([{ id, kind, phase }]);
-    return steps.get(id)!;
-  };
+  }
 
-  for (const e of events) {
-    const at = clock.enter(e);
-    report.spanMs = Math.max(report.spanMs, at);
+  private step(id: string, kind = '?', phase: ReportStep['phase'] = 'main') {
+    if (!this.steps.has(id)) this.declare([{ id, kind, phase }]);
+    return this.steps.get(id)!;
+  }
+
+  private runEvent(
+    e: EventOf<'run-started' | 'run-resumed' | 'rto-exceeded' | 'rollback-started' | 'log' | 'run-finished'>,
+    at: number,
+  ) {
+    const { report } = this;
     switch (e.type) {
       case 'run-started':
         if (e.rtoMs !== undefined) report.rto.objectiveMs = e.rtoMs;
-        declare(e.steps);
+        this.declare(e.steps);
         break;
       case 'run-resumed':
         report.run.resumes += 1;
         report.run.operators.push(e.operator);
         break;
-      case 'step-started': {
-        const s = step(e.stepId, e.kind, e.phase);
-        Object.assign(s, { kind: e.kind, status: 'running', startAtMs: at });
-        if (e.budgetMs !== undefined) s.budgetMs = e.budgetMs;
-        backups.started(e.stepId, e.kind, e.input);
-        break;
-      }
-      case 'step-attempt-failed':
-        step(e.stepId).attemptErrors.push(`attempt ${e.attempt}: ${e.error}`);
-        break;
-      case 'step-finished': {
-        const s = step(e.stepId, undefined, e.phase);
-        Object.assign(s, {
-          status: e.status,
-          durationMs: e.durationMs,
-          waitMs: e.waitMs,
-          attempts: e.attempts,
-          outputs: Object.fromEntries(Object.entries(e.outputs).map(([k, v]) => [k, summarizeOutput(v)])),
-          ...(e.error !== undefined && { error: e.error }),
-          ...(e.continued && { continued: true }),
-          ...(e.alreadyDone && { alreadyDone: true }),
-        });
-        // A step found done on resume never ran here: its start is its end.
-        s.startAtMs ??= Math.max(0, at - e.durationMs);
-        if (s.budgetMs !== undefined && e.durationMs > s.budgetMs) s.overBudget = true;
-        backups.finished(s, e);
-        break;
-      }
-      case 'step-skipped': {
-        const s = step(e.stepId, undefined, e.phase);
-        s.status = 'skipped';
-        s.skipReason = e.reason === 'when' ? `when: ${e.detail}` : (e.detail ?? e.reason);
-        break;
-      }
-      case 'budget-exceeded': {
-        // Reported once while the step runs; a resumed run may report the same step again.
-        const miss = report.budgetMisses.find((m) => m.stepId === e.stepId);
-        if (miss) miss.elapsedMs = e.elapsedMs;
-        else report.budgetMisses.push({ stepId: e.stepId, budgetMs: e.budgetMs, elapsedMs: e.elapsedMs });
-        step(e.stepId).overBudget = true;
-        break;
-      }
       case 'rto-exceeded':
         report.rto.exceededAtMs ??= at;
         break;
       case 'rollback-started':
         report.rollback = { failedStep: e.failedStep, error: e.error, startAtMs: at };
-        declare(e.steps);
+        this.declare(e.steps);
         break;
-      case 'approval-requested':
-        report.approvals.push({
-          stepId: e.stepId,
-          message: e.message,
-          requestedAtMs: at,
-          outcome: 'pending',
-          waitMs: 0,
-        });
-        break;
-      case 'approval-granted':
-      case 'approval-denied': {
-        const pending = report.approvals.findLast((a) => a.stepId === e.stepId && a.outcome === 'pending');
-        if (!pending) break;
-        pending.outcome = e.type === 'approval-granted' ? 'granted' : 'denied';
-        pending.by = e.by;
-        pending.waitMs = e.waitMs;
-        break;
-      }
       case 'log':
         if (e.level === 'warn') report.warnings.push(e.stepId ? `${e.stepId}: ${e.message}` : e.message);
-        break;
-      case 'drill-started':
-        drill = {
-          name: e.drill.name,
-          path: e.drill.path,
-          fault: {
-            kind: e.fault.kind,
-            node: e.fault.node,
-            ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
-            reverted: false,
-          },
-          probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
-          objectives: e.objectives,
-          lostSeqs: [],
-          splitBrainWrites: 0,
-        };
-        break;
-      case 'steady-state':
-        if (drill) drill.steadyState = { healthy: e.healthy, problems: e.problems };
-        break;
-      case 'fault-injected':
-        if (drill) Object.assign(drill.fault, { atMs: clock.at(e.at), detail: e.detail });
-        break;
-      case 'fault-reverted':
-        if (drill) {
-          drill.fault.reverted = e.error === undefined;
-          if (e.error !== undefined) drill.fault.revertError = e.error;
-        }
-        break;
-      case 'probe-progress':
-        if (drill)
-          Object.assign(drill.probe, {
-            writesSent: e.sent,
-            writesAcked: e.acked,
-            writesFailed: e.sent - e.acked,
-          });
-        break;
-      case 'drill-finished':
-        if (drill) {
-          drill.finished = e;
-          applyFigures(drill, e.figures, clock);
-        }
         break;
       case 'run-finished':
         Object.assign(report.run, {
@@ -234,22 +200,141 @@ export function buildReport(journal: Journal): Report {
         break;
     }
   }
-  // Approvals still open at the end waited until then.
-  for (const a of report.approvals) if (a.outcome === 'pending') a.waitMs = report.spanMs - a.requestedAtMs;
-  report.approvalWaitMs = report.approvals.reduce((sum, a) => sum + a.waitMs, 0);
-  report.steps = [...steps.values()];
-  // The miss is reported when the budget runs out; the report wants what the step took in the end.
-  for (const miss of report.budgetMisses) {
-    const took = steps.get(miss.stepId)?.durationMs;
-    if (took !== undefined) miss.elapsedMs = took;
+
+  private stepEvent(
+    e: EventOf<'step-started' | 'step-attempt-failed' | 'step-finished' | 'step-skipped' | 'budget-exceeded'>,
+    at: number,
+  ) {
+    switch (e.type) {
+      case 'step-started': {
+        const s = this.step(e.stepId, e.kind, e.phase);
+        Object.assign(s, { kind: e.kind, status: 'running', startAtMs: at });
+        if (e.budgetMs !== undefined) s.budgetMs = e.budgetMs;
+        this.backups.started(e.stepId, e.kind, e.input);
+        break;
+      }
+      case 'step-attempt-failed':
+        this.step(e.stepId).attemptErrors.push(`attempt ${e.attempt}: ${e.error}`);
+        break;
+      case 'step-finished':
+        return this.stepFinished(e, at);
+      case 'step-skipped': {
+        const s = this.step(e.stepId, undefined, e.phase);
+        s.status = 'skipped';
+        s.skipReason = e.reason === 'when' ? `when: ${e.detail}` : (e.detail ?? e.reason);
+        break;
+      }
+      case 'budget-exceeded': {
+        // Reported once while the step runs; a resumed run may report the same step again.
+        const miss = this.report.budgetMisses.find((m) => m.stepId === e.stepId);
+        if (miss) miss.elapsedMs = e.elapsedMs;
+        else
+          this.report.budgetMisses.push({ stepId: e.stepId, budgetMs: e.budgetMs, elapsedMs: e.elapsedMs });
+        this.step(e.stepId).overBudget = true;
+        break;
+      }
+    }
   }
-  if (drill) report.drill = finishDrill(drill);
-  const backupSection = backups.build(report.rto.objectiveMs);
-  if (backupSection) report.backups = backupSection;
-  return report;
+
+  private stepFinished(e: EventOf<'step-finished'>, at: number) {
+    const s = this.step(e.stepId, undefined, e.phase);
+    Object.assign(s, {
+      status: e.status,
+      durationMs: e.durationMs,
+      waitMs: e.waitMs,
+      attempts: e.attempts,
+      outputs: Object.fromEntries(Object.entries(e.outputs).map(([k, v]) => [k, summarizeOutput(v)])),
+      ...(e.error !== undefined && { error: e.error }),
+      ...(e.continued && { continued: true }),
+      ...(e.alreadyDone && { alreadyDone: true }),
+    });
+    // A step found done on resume never ran here: its start is its end.
+    s.startAtMs ??= Math.max(0, at - e.durationMs);
+    if (s.budgetMs !== undefined && e.durationMs > s.budgetMs) s.overBudget = true;
+    this.backups.finished(s, e);
+  }
+
+  private approvalEvent(
+    e: EventOf<'approval-requested' | 'approval-granted' | 'approval-denied'>,
+    at: number,
+  ) {
+    if (e.type === 'approval-requested') {
+      this.report.approvals.push({
+        stepId: e.stepId,
+        message: e.message,
+        requestedAtMs: at,
+        outcome: 'pending',
+        waitMs: 0,
+      });
+      return;
+    }
+    const pending = this.report.approvals.findLast((a) => a.stepId === e.stepId && a.outcome === 'pending');
+    if (!pending) return;
+    pending.outcome = e.type === 'approval-granted' ? 'granted' : 'denied';
+    pending.by = e.by;
+    pending.waitMs = e.waitMs;
+  }
+
+  private drillEvent(
+    e: EventOf<
+      | 'drill-started'
+      | 'steady-state'
+      | 'fault-injected'
+      | 'fault-reverted'
+      | 'probe-progress'
+      | 'drill-finished'
+    >,
+  ) {
+    if (e.type === 'drill-started') {
+      this.drill = startedDrill(e);
+      return;
+    }
+    const drill = this.drill;
+    if (!drill) return;
+    switch (e.type) {
+      case 'steady-state':
+        drill.steadyState = { healthy: e.healthy, problems: e.problems };
+        break;
+      case 'fault-injected':
+        Object.assign(drill.fault, { atMs: this.clock.at(e.at), detail: e.detail });
+        break;
+      case 'fault-reverted':
+        drill.fault.reverted = e.error === undefined;
+        if (e.error !== undefined) drill.fault.revertError = e.error;
+        break;
+      case 'probe-progress':
+        Object.assign(drill.probe, {
+          writesSent: e.sent,
+          writesAcked: e.acked,
+          writesFailed: e.sent - e.acked,
+        });
+        break;
+      case 'drill-finished':
+        drill.finished = e;
+        applyFigures(drill, e.figures, this.clock);
+        break;
+    }
+  }
 }
 
-function applyFigures(drill: Drilled, f: DrillFiguresEvent, clock: Timeline): void {
+function startedDrill(e: EventOf<'drill-started'>): Drilled {
+  return {
+    name: e.drill.name,
+    path: e.drill.path,
+    fault: {
+      kind: e.fault.kind,
+      node: e.fault.node,
+      ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
+      reverted: false,
+    },
+    probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
+    objectives: e.objectives,
+    lostSeqs: [],
+    splitBrainWrites: 0,
+  };
+}
+
+function applyFigures(drill: Drilled, f: DrillFigures, clock: Timeline): void {
   Object.assign(drill.probe, {
     writesSent: f.writesSent,
     writesAcked: f.writesAcked,

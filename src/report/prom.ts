@@ -1,6 +1,6 @@
 // metrics.prom: Prometheus text exposition format, for node_exporter's textfile collector. Each
 // family once with HELP and TYPE, then its samples; labels runbook and environment on every one.
-import type { Report } from './schema.js';
+import type { Report, ReportStep } from './schema.js';
 import { passed } from './text.js';
 
 type Labels = Record<string, string>;
@@ -18,161 +18,178 @@ const labelsText = (labels: Labels) =>
     .join(',')}}`;
 const num = (v: number) => (Number.isFinite(v) ? String(Number(v.toFixed(6))) : v > 0 ? '+Inf' : '-Inf');
 
+const one = (value: number | undefined, labels: Labels) => (value === undefined ? [] : [{ labels, value }]);
+const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+const f = (name: string, help: string, samples: Family['samples']): Family => ({ name, help, samples });
+
 export function renderProm(r: Report): string {
   const base: Labels = { runbook: r.runbook.name, environment: r.environment.name };
-  const families: Family[] = [];
-  const family = (name: string, help: string, samples: Family['samples']) => {
-    if (samples.length) families.push({ name, help, samples });
-  };
-  const one = (value: number | undefined, labels: Labels = base) =>
-    value === undefined ? [] : [{ labels, value }];
-  const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  const families = [
+    ...runFamilies(r, base),
+    ...stepFamilies(r, base),
+    ...(r.backups ? backupFamilies(r.backups, base) : []),
+    ...(r.drill ? drillFamilies(r, r.drill, base) : []),
+  ].filter((family) => family.samples.length);
+  return (
+    families
+      .map((family) =>
+        [
+          `# HELP ${family.name} ${family.help}`,
+          `# TYPE ${family.name} gauge`,
+          ...family.samples.map((s) => `${family.name}${labelsText(s.labels)} ${num(s.value)}`),
+        ].join('\n'),
+      )
+      .join('\n') + '\n'
+  );
+}
 
-  family(
-    'drillbook_run_success',
-    '1 when the run succeeded, 0 otherwise.',
-    one(r.run.status === 'succeeded' ? 1 : 0),
-  );
-  family('drillbook_run_duration_seconds', 'Duration of the run.', one(secs(r.run.durationMs)));
-  family(
-    'drillbook_run_rto_objective_seconds',
-    'The RTO objective of the runbook.',
-    one(secs(r.rto.objectiveMs)),
-  );
-  family(
-    'drillbook_run_finished_timestamp_seconds',
-    'When the run finished (Unix time).',
-    one(r.run.finishedAt ? Date.parse(r.run.finishedAt) / 1000 : undefined),
-  );
-  family(
-    'drillbook_approval_wait_seconds',
-    'Time spent waiting for approvals, counted apart.',
-    one(secs(r.approvalWaitMs)),
-  );
+function runFamilies(r: Report, base: Labels): Family[] {
+  return [
+    f(
+      'drillbook_run_success',
+      '1 when the run succeeded, 0 otherwise.',
+      one(r.run.status === 'succeeded' ? 1 : 0, base),
+    ),
+    f('drillbook_run_duration_seconds', 'Duration of the run.', one(secs(r.run.durationMs), base)),
+    f(
+      'drillbook_run_rto_objective_seconds',
+      'The RTO objective of the runbook.',
+      one(secs(r.rto.objectiveMs), base),
+    ),
+    f(
+      'drillbook_run_finished_timestamp_seconds',
+      'When the run finished (Unix time).',
+      one(r.run.finishedAt ? Date.parse(r.run.finishedAt) / 1000 : undefined, base),
+    ),
+    f(
+      'drillbook_approval_wait_seconds',
+      'Time spent waiting for approvals, counted apart.',
+      one(secs(r.approvalWaitMs), base),
+    ),
+  ];
+}
+
+function stepFamilies(r: Report, base: Labels): Family[] {
+  const labels = (s: ReportStep) => ({ ...base, step: s.id, phase: s.phase });
   const ran = r.steps.filter((s) => s.durationMs !== undefined);
-  family(
-    'drillbook_step_duration_seconds',
-    'Duration of each step (approval waits included).',
-    ran.map((s) => ({ labels: { ...base, step: s.id, phase: s.phase }, value: s.durationMs! / 1000 })),
-  );
-  family(
-    'drillbook_step_budget_seconds',
-    'Budget of each step.',
-    r.steps
-      .filter((s) => s.budgetMs !== undefined)
-      .map((s) => ({ labels: { ...base, step: s.id, phase: s.phase }, value: s.budgetMs! / 1000 })),
-  );
-  family(
-    'drillbook_step_success',
-    '1 when the step succeeded within its budget, 0 otherwise.',
-    ran.map((s) => ({
-      labels: { ...base, step: s.id, phase: s.phase },
-      value: s.status === 'succeeded' && !s.overBudget ? 1 : 0,
-    })),
-  );
-  const b = r.backups;
-  if (b) {
-    // No backup label as a label: each run would start new series. The step and method say which.
-    const made = b.made.map((m) => ({
-      m,
-      labels: { ...base, step: m.stepId, method: m.method ?? 'unknown' },
-    }));
-    family(
+  return [
+    f(
+      'drillbook_step_duration_seconds',
+      'Duration of each step (approval waits included).',
+      ran.map((s) => ({ labels: labels(s), value: s.durationMs! / 1000 })),
+    ),
+    f(
+      'drillbook_step_budget_seconds',
+      'Budget of each step.',
+      r.steps
+        .filter((s) => s.budgetMs !== undefined)
+        .map((s) => ({ labels: labels(s), value: s.budgetMs! / 1000 })),
+    ),
+    f(
+      'drillbook_step_success',
+      '1 when the step succeeded within its budget, 0 otherwise.',
+      ran.map((s) => ({ labels: labels(s), value: s.status === 'succeeded' && !s.overBudget ? 1 : 0 })),
+    ),
+  ];
+}
+
+function backupFamilies(b: NonNullable<Report['backups']>, base: Labels): Family[] {
+  // No backup label as a label: each run would start new series. The step and method say which.
+  const made = b.made.map((m) => ({ m, labels: { ...base, step: m.stepId, method: m.method ?? 'unknown' } }));
+  return [
+    f(
       'drillbook_backup_success',
       '1 when the backup was made, verified and stored, 0 otherwise.',
       made.map(({ m, labels }) => ({ labels, value: m.verified ? 1 : 0 })),
-    );
-    family(
+    ),
+    f(
       'drillbook_backup_size_bytes',
       'Size of the stored backup.',
       made.flatMap(({ m, labels }) => one(m.sizeBytes, labels)),
-    );
-    family(
+    ),
+    f(
       'drillbook_backup_duration_seconds',
       'Time to make, verify and store the backup.',
       made.flatMap(({ m, labels }) => one(secs(m.durationMs), labels)),
-    );
-    family(
+    ),
+    f(
       'drillbook_backup_throughput_bytes_per_second',
       'Backup size over its duration.',
       made.flatMap(({ m, labels }) => one(m.bytesPerSecond, labels)),
-    );
-    family(
+    ),
+    f(
       'drillbook_backup_finished_timestamp_seconds',
       'When the verified backup was stored (Unix time); its age is time() minus this.',
       made.flatMap(({ m, labels }) => one(m.verified ? Date.parse(m.finishedAt) / 1000 : undefined, labels)),
-    );
-    const restores = [
-      ...b.restoreTests.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'restore-test' } })),
-      ...b.pitr.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'pitr' } })),
-    ];
-    family(
+    ),
+    ...restoreFamilies(b, base),
+  ];
+}
+
+function restoreFamilies(b: NonNullable<Report['backups']>, base: Labels): Family[] {
+  const restores = [
+    ...b.restoreTests.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'restore-test' } })),
+    ...b.pitr.map((t) => ({ t, labels: { ...base, step: t.stepId, kind: 'pitr' } })),
+  ];
+  return [
+    f(
       'drillbook_restore_success',
       '1 when the restore test or point-in-time recovery succeeded, 0 otherwise.',
       restores.map(({ t, labels }) => ({ labels, value: t.status === 'succeeded' ? 1 : 0 })),
-    );
-    family(
+    ),
+    f(
       'drillbook_restore_time_to_usable_seconds',
       'Time from the start of the restore to a usable instance.',
       restores.flatMap(({ t, labels }) =>
         one(secs(t.status === 'succeeded' ? t.timeToUsableMs : undefined), labels),
       ),
-    );
-    family(
+    ),
+    f(
       'drillbook_restore_rto_met',
       '1 when the time to usable met the runbook’s RTO objective, 0 otherwise.',
       restores.flatMap(({ t, labels }) => one(t.rto && (t.rto.met ? 1 : 0), labels)),
-    );
-  }
-  const d = r.drill;
-  if (d) {
-    const drill = { ...base, drill: d.name };
-    family(
+    ),
+  ];
+}
+
+function drillFamilies(r: Report, d: NonNullable<Report['drill']>, base: Labels): Family[] {
+  const drill = { ...base, drill: d.name };
+  return [
+    f(
       'drillbook_drill_success',
       '1 when the drill passed its objectives, 0 otherwise.',
       one(passed(r) ? 1 : 0, drill),
-    );
-    family(
+    ),
+    f(
       'drillbook_drill_rto_seconds',
       'Client-observed recovery time of the drill.',
       one(secs(d.rto.actual), drill),
-    );
-    family(
+    ),
+    f(
       'drillbook_drill_rto_objective_seconds',
       'The RTO objective of the drill.',
       one(d.rto.objective / 1000, drill),
-    );
-    family('drillbook_drill_rpo_rows', 'Acknowledged probe rows lost.', one(d.rpo.actual, drill));
-    family(
+    ),
+    f('drillbook_drill_rpo_rows', 'Acknowledged probe rows lost.', one(d.rpo.actual, drill)),
+    f(
       'drillbook_drill_rpo_objective_rows',
       'Acknowledged rows the drill may lose.',
       one(d.rpo.objective, drill),
-    );
-    family(
+    ),
+    f(
       'drillbook_drill_rpo_bytes',
       'WAL between the old primary and the promotion point.',
       one(d.rpoBytes, drill),
-    );
-    family(
+    ),
+    f(
       'drillbook_drill_split_brain_writes',
       'Writes acknowledged by the old primary after promotion.',
       one(d.splitBrainWrites, drill),
-    );
-    family(
+    ),
+    f(
       'drillbook_drill_phase_duration_seconds',
       'Duration of each failover phase (approval waits included).',
       d.phases.map((p) => ({ labels: { ...drill, phase: p.phase }, value: p.durationMs / 1000 })),
-    );
-  }
-  return (
-    families
-      .map((f) =>
-        [
-          `# HELP ${f.name} ${f.help}`,
-          `# TYPE ${f.name} gauge`,
-          ...f.samples.map((s) => `${f.name}${labelsText(s.labels)} ${num(s.value)}`),
-        ].join('\n'),
-      )
-      .join('\n') + '\n'
-  );
+    ),
+  ];
 }

@@ -3,6 +3,7 @@
 // event; durations are milliseconds. Not a document kind: `validate` never loads it.
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Strict } from '../schema/common.js';
+import { DRILL_VERDICTS, RTO_BASES } from '../schema/drill-outcome.js';
 
 export const REPORT_VERSION = 1;
 
@@ -69,7 +70,7 @@ export const ReportDrill = Strict({
   steadyState: Opt(Strict({ healthy: Type.Boolean(), problems: Type.Array(Type.String()) })),
   rto: Objective('ms, client-observed (or to the recovered data: see rtoBasis)'),
   rtoBasis: Opt(
-    OneOf(['clients', 'recovery'], {
+    OneOf([...RTO_BASES], {
       description:
         'clients: first acknowledged write after the fault; recovery: the data restored and verified',
     }),
@@ -79,7 +80,7 @@ export const ReportDrill = Strict({
   lostSeqs: Type.Array(Type.Integer()),
   splitBrainWrites: Type.Integer({ minimum: 0 }),
   promotedAtMs: Opt(Ms('when the promotion finished')),
-  verdict: OneOf(['pass', 'fail', 'aborted', 'incomplete']),
+  verdict: OneOf([...DRILL_VERDICTS, 'incomplete']),
   reasons: Type.Array(Type.String()),
   phases: Type.Array(
     Strict({

@@ -1,5 +1,6 @@
 // Wording shared by every renderer (Markdown, HTML, JUnit, Slack, history), so they say the same.
 import { formatDuration } from '../duration.js';
+import { rtoLabelOf } from '../schema/drill-outcome.js';
 import type { Report, ReportStep } from './schema.js';
 
 export const dur = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
@@ -61,6 +62,5 @@ export function stepOutcome(s: ReportStep): string {
   return s.overBudget ? `${s.status}, over budget` : s.status;
 }
 
-/** What a drill's RTO measured: clients writing again, or the data back in a verified copy. */
-export const rtoLabel = (d: NonNullable<Report['drill']>) =>
-  d.rtoBasis === 'recovery' ? 'RTO (data recovered and verified)' : 'RTO (client-observed)';
+/** The drill's RTO under the name of what it measured. */
+export const rtoLabel = (d: NonNullable<Report['drill']>) => rtoLabelOf(d.rtoBasis);

@@ -54,57 +54,90 @@ function stepClass(s: ReportStep): string {
   return s.overBudget ? 'over' : 'ok';
 }
 
+/** Where things go on the timeline: the run's time on x, one row per step under the probe's row. */
+interface Plot {
+  r: Report;
+  domain: number;
+  x: (ms: number) => number;
+  /** The y of the axis under the rows. */
+  bottom: number;
+  rowY: (i: number) => number;
+}
+
+const label = (y: number, text: string, cls = 'label') =>
+  `<text class="${cls}" x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(text)}</text>`;
+
 export function renderTimeline(r: Report): string {
   const domain = domainOf(r);
-  const x = scale(domain);
-  const d = r.drill;
-  const probeRow = d ? 1 : 0;
+  const probeRow = r.drill ? 1 : 0;
   const height = TOP + (r.steps.length + probeRow) * ROW_H + AXIS_H;
-  const bottom = height - AXIS_H;
-  const parts: string[] = [];
-  const rowY = (i: number) => TOP + (i + probeRow) * ROW_H;
-  const label = (y: number, text: string, cls = 'label') =>
-    `<text class="${cls}" x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(text)}</text>`;
+  const p: Plot = {
+    r,
+    domain,
+    x: scale(domain),
+    bottom: height - AXIS_H,
+    rowY: (i) => TOP + (i + probeRow) * ROW_H,
+  };
+  const parts = [
+    ...ticks(p),
+    ...r.steps.flatMap((s, i) => stepRow(p, s, i)),
+    ...approvalWaits(p),
+    ...(r.drill ? drillMarks(p, r.drill) : []),
+    ...runRtoMarks(p),
+  ];
+  return `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="step timeline against budgets">
+<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e9d8fd"/><line x1="0" y1="0" x2="0" y2="6" stroke="#805ad5" stroke-width="3"/></pattern></defs>
+${parts.join('\n')}
+</svg>`;
+}
 
+function ticks({ domain, x, bottom }: Plot): string[] {
+  const parts: string[] = [];
   const step = tickStep(domain);
   for (let ms = 0; ms <= domain; ms += step) {
     parts.push(
       `<g class="tick"><line x1="${x(ms).toFixed(1)}" x2="${x(ms).toFixed(1)}" y1="${TOP}" y2="${bottom}"/><text x="${x(ms).toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${esc(dur(ms))}</text></g>`,
     );
   }
+  return parts;
+}
 
-  r.steps.forEach((s, i) => {
-    const y = rowY(i);
-    const barY = y + (ROW_H - BAR_H) / 2;
-    parts.push(label(y, `${s.phase === 'rollback' ? '↺ ' : ''}${s.id}`));
-    if (s.startAtMs === undefined) return;
-    const start = s.startAtMs;
-    if (s.budgetMs !== undefined) {
-      const clipped = start + s.budgetMs > domain ? ' clipped' : '';
-      parts.push(
-        rect(
-          `budget-bar${clipped}`,
-          x(start),
-          barY - 2,
-          x(start + s.budgetMs) - x(start),
-          BAR_H + 4,
-          `${s.id}: budget ${dur(s.budgetMs)}`,
-        ),
-      );
-    }
-    const took = s.durationMs ?? Math.max(0, r.spanMs - start);
+/** A step's label, its budget behind and its bar in front. */
+function stepRow({ r, domain, x, rowY }: Plot, s: ReportStep, i: number): string[] {
+  const y = rowY(i);
+  const barY = y + (ROW_H - BAR_H) / 2;
+  const parts = [label(y, `${s.phase === 'rollback' ? '↺ ' : ''}${s.id}`)];
+  if (s.startAtMs === undefined) return parts;
+  const start = s.startAtMs;
+  if (s.budgetMs !== undefined) {
+    const clipped = start + s.budgetMs > domain ? ' clipped' : '';
     parts.push(
       rect(
-        `step-bar ${stepClass(s)}`,
+        `budget-bar${clipped}`,
         x(start),
-        barY,
-        x(start + took) - x(start),
-        BAR_H,
-        `${s.id} [${s.kind}]: ${s.status}, ${dur(s.durationMs)}${s.budgetMs !== undefined ? ` of ${dur(s.budgetMs)}` : ''}${s.waitMs ? `, ${dur(s.waitMs)} waiting for approval` : ''}`,
+        barY - 2,
+        x(start + s.budgetMs) - x(start),
+        BAR_H + 4,
+        `${s.id}: budget ${dur(s.budgetMs)}`,
       ),
     );
-  });
+  }
+  const took = s.durationMs ?? Math.max(0, r.spanMs - start);
+  parts.push(
+    rect(
+      `step-bar ${stepClass(s)}`,
+      x(start),
+      barY,
+      x(start + took) - x(start),
+      BAR_H,
+      `${s.id} [${s.kind}]: ${s.status}, ${dur(s.durationMs)}${s.budgetMs !== undefined ? ` of ${dur(s.budgetMs)}` : ''}${s.waitMs ? `, ${dur(s.waitMs)} waiting for approval` : ''}`,
+    ),
+  );
+  return parts;
+}
 
+function approvalWaits({ r, x, rowY }: Plot): string[] {
+  const parts: string[] = [];
   for (const a of r.approvals) {
     const i = r.steps.findIndex((s) => s.id === a.stepId);
     if (i < 0) continue;
@@ -120,69 +153,77 @@ export function renderTimeline(r: Report): string {
       ),
     );
   }
+  return parts;
+}
 
-  if (d) {
-    const y = TOP;
-    parts.push(label(y, 'probe (clients)', 'label probe'));
-    if (d.probe.outage) {
-      const { fromAtMs, toAtMs } = d.probe.outage;
+/** The probe's row (the clients' outage), the fault, the drill's RTO and the promotion. */
+function drillMarks({ x, bottom }: Plot, d: NonNullable<Report['drill']>): string[] {
+  const y = TOP;
+  const parts = [label(y, 'probe (clients)', 'label probe')];
+  if (d.probe.outage) {
+    const { fromAtMs, toAtMs } = d.probe.outage;
+    parts.push(
+      rect(
+        'outage',
+        x(fromAtMs),
+        y + 3,
+        x(toAtMs) - x(fromAtMs),
+        ROW_H - 6,
+        `clients could not write: ${dur(toAtMs - fromAtMs)}`,
+      ),
+    );
+  }
+  if (d.fault.atMs !== undefined) {
+    const f = d.fault.atMs;
+    parts.push(
+      vline(
+        'fault',
+        x(f),
+        TOP - 14,
+        bottom,
+        `fault: ${d.fault.kind} ${d.fault.node}`,
+        `fault injected at ${dur(f)}`,
+      ),
+    );
+    parts.push(
+      vline(
+        'rto-objective',
+        x(f + d.rto.objective),
+        TOP - 14,
+        bottom,
+        `RTO objective ${dur(d.rto.objective)}`,
+        'fault + RTO objective',
+      ),
+    );
+    if (d.rto.actual !== undefined)
       parts.push(
         rect(
-          'outage',
-          x(fromAtMs),
-          y + 3,
-          x(toAtMs) - x(fromAtMs),
-          ROW_H - 6,
-          `clients could not write: ${dur(toAtMs - fromAtMs)}`,
-        ),
-      );
-    }
-    if (d.fault.atMs !== undefined) {
-      const f = d.fault.atMs;
-      parts.push(
-        vline(
-          'fault',
+          `rto ${d.rto.met ? 'met' : 'missed'}`,
           x(f),
-          TOP - 14,
-          bottom,
-          `fault: ${d.fault.kind} ${d.fault.node}`,
-          `fault injected at ${dur(f)}`,
-        ),
-      );
-      parts.push(
-        vline(
-          'rto-objective',
-          x(f + d.rto.objective),
-          TOP - 14,
-          bottom,
-          `RTO objective ${dur(d.rto.objective)}`,
-          'fault + RTO objective',
-        ),
-      );
-      if (d.rto.actual !== undefined)
-        parts.push(
-          rect(
-            `rto ${d.rto.met ? 'met' : 'missed'}`,
-            x(f),
-            y + ROW_H - 5,
-            x(f + d.rto.actual) - x(f),
-            4,
-            `RTO ${dur(d.rto.actual)} of ${dur(d.rto.objective)}`,
-          ),
-        );
-    }
-    if (d.promotedAtMs !== undefined)
-      parts.push(
-        vline(
-          'promoted',
-          x(d.promotedAtMs),
-          TOP,
-          bottom,
-          'promoted',
-          `promotion finished at ${dur(d.promotedAtMs)}`,
+          y + ROW_H - 5,
+          x(f + d.rto.actual) - x(f),
+          4,
+          `RTO ${dur(d.rto.actual)} of ${dur(d.rto.objective)}`,
         ),
       );
   }
+  if (d.promotedAtMs !== undefined)
+    parts.push(
+      vline(
+        'promoted',
+        x(d.promotedAtMs),
+        TOP,
+        bottom,
+        'promoted',
+        `promotion finished at ${dur(d.promotedAtMs)}`,
+      ),
+    );
+  return parts;
+}
+
+/** The runbook's own RTO objective (named at the edge when far off the scale) and where it ran out. */
+function runRtoMarks({ r, domain, x, bottom }: Plot): string[] {
+  const parts: string[] = [];
   if (r.rto.objectiveMs !== undefined) {
     parts.push(
       r.rto.objectiveMs <= domain
@@ -208,11 +249,7 @@ export function renderTimeline(r: Report): string {
         'the run went past its RTO here',
       ),
     );
-
-  return `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="step timeline against budgets">
-<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e9d8fd"/><line x1="0" y1="0" x2="0" y2="6" stroke="#805ad5" stroke-width="3"/></pattern></defs>
-${parts.join('\n')}
-</svg>`;
+  return parts;
 }
 
 interface Gauge {

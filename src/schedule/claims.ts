@@ -6,9 +6,11 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createExclusive, isAlive } from '../engine/lock.js';
+import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Occurrence } from './occurrences.js';
 
-export type Verdict = 'pass' | 'fail' | 'aborted' | 'error' | 'refused';
+/** A drill's verdict, or why a scheduled occurrence produced none. */
+export type Verdict = DrillVerdict | 'error' | 'refused';
 
 export interface Outcome {
   verdict: Verdict;

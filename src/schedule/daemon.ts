@@ -9,6 +9,7 @@ import type { Claim, Claims, Orphan, Outcome } from './claims.js';
 import type { Coordination } from './coordination.js';
 import type { DaemonLog } from './log.js';
 import type { DrillSchedule, Occurrence } from './occurrences.js';
+import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Slack } from '../schema/inventory.js';
 import { readState, updateState } from './state.js';
 import { formatIn } from './zone.js';
@@ -26,7 +27,7 @@ export interface DrillRunOptions {
 export type DrillRunner = (
   options: DrillRunOptions,
   io: Output,
-) => Promise<{ runId: string; verdict: 'pass' | 'fail' | 'aborted'; exitCode: number; reportDir?: string }>;
+) => Promise<{ runId: string; verdict: DrillVerdict; exitCode: number; reportDir?: string }>;
 
 export interface ScheduledDrill {
   name: string;
@@ -71,27 +72,87 @@ export interface Daemon {
 const MISSED_COUNT_LIMIT = 100;
 
 export function startDaemon(o: DaemonOptions): Daemon {
-  const clock = o.clock ?? systemClock;
-  const { log } = o;
-  const stopping = new AbortController();
+  const scheduler = new Scheduler(o);
+  return { stop: (mode) => scheduler.stop(mode), done: scheduler.run() };
+}
+
+interface RunningDrill {
+  occurrence: Occurrence;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+const tz = (d: ScheduledDrill) => d.schedule.timezone;
+
+/** The daemon's loops over its drills, and the drills they started. */
+class Scheduler {
+  private readonly clock: Clock;
+  private readonly log: DaemonLog;
+  private readonly stopping = new AbortController();
   /** Slack posts in flight, awaited before exit. */
-  const pending = new Set<Promise<void>>();
-  const running = new Map<string, { occurrence: Occurrence; abort: AbortController; done: Promise<void> }>();
-  const handled = (d: ScheduledDrill, occurrence: Occurrence) =>
-    updateState(o.stateDir, d.name, (s) => ({
-      ...(s ?? { watchedSince: clock.now().toISOString() }),
+  private readonly pending = new Set<Promise<void>>();
+  private readonly running = new Map<string, RunningDrill>();
+
+  constructor(private readonly o: DaemonOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log;
+  }
+
+  /** Watches every drill until stopped; resolves once every drill in progress finished. */
+  async run(): Promise<void> {
+    const { o, log } = this;
+    log({
+      event: 'start',
+      message: `watching ${o.drills.length} scheduled drill(s): ${o.drills.map((d) => d.name).join(', ')}`,
+    });
+    let orphanCheck: Promise<void> = this.watchOrphans();
+    const orphanTimer = setInterval(
+      () => (orphanCheck = orphanCheck.then(() => this.watchOrphans())),
+      o.heartbeatMs,
+    );
+    await Promise.all(o.drills.map((d) => this.watch(d)));
+    // The drills in progress end on their own (finish) or through their signal (abort).
+    while (this.running.size) await Promise.all([...this.running.values()].map((r) => r.done));
+    clearInterval(orphanTimer);
+    await orphanCheck;
+    await Promise.allSettled(this.pending);
+    await Promise.all(o.allClaims().map((c) => c.close()));
+    log({ event: 'exit', message: 'stopped' });
+  }
+
+  stop(mode: StopMode): void {
+    const { running, log } = this;
+    if (!this.stopping.signal.aborted) {
+      const names = [...running.keys()];
+      const what = names.length
+        ? mode === 'abort'
+          ? `aborting ${names.join(', ')} (they revert their fault and restore)`
+          : `letting ${names.join(', ')} finish`
+        : 'no drill in progress';
+      log({ event: 'stop', message: `stopping: ${what}` });
+      this.stopping.abort();
+    } else if (mode === 'abort' && running.size) {
+      log({ event: 'stop', message: `aborting ${[...running.keys()].join(', ')}` });
+    }
+    if (mode === 'abort')
+      for (const r of running.values()) r.abort.abort(new Error('the daemon is stopping'));
+  }
+
+  private handled(d: ScheduledDrill, occurrence: Occurrence) {
+    updateState(this.o.stateDir, d.name, (s) => ({
+      ...(s ?? { watchedSince: this.clock.now().toISOString() }),
       lastOccurrence: occurrence.at.toISOString(),
     }));
-  const tz = (d: ScheduledDrill) => d.schedule.timezone;
+  }
 
   /** Start-up: the occurrences missed since the last one handled; returns where to go on from. */
-  async function catchUp(d: ScheduledDrill): Promise<Date> {
-    const now = clock.now();
-    const state = readState(o.stateDir)[d.name];
+  private async catchUp(d: ScheduledDrill): Promise<Date> {
+    const now = this.clock.now();
+    const state = readState(this.o.stateDir)[d.name];
     const latest = d.schedule.lastStartedBefore(now);
     if (!state) {
       // Never watched before: nothing was missed, and from now on misses can be counted.
-      updateState(o.stateDir, d.name, () => ({ watchedSince: now.toISOString() }));
+      updateState(this.o.stateDir, d.name, () => ({ watchedSince: now.toISOString() }));
       return latest?.at ?? now;
     }
     const since = new Date(state.lastOccurrence ?? state.watchedSince);
@@ -100,37 +161,28 @@ export function startDaemon(o: DaemonOptions): Daemon {
     for (let x = d.schedule.next(since); x && x.at <= latest.at && missed < MISSED_COUNT_LIMIT; missed++)
       x = d.schedule.next(x.at);
     const count = `${missed}${missed === MISSED_COUNT_LIMIT ? '+' : ''} occurrence(s) missed since ${since.toISOString()}`;
-    if (d.schedule.catchUp === 'once') {
-      log({
-        event: 'missed',
-        drill: d.name,
-        occurrence: latest.at,
-        timezone: tz(d),
-        message: `${count}; catchUp once: running the latest now`,
-      });
-      await handle(d, latest);
-    } else {
-      log({
-        event: 'missed',
-        drill: d.name,
-        occurrence: latest.at,
-        timezone: tz(d),
-        message: `${count}; catchUp skip: none is run`,
-      });
-      handled(d, latest);
-    }
+    const once = d.schedule.catchUp === 'once';
+    this.log({
+      event: 'missed',
+      drill: d.name,
+      occurrence: latest.at,
+      timezone: tz(d),
+      message: `${count}; ${once ? 'catchUp once: running the latest now' : 'catchUp skip: none is run'}`,
+    });
+    if (once) await this.handle(d, latest);
+    else this.handled(d, latest);
     return latest.at;
   }
 
-  async function watch(d: ScheduledDrill) {
-    let cursor = await catchUp(d);
-    while (!stopping.signal.aborted) {
+  private async watch(d: ScheduledDrill) {
+    let cursor = await this.catchUp(d);
+    while (!this.stopping.signal.aborted) {
       const next = d.schedule.next(cursor);
       if (!next) {
-        log({ event: 'skip', drill: d.name, message: 'the schedule has no further occurrence' });
+        this.log({ event: 'skip', drill: d.name, message: 'the schedule has no further occurrence' });
         return;
       }
-      log({
+      this.log({
         event: 'next',
         drill: d.name,
         occurrence: next.at,
@@ -138,91 +190,81 @@ export function startDaemon(o: DaemonOptions): Daemon {
         message: `starts ${formatIn(next.start, tz(d))}`,
         start: next.start.toISOString(),
       });
-      if (!(await sleepUntil(clock, next.start, stopping.signal))) return;
+      if (!(await sleepUntil(this.clock, next.start, this.stopping.signal))) return;
       cursor = next.at;
-      await handle(d, next);
+      await this.handle(d, next);
     }
   }
 
-  /** Decides about one occurrence now; a drill that is started runs on in the background. */
-  async function handle(d: ScheduledDrill, occurrence: Occurrence) {
-    const skip = (message: string, details: Record<string, unknown> = {}) => {
-      log({ event: 'skip', drill: d.name, occurrence: occurrence.at, timezone: tz(d), message, ...details });
-      handled(d, occurrence);
-    };
-    const previous = running.get(d.name);
+  /** Why an occurrence is not run now (the previous one runs, blackout, degraded), if it is not. */
+  private refusal(d: ScheduledDrill): { message: string; reason: string } | undefined {
+    const previous = this.running.get(d.name);
     if (previous)
-      return skip(`the previous occurrence (${previous.occurrence.at.toISOString()}) is still running`, {
+      return {
+        message: `the previous occurrence (${previous.occurrence.at.toISOString()}) is still running`,
         reason: 'running',
-      });
-    const blackout = d.schedule.blackout(clock.now());
-    if (blackout) return skip(`in ${blackout}`, { reason: 'blackout' });
-    const degraded = readDegraded(o.stateDir, d.environment);
-    if (degraded) {
-      return skip(
-        `environment ${d.environment} is degraded since ${degraded.since} (${degraded.reason}); restore it, then a manual "drillbook drill ${d.file}" checks its steady state and clears the mark`,
-        { reason: 'degraded' },
-      );
-    }
+      };
+    const blackout = d.schedule.blackout(this.clock.now());
+    if (blackout) return { message: `in ${blackout}`, reason: 'blackout' };
+    const degraded = readDegraded(this.o.stateDir, d.environment);
+    if (degraded)
+      return {
+        message: `environment ${d.environment} is degraded since ${degraded.since} (${degraded.reason}); restore it, then a manual "drillbook drill ${d.file}" checks its steady state and clears the mark`,
+        reason: 'degraded',
+      };
+    return undefined;
+  }
+
+  /** Decides about one occurrence now; a drill that is started runs on in the background. */
+  private async handle(d: ScheduledDrill, occurrence: Occurrence) {
+    const at = { drill: d.name, occurrence: occurrence.at, timezone: tz(d) };
+    const skip = (message: string, details: Record<string, unknown>) => {
+      this.log({ event: 'skip', ...at, message, ...details });
+      this.handled(d, occurrence);
+    };
+    const refused = this.refusal(d);
+    if (refused) return skip(refused.message, { reason: refused.reason });
     let claimed: Awaited<ReturnType<Claims['claim']>>;
     try {
-      claimed = await o.claimsFor(d).claim(occurrence, d.environment);
+      claimed = await this.o.claimsFor(d).claim(occurrence, d.environment);
     } catch (err) {
       // Without a claim nobody can tell whether another daemon runs it: never run unclaimed.
-      log({
+      this.log({
         event: 'error',
-        drill: d.name,
-        occurrence: occurrence.at,
-        timezone: tz(d),
+        ...at,
         message: `cannot claim the occurrence, not running it: ${errorMessage(err)}`,
       });
       return;
     }
     if ('claimedBy' in claimed)
       return skip(`claimed by daemon ${claimed.claimedBy}`, { reason: 'claimed', by: claimed.claimedBy });
-    handled(d, occurrence);
-    if (stopping.signal.aborted) {
+    this.handled(d, occurrence);
+    if (this.stopping.signal.aborted) {
       await claimed.claim
         .finish({ verdict: 'aborted', detail: 'the daemon stopped before the drill started' })
         .catch(() => undefined);
       return;
     }
     const abort = new AbortController();
-    running.set(d.name, { occurrence, abort, done: execute(d, occurrence, claimed.claim, abort.signal) });
+    this.running.set(d.name, {
+      occurrence,
+      abort,
+      done: this.execute(d, occurrence, claimed.claim, abort.signal),
+    });
   }
 
-  async function execute(d: ScheduledDrill, occurrence: Occurrence, claim: Claim, signal: AbortSignal) {
+  private async execute(d: ScheduledDrill, occurrence: Occurrence, claim: Claim, signal: AbortSignal) {
     const at = { drill: d.name, occurrence: occurrence.at, timezone: tz(d) };
+    const { log } = this;
     log({ ...at, event: 'run', message: `running ${d.file} on ${d.environment}` });
     const heartbeat = setInterval(() => {
       claim
         .heartbeat()
         .catch((err) => log({ ...at, event: 'error', message: `heartbeat failed: ${errorMessage(err)}` }));
-    }, o.heartbeatMs);
+    }, this.o.heartbeatMs);
     let outcome: Outcome;
     try {
-      const r = await o.runDrill(
-        { drillFile: d.file, inventoryFile: o.inventoryFile, stateDir: o.stateDir, signal },
-        drillOutput(d),
-      );
-      outcome = { verdict: r.verdict, runId: r.runId };
-      log({
-        ...at,
-        event: 'done',
-        message: `${r.verdict} (run ${r.runId}${r.reportDir ? `, report ${r.reportDir}` : ''})`,
-        verdict: r.verdict,
-        runId: r.runId,
-        reportDir: r.reportDir,
-      });
-    } catch (err) {
-      // Bad input (an engine lock held by another run, a missing file) refuses the drill; the rest is unexpected.
-      outcome = { verdict: err instanceof UserError ? 'refused' : 'error', detail: errorMessage(err) };
-      log({
-        ...at,
-        event: err instanceof UserError ? 'skip' : 'error',
-        message: `${outcome.verdict}: ${outcome.detail}`,
-        reason: outcome.verdict,
-      });
+      outcome = await this.runOne(d, at, signal);
     } finally {
       clearInterval(heartbeat);
     }
@@ -231,28 +273,66 @@ export function startDaemon(o: DaemonOptions): Daemon {
       .catch((err) =>
         log({ ...at, event: 'error', message: `cannot record the outcome: ${errorMessage(err)}` }),
       );
-    updateState(o.stateDir, d.name, (s) => ({
+    updateState(this.o.stateDir, d.name, (s) => ({
       ...s!,
       lastRun: {
         occurrence: occurrence.at.toISOString(),
         runId: outcome.runId,
         verdict: outcome.verdict,
-        finishedAt: clock.now().toISOString(),
+        finishedAt: this.clock.now().toISOString(),
       },
     }));
-    running.delete(d.name);
+    this.running.delete(d.name);
+  }
+
+  /** Runs the drill and logs its outcome; never throws. */
+  private async runOne(
+    d: ScheduledDrill,
+    at: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    const { o, log } = this;
+    try {
+      const r = await o.runDrill(
+        { drillFile: d.file, inventoryFile: o.inventoryFile, stateDir: o.stateDir, signal },
+        this.drillOutput(d),
+      );
+      log({
+        ...at,
+        event: 'done',
+        message: `${r.verdict} (run ${r.runId}${r.reportDir ? `, report ${r.reportDir}` : ''})`,
+        verdict: r.verdict,
+        runId: r.runId,
+        reportDir: r.reportDir,
+      });
+      return { verdict: r.verdict, runId: r.runId };
+    } catch (err) {
+      // Bad input (an engine lock held by another run, a missing file) refuses the drill; the rest is unexpected.
+      const outcome: Outcome = {
+        verdict: err instanceof UserError ? 'refused' : 'error',
+        detail: errorMessage(err),
+      };
+      log({
+        ...at,
+        event: err instanceof UserError ? 'skip' : 'error',
+        message: `${outcome.verdict}: ${outcome.detail}`,
+        reason: outcome.verdict,
+      });
+      return outcome;
+    }
   }
 
   /** The drill's own output, as log lines of its drill. */
-  const drillOutput = (d: ScheduledDrill): Output => {
+  private drillOutput(d: ScheduledDrill): Output {
     const emit = (stream: 'out' | 'err') => (text: string) => {
       for (const line of text.replace(/\n$/, '').split('\n'))
-        log({ event: 'output', drill: d.name, message: line, stream });
+        this.log({ event: 'output', drill: d.name, message: line, stream });
     };
     return { out: emit('out'), err: emit('err') };
-  };
+  }
 
-  function reportOrphan(orphan: Orphan) {
+  private reportOrphan(orphan: Orphan) {
+    const { o, log } = this;
     const d = o.drills.find((x) => x.name === orphan.drill);
     const restore = d?.restoreFile
       ? `drillbook run ${d.restoreFile} --env ${orphan.environment}`
@@ -262,7 +342,7 @@ export function startDaemon(o: DaemonOptions): Daemon {
     // drills on it until a manual drill finds it healthy.
     markDegraded(o.stateDir, {
       environment: orphan.environment,
-      since: clock.now().toISOString(),
+      since: this.clock.now().toISOString(),
       runId: `orphan:${orphan.drill}@${orphan.occurrence.toISOString()}`,
       reason,
       manualSteps: [restore, `drillbook drill ${d?.file ?? orphan.drill} (checks the steady state first)`],
@@ -273,59 +353,20 @@ export function startDaemon(o: DaemonOptions): Daemon {
     if (d?.slack && o.postSlack) {
       // A person has to act: the one decision worth a Slack message of its own.
       const posted = o.postSlack(d.slack, `:warning: drillbook daemon: ${message}`);
-      pending.add(posted);
+      this.pending.add(posted);
       posted
         .catch((err) => log({ ...at, event: 'error', message: `cannot post to Slack: ${errorMessage(err)}` }))
-        .finally(() => pending.delete(posted));
+        .finally(() => this.pending.delete(posted));
     }
   }
 
-  async function watchOrphans() {
-    for (const claims of o.allClaims()) {
+  private async watchOrphans() {
+    for (const claims of this.o.allClaims()) {
       try {
-        for (const orphan of await claims.orphans()) reportOrphan(orphan);
+        for (const orphan of await claims.orphans()) this.reportOrphan(orphan);
       } catch (err) {
-        log({ event: 'error', message: `cannot look for orphaned drills: ${errorMessage(err)}` });
+        this.log({ event: 'error', message: `cannot look for orphaned drills: ${errorMessage(err)}` });
       }
     }
   }
-
-  log({
-    event: 'start',
-    message: `watching ${o.drills.length} scheduled drill(s): ${o.drills.map((d) => d.name).join(', ')}`,
-  });
-  let orphanCheck: Promise<void> = watchOrphans();
-  const orphanTimer = setInterval(() => (orphanCheck = orphanCheck.then(watchOrphans)), o.heartbeatMs);
-  const loops = Promise.all(o.drills.map((d) => watch(d)));
-
-  const done = (async () => {
-    await loops;
-    // The drills in progress end on their own (finish) or through their signal (abort).
-    while (running.size) await Promise.all([...running.values()].map((r) => r.done));
-    clearInterval(orphanTimer);
-    await orphanCheck;
-    await Promise.allSettled(pending);
-    await Promise.all(o.allClaims().map((c) => c.close()));
-    log({ event: 'exit', message: 'stopped' });
-  })();
-
-  return {
-    stop(mode) {
-      if (!stopping.signal.aborted) {
-        const names = [...running.keys()];
-        const what = names.length
-          ? mode === 'abort'
-            ? `aborting ${names.join(', ')} (they revert their fault and restore)`
-            : `letting ${names.join(', ')} finish`
-          : 'no drill in progress';
-        log({ event: 'stop', message: `stopping: ${what}` });
-        stopping.abort();
-      } else if (mode === 'abort' && running.size) {
-        log({ event: 'stop', message: `aborting ${[...running.keys()].join(', ')}` });
-      }
-      if (mode === 'abort')
-        for (const r of running.values()) r.abort.abort(new Error('the daemon is stopping'));
-    },
-    done,
-  };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { clearDegraded, markDegraded, readDegraded } from '../../src/drill/degraded.js';
 import { drillFigures } from '../../src/drill/figures.js';
-import { lsnDiff, lsnToBigInt } from '../../src/drill/lsn.js';
+import { lsnDistance, parseLsn } from '../../src/actions/lsn.js';
 import type { ProbeWrite } from '../../src/drill/probe.js';
 
 const OLD = '127.0.0.11:5432';
@@ -21,10 +21,10 @@ const w = (seq: number, sentAt: number, ackAt?: number, server = OLD, lsn?: stri
 
 describe('drill figures', () => {
   it('LSNs are byte positions', () => {
-    assert.equal(lsnToBigInt('0/3000158'), 0x3000158n);
-    assert.equal(lsnToBigInt('1/0'), 1n << 32n);
-    assert.equal(lsnDiff('1/10', '0/FFFFFFF0'), 0x20);
-    assert.throws(() => lsnToBigInt('nope'));
+    assert.equal(parseLsn('0/3000158'), 0x3000158n);
+    assert.equal(parseLsn('1/0'), 1n << 32n);
+    assert.equal(lsnDistance('1/10', '0/FFFFFFF0'), 0x20);
+    assert.throws(() => parseLsn('nope'));
   });
 
   it('RTO is the first acknowledged write sent after the fault, minus the fault time', () => {
@@ -41,7 +41,7 @@ describe('drill figures', () => {
       presentSeqs: new Set([1, 2, 5]),
       oldPrimary: OLD,
       promotedAt: 1500,
-      promotionLsn: '0/180',
+      timelineSwitchLsn: '0/180',
     });
     assert.equal(f.rtoMs, 2104 - 90);
     assert.equal(f.longestGapMs, 2104 - 51);
@@ -58,7 +58,7 @@ describe('drill figures', () => {
       faultAt: 60,
       presentSeqs: new Set([1, 3]),
       oldPrimary: OLD,
-      promotionLsn: '0/200',
+      timelineSwitchLsn: '0/200',
     });
     assert.equal(f.rpoRows, 1);
     assert.deepEqual(f.lostSeqs, [2]);

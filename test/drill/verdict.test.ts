@@ -1,15 +1,16 @@
 // The verdict, the phases and the closing summary of a drill, from figures and events alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DrillFiguresEvent, RunEvent } from '../../src/engine/events.js';
-import { drillPhases } from '../../src/drill/phases.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import type { DrillFigures } from '../../src/schema/drill-outcome.js';
+import { drillPhases } from '../../src/drill/failover-phases.js';
 import { formatOutcome } from '../../src/drill/summary.js';
 import { drillVerdict } from '../../src/drill/verdict.js';
 import { checkSchema } from '../../src/runbook/load.js';
 import { parseSource } from '../../src/runbook/source.js';
 import type { Runbook } from '../../src/schema/runbook.js';
 
-const figures = (over: Partial<DrillFiguresEvent> = {}): DrillFiguresEvent => ({
+const figures = (over: Partial<DrillFigures> = {}): DrillFigures => ({
   rtoMs: 1500,
   longestGapMs: 1500,
   writesSent: 100,

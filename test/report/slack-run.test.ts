@@ -16,7 +16,7 @@ import { DEFAULT_STATE_DIR, journalPath, runDir } from '../../src/engine/paths.j
 import { labPaths } from '../../src/lab/paths.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { SlackVerbosity } from '../../src/report/slack-run.js';
-import type { Environment, Inventory } from '../../src/schema/inventory.js';
+import type { Inventory } from '../../src/schema/inventory.js';
 import { requireLab, slackControl, type TestLab } from '../helpers/lab.js';
 
 const RUNBOOK = `apiVersion: drillbook/v1

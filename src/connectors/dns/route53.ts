@@ -38,14 +38,7 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       return await run();
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
-      const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-      const status = e.$metadata?.httpStatusCode ?? 0;
-      throw new StepFailure(
-        `${target}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}`,
-        undefined,
-        Boolean(e.$retryable) || status >= 500 || status === 429,
-        { cause: err },
-      );
+      throw apiFailure(`${target}: ${what}`, err);
     }
   };
   const abortSignal = options.signal;
@@ -120,4 +113,16 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       }
     },
   };
+}
+
+/** An SDK error as a step failure, retryable when the SDK or the HTTP status says so. */
+function apiFailure(what: string, err: unknown): StepFailure {
+  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  return new StepFailure(
+    `${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}`,
+    undefined,
+    Boolean(e.$retryable) || status >= 500 || status === 429,
+    { cause: err },
+  );
 }

@@ -1,10 +1,11 @@
-// The promotion point of a new primary: where its new timeline branched off, read from the
-// timeline's history file (exact, unlike any LSN sampled around the promotion).
+// Where a new primary's timeline branched off its old one (the switch point), read from the
+// timeline's history file: exact, unlike any LSN sampled around the promotion (see the promote
+// action's positionAfterPromotion, which is where the WAL was once the promotion finished).
 import type { EnvContext } from '../actions/types.js';
 import { CURRENT_TIMELINE_SQL } from '../actions/lsn.js';
 import { withNode } from '../connectors/postgres.js';
 
-export async function promotionPoint(
+export async function timelineSwitchPoint(
   env: EnvContext,
   node: string,
   secret: (ref: string) => Promise<string>,

@@ -4,7 +4,7 @@ import { parseDuration } from '../duration.js';
 import type { DrillPhase, RunEvent } from '../engine/events.js';
 import type { Runbook } from '../schema/runbook.js';
 
-export function drillPhases(runbook: Runbook, events: readonly RunEvent[]): DrillPhase[] {
+export function drillPhases(runbook: Pick<Runbook, 'steps'>, events: readonly RunEvent[]): DrillPhase[] {
   const phaseOf = new Map(runbook.steps.map((s) => [s.id, s.phase ?? 'other']));
   const budgetOf = new Map(runbook.steps.map((s) => [s.id, s.budget ? parseDuration(s.budget) : undefined]));
   const phases = new Map<string, DrillPhase>();
