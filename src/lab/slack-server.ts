@@ -106,6 +106,7 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const handle = async (req: IncomingMessage): Promise<Answer> => {
     const url = new URL(req.url ?? '/', 'http://lab');
     const body = await readBody(req);
+    // Anyone on the machine can reach loopback: reading the messages or staging 429s wants the token.
     const refused = url.pathname.startsWith('/_control/') ? authRefusal(bearer(req), token) : undefined;
     if (refused) return { status: 401, body: { ok: false, error: refused } };
     if (url.pathname === '/_control/rate-limit' && req.method === 'POST') {
