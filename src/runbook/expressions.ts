@@ -226,6 +226,26 @@ export function renderString(text: string, ctx: Context): unknown {
   return out + text.slice(last);
 }
 
+/** A value as a bound SQL parameter: scalars as they are, lists and objects as JSON text. */
+const asParameter = (v: unknown) =>
+  v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : v;
+
+/**
+ * Renders SQL text: each `${{ }}` becomes a placeholder `$n` (numbered after `offset` existing ones)
+ * and its value goes into `values`, sent apart from the text so the server never parses it as SQL.
+ */
+export function renderSql(text: string, ctx: Context, offset: number): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  let out = '';
+  let last = 0;
+  for (const site of findExpressions(text)) {
+    values.push(asParameter(evaluate(parseSite(site), ctx)));
+    out += `${text.slice(last, site.start)}$${offset + values.length}`;
+    last = site.end;
+  }
+  return { text: out + text.slice(last), values };
+}
+
 /** Applies `fn` to every string inside a value, keeping its shape. */
 export function mapStrings(value: unknown, fn: (text: string) => unknown): unknown {
   if (typeof value === 'string') return fn(value);
