@@ -4,6 +4,9 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 
 export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$|^0$';
 
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** Milliseconds of a duration string, or undefined when it does not parse. */
 export function parseDuration(text: string | number): number | undefined {
   if (text === 0 || text === '0') return 0;

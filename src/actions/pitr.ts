@@ -19,7 +19,7 @@ import { connectPostgres, withNode } from '../connectors/postgres.js';
 import { formatDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
-import { Strict, Target, Text } from '../schema/common.js';
+import { SqlParams, SqlText, Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
 import { sameValue } from './verify.js';
 
@@ -48,7 +48,8 @@ const schema = Strict({
   expect: Type.Optional(
     Type.Array(
       Strict({
-        query: Text('SQL run on the recovered instance; the first column of the first row is compared'),
+        query: SqlText('SQL run on the recovered instance; the first column of the first row is compared'),
+        params: SqlParams,
         equals: Type.Union([Type.String(), Type.Number(), Type.Boolean()]),
         database: Type.Optional(Text('default: the inventory database')),
       }),
@@ -61,7 +62,8 @@ const schema = Strict({
     Strict(
       {
         table: Text('the table whose rows come back'),
-        where: Type.Optional(Text('SQL condition choosing the rows (default: all)')),
+        where: Type.Optional(SqlText('SQL condition choosing the rows (default: all)')),
+        params: SqlParams,
         into: Type.Optional(Target('node', 'the live node that gets them (default: primary)')),
       },
       {
@@ -82,6 +84,7 @@ export const pitr = defineAction({
   kind: 'pitr',
   summary:
     'recover a base backup plus the WAL archive to a point in time in a scratch instance and check the data there',
+  sqlFields: ['expect.*.query', 'copyBack.where'],
   schema,
   async run(ctx, input) {
     checkInput(ctx, input);
@@ -179,7 +182,11 @@ async function runChecks(ctx: ActionContext, scratch: Scratch, input: PitrInput)
       signal: ctx.signal,
     });
     try {
-      const r = await client.query<unknown[]>({ text: check.query, rowMode: 'array' });
+      const r = await client.query<unknown[]>({
+        text: check.query,
+        values: check.params ?? [],
+        rowMode: 'array',
+      });
       const value = String(r.rows[0]?.[0] ?? '');
       if (!sameValue(value, check.equals)) {
         throw new StepFailure(

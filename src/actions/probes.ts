@@ -2,6 +2,7 @@
 // host with the tools found there (psql, bash's /dev/tcp, curl), so a partition of that host
 // changes its answer. Probes never throw for the target's state: "down" is an answer.
 import { connect } from 'node:net';
+import { escapeLiteral } from 'pg';
 import { connectPostgres, type PgEndpoint } from '../connectors/postgres.js';
 import { errorMessage } from '../errors.js';
 import { binDirOn, runRemote, shq } from './node-host.js';
@@ -9,7 +10,7 @@ import type { ActionContext } from './types.js';
 
 export type ProbeSpec =
   | { check: 'postgres'; endpoint: PgEndpoint }
-  | { check: 'sql'; endpoint: PgEndpoint; query: string }
+  | { check: 'sql'; endpoint: PgEndpoint; query: string; values: unknown[] }
   | { check: 'tcp'; host: string; port: number }
   | { check: 'http'; url: string };
 
@@ -57,7 +58,7 @@ async function probeHere(ctx: ProbeContext, spec: ProbeSpec, timeoutMs: number):
   switch (spec.check) {
     case 'postgres':
     case 'sql':
-      return sqlHere(ctx, spec.endpoint, spec.check === 'sql' ? spec.query : undefined, timeoutMs);
+      return sqlHere(ctx, spec.endpoint, spec.check === 'sql' ? spec : undefined, timeoutMs);
     case 'tcp':
       return tcpHere(spec.host, spec.port, timeoutMs, ctx.signal);
     case 'http':
@@ -68,7 +69,7 @@ async function probeHere(ctx: ProbeContext, spec: ProbeSpec, timeoutMs: number):
 async function sqlHere(
   ctx: ProbeContext,
   endpoint: PgEndpoint,
-  query: string | undefined,
+  sql: { query: string; values: unknown[] } | undefined,
   timeoutMs: number,
 ): Promise<ProbeResult> {
   let client;
@@ -84,10 +85,12 @@ async function sqlHere(
     return { state: down ? 'down' : 'error', error: errorMessage(err) };
   }
   try {
-    const text = query ?? 'SELECT pg_is_in_recovery()';
-    const { rows } = await client.query<unknown[]>({ text, rowMode: 'array' });
+    const text = sql?.query ?? 'SELECT pg_is_in_recovery()';
+    // With values node-postgres uses the extended protocol: one statement, values bound apart from the text.
+    const values = sql?.values ?? [];
+    const { rows } = await client.query<unknown[]>({ text, values, rowMode: 'array' });
     const first = rows[0]?.[0];
-    if (query === undefined) return { state: 'answer', value: first ? 'replica' : 'primary' };
+    if (sql === undefined) return { state: 'answer', value: first ? 'replica' : 'primary' };
     return { state: 'answer', value: first === null || first === undefined ? '' : String(first) };
   } catch (err) {
     return { state: 'error', error: errorMessage(err) };
@@ -122,6 +125,16 @@ async function httpHere(url: string, timeoutMs: number, signal: AbortSignal): Pr
   }
 }
 
+/**
+ * psql (15) has no bind parameters: a query with values runs as a prepared statement whose
+ * arguments are literals quoted by node-postgres, so the server still parses the values as values.
+ */
+function remoteSql(query: string, values: unknown[]): string {
+  if (values.length === 0) return query;
+  const args = values.map((v) => (v === null ? 'NULL' : escapeLiteral(String(v))));
+  return `PREPARE drillbook_check AS ${query};\nEXECUTE drillbook_check(${args.join(', ')})`;
+}
+
 /** Remote probes print one line: `answer VALUE`, `down` or nothing (stderr tells the error). */
 async function probeOver(
   ctx: ProbeContext,
@@ -138,7 +151,7 @@ async function probeOver(
       const e = spec.endpoint;
       const bin = binDirOn(ctx.env, ssh);
       const psql = shq(bin ? `${bin}/psql` : 'psql');
-      const query = spec.check === 'sql' ? spec.query : 'SELECT pg_is_in_recovery()';
+      const query = spec.check === 'sql' ? remoteSql(spec.query, spec.values) : 'SELECT pg_is_in_recovery()';
       stdin = e.password ? `${await ctx.secret(e.password)}\n` : '\n';
       // psql's own connect timeout rounds up to 2 s; coreutils timeout keeps the short one (exit 124).
       script = [

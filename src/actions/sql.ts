@@ -1,6 +1,6 @@
 // sql: a query on a node, parameters always bound (never interpolated into the text).
 import { Type } from '@sinclair/typebox';
-import { Strict, Target, Text } from '../schema/common.js';
+import { SqlParams, SqlText, Strict, Target, Text } from '../schema/common.js';
 import { withNode } from '../connectors/postgres.js';
 import { resolveNode } from '../schema/inventory.js';
 import { defineAction } from './types.js';
@@ -8,13 +8,11 @@ import { defineAction } from './types.js';
 export const sql = defineAction({
   kind: 'sql',
   summary: 'run SQL on a node with bound parameters; rows as outputs',
-  literalFields: ['query'],
+  sqlFields: ['query'],
   schema: Strict({
     target: Target('node'),
-    query: Type.String({ description: 'SQL text; use $1, $2 ... for values, never expressions' }),
-    params: Type.Optional(
-      Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-    ),
+    query: SqlText('SQL text; $1, $2 ... are the params'),
+    params: SqlParams,
     database: Type.Optional(Text()),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),

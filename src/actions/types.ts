@@ -45,8 +45,11 @@ export interface ActionDefinition<S extends TSchema = TSchema> {
   summary: string;
   /** The JSON Schema of the step's `with:` block. */
   schema: S;
-  /** `with:` fields never rendered: an expression there is refused (sql.query: values go in params). */
-  literalFields?: readonly string[];
+  /**
+   * `with:` fields holding SQL text, as paths (`expect.*.query`: that field of each list item). Their
+   * `${{ }}` expressions become bound parameters `$n`, appended to the `params` beside the field.
+   */
+  sqlFields?: readonly string[];
   /** True when running it twice has the same effect as once (resume may re-run it). */
   idempotent?: boolean;
   /** Executes the step. Absent while the kind exists only in the schema (its executor is planned). */
@@ -55,6 +58,17 @@ export interface ActionDefinition<S extends TSchema = TSchema> {
   dryRun?(ctx: ActionContext, input: Static<S>): Promise<string>;
   /** For resume: outputs when the step's effect is already in place, undefined otherwise. */
   alreadyDone?(ctx: ActionContext, input: Static<S>): Promise<Outputs | undefined>;
+}
+
+/** Whether a path inside `with:` (list indexes as numbers or `*`) is one of the action's SQL texts. */
+export function isSqlField(action: Pick<ActionDefinition, 'sqlFields'>, path: readonly (string | number)[]) {
+  return (action.sqlFields ?? []).some((field) => {
+    const pattern = field.split('.');
+    return (
+      pattern.length === path.length &&
+      pattern.every((p, i) => (p === '*' ? typeof path[i] === 'number' || path[i] === '*' : p === path[i]))
+    );
+  });
 }
 
 /** Helper that keeps `run` typed against the schema. */

@@ -5,7 +5,18 @@ import { nodeEndpoint } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
-import { Duration, OrExpr, Port, Strict, Target, TARGET_ANNOTATION, Text, OneOf } from '../schema/common.js';
+import {
+  Duration,
+  OrExpr,
+  Port,
+  SqlParams,
+  SqlText,
+  Strict,
+  Target,
+  TARGET_ANNOTATION,
+  Text,
+  OneOf,
+} from '../schema/common.js';
 import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
@@ -29,7 +40,8 @@ const schema = Strict({
   status: Type.Optional(
     Type.Integer({ minimum: 100, maximum: 599, description: 'expected HTTP status (default 200)' }),
   ),
-  query: Type.Optional(Text('SQL for a sql check; its first column of the first row is compared')),
+  query: Type.Optional(SqlText('SQL for a sql check; its first column of the first row is compared')),
+  params: SqlParams,
   equals: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
   expect: Type.Optional(OneOf(['up', 'down', 'primary', 'replica'], { default: 'up' })),
   from: Type.Optional(
@@ -70,6 +82,7 @@ export const verify = defineAction({
   summary:
     'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup or WAL archiving',
   idempotent: true,
+  sqlFields: ['query'],
   schema,
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
@@ -142,6 +155,7 @@ function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
         check: 'sql',
         endpoint: nodeEndpoint(ctx.env, need(input.target, 'target')),
         query: need(input.query, 'query'),
+        values: input.params ?? [],
       };
     case 'tcp': {
       const node = input.target ? nodeEndpoint(ctx.env, input.target) : undefined;

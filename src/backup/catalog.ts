@@ -2,6 +2,7 @@
 // SHA-256, table checksums at backup time), whether it verified, and its restore tests.
 import { StepFailure, errorMessage } from '../errors.js';
 import type { Storage } from './storage/storage.js';
+import { checkFileName, checkLabel } from './store-names.js';
 
 export const CATALOG_KEY = 'catalog.json';
 
@@ -53,18 +54,27 @@ export interface Catalog {
   backups: BackupEntry[];
 }
 
+/**
+ * The store's catalog. Its names become paths written and deleted here and on the store, so a
+ * catalog with one label or file name that is not a plain name is refused whole, before any use.
+ */
 export async function readCatalog(storage: Storage): Promise<Catalog> {
   const text = await storage.readText(CATALOG_KEY);
   if (text === undefined) return { version: 1, backups: [] };
+  const where = `${storage.location}/${CATALOG_KEY}`;
+  let catalog: Catalog;
   try {
-    const catalog = JSON.parse(text) as Catalog;
-    if (catalog.version !== 1 || !Array.isArray(catalog.backups)) throw new Error('not a version 1 catalog');
-    return catalog;
+    catalog = JSON.parse(text) as Catalog;
+    if (catalog?.version !== 1 || !Array.isArray(catalog.backups)) throw new Error('not a version 1 catalog');
+    for (const b of catalog.backups) if (!Array.isArray(b?.files)) throw new Error('a backup without files');
   } catch (err) {
-    throw new StepFailure(
-      `${storage.location}/${CATALOG_KEY} is not a readable catalog: ${errorMessage(err)}`,
-    );
+    throw new StepFailure(`${where} is not a readable catalog: ${errorMessage(err)}`);
   }
+  for (const b of catalog.backups) {
+    checkLabel(b.label, where);
+    for (const f of b.files) checkFileName(f?.name, where);
+  }
+  return catalog;
 }
 
 export const writeCatalog = (storage: Storage, catalog: Catalog) =>

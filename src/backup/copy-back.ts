@@ -11,6 +11,8 @@ export interface CopyBackRequest {
   table: string;
   /** SQL condition choosing the rows to copy (default: all of them). */
   where?: string;
+  /** Values of its `$n` placeholders. */
+  params?: (string | number | boolean | null)[];
 }
 
 export interface CopyBackResult {
@@ -44,9 +46,10 @@ export async function copyBack(
   let inserted = 0;
   await from.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    await from.query(
-      `DECLARE drillbook_copy_back NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${source} t${where}`,
-    );
+    await from.query({
+      text: `DECLARE drillbook_copy_back NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS r FROM ${source} t${where}`,
+      values: request.params ?? [],
+    });
     await into.query('BEGIN');
     try {
       for (;;) {

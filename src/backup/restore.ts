@@ -11,6 +11,7 @@ import { run } from '../lab/exec.js';
 import type { BackupEntry } from './catalog.js';
 import { checkFiles, extractBaseBackup, verifyBaseBackup } from './integrity.js';
 import type { Scratch } from './scratch.js';
+import { checkFileName, checkLabel, inside } from './store-names.js';
 import type { Storage } from './storage/storage.js';
 import type { PgTools } from './tools.js';
 
@@ -24,7 +25,12 @@ export interface Timings {
 
 /** Downloads every file of the backup into the scratch instance and checks it against the catalog. */
 export async function fetchBackup(storage: Storage, entry: BackupEntry, scratch: Scratch): Promise<void> {
-  for (const f of entry.files) await storage.get(`${entry.label}/${f.name}`, join(scratch.files, f.name));
+  const where = `backup ${entry.label} in ${storage.location}`;
+  // Names were checked when the catalog was read; the paths are checked again where they are written.
+  for (const f of entry.files) {
+    const local = inside(scratch.files, checkFileName(f.name, where), where);
+    await storage.get(`${checkLabel(entry.label, where)}/${f.name}`, local);
+  }
   await checkFiles(scratch.files, entry.files, entry.label);
 }
 

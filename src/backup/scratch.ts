@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeServiceDir, writeServiceFile } from '../lab/context.js';
 import { run } from '../lab/exec.js';
+import { notOwnDir } from '../lab/own-dir.js';
 import { isRoot, serviceUser, type OsUser } from '../lab/os-user.js';
 import { isLabProcess, logTail, stopProcess } from '../lab/processes.js';
 import { StepFailure, errorMessage } from '../errors.js';
@@ -49,9 +50,20 @@ export interface Scratch {
   destroy(): Promise<void>;
 }
 
+/**
+ * The scratch root must be ours alone: as root, drillbook creates, runs and removes instances
+ * in it, and /var/tmp lets any user pre-create /var/tmp/drillbook-scratch.
+ */
+function assertOwnRoot(root: string): void {
+  const problem = notOwnDir(root);
+  if (problem) throw new StepFailure(`scratch directory refused: ${problem}; remove it or set scratchDir`);
+}
+
 export async function createScratch(tools: PgTools, root: string, signal: AbortSignal): Promise<Scratch> {
   const user = serviceUser();
+  assertOwnRoot(root);
   await mkdir(root, { recursive: true, mode: 0o755 });
+  assertOwnRoot(root);
   const dir = await mkdtemp(join(root, 'instance-'));
   writeFileSync(
     join(dir, OWNER_FILE),
@@ -129,6 +141,7 @@ export async function createScratch(tools: PgTools, root: string, signal: AbortS
 /** Stops and removes instances whose owning process is gone (a run killed with SIGKILL); their dirs. */
 export async function cleanStaleScratch(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
+  assertOwnRoot(root);
   const removed: string[] = [];
   for (const name of await readdir(root)) {
     const dir = join(root, name);

@@ -1,5 +1,5 @@
 // The lab's public face: labUp, labStatus, labDown, labEnvPath.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { StepFailure, UserError } from '../errors.js';
 import { findTools } from './binaries.js';
 import { assertSameShape, labDir, resolveLabConfig, type LabConfig, type LabUpOptions } from './config.js';
@@ -20,6 +20,7 @@ import {
   stopNode,
   type NodeStatus,
 } from './postgres.js';
+import { notOwnDir } from './own-dir.js';
 import { isLabProcess, stopProcess } from './processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
 import { placeLabDir, removePlacementLink } from './placement.js';
@@ -245,17 +246,11 @@ function endpointsToFree(paths: LabPaths, config: LabConfig, state: LabState | u
   return wanted.filter(([name]) => !running(name)).flatMap(([, endpoints]) => endpoints);
 }
 
-/** The lab directory must be ours, and either absent, empty, or a lab (it has state.json). */
+/** The lab directory must be ours alone, and either absent, empty, or a lab (it has state.json). */
 function assertUsableDir(dir: string, paths: LabPaths): void {
-  if (!existsSync(dir)) return;
-  const stat = statSync(dir);
-  if (!stat.isDirectory()) throw new UserError(`${dir} exists and is not a directory; choose another --dir`);
-  if (stat.uid !== process.getuid?.()) {
-    throw new UserError(
-      `${dir} is owned by uid ${stat.uid}, not by you (uid ${process.getuid?.()}); use your own --dir or run as that user`,
-    );
-  }
-  if (!existsSync(paths.state) && readdirSync(dir).length > 0) {
+  const problem = notOwnDir(dir);
+  if (problem) throw new UserError(`${problem}; use your own --dir (or run as its owner)`);
+  if (existsSync(dir) && !existsSync(paths.state) && readdirSync(dir).length > 0) {
     throw new UserError(
       `${dir} is not empty and has no state.json, so it is not a drillbook lab; remove it or choose another --dir`,
     );

@@ -41,11 +41,21 @@ export function findExpressions(text: string): ExpressionSite[] {
 
 const parsed = new Map<string, Expression>();
 
+/** Far beyond any real expression; bounds the parser's and the evaluator's recursion. */
+export const MAX_EXPRESSION_CHARS = 1000;
+export const MAX_EXPRESSION_DEPTH = 32;
+
 /** Parses one expression (cached); syntax errors carry the index inside `site`'s host string. */
 export function parseSite(site: ExpressionSite): Expression {
   let ast = parsed.get(site.source);
   if (!ast) {
     if (!site.source.trim()) throw new ExpressionError('empty ${{ }} expression', site.start);
+    if (site.source.length > MAX_EXPRESSION_CHARS) {
+      throw new ExpressionError(
+        `expression too long (${site.source.length} characters; the limit is ${MAX_EXPRESSION_CHARS})`,
+        site.start,
+      );
+    }
     try {
       ast = jsep(site.source);
     } catch (err) {
@@ -53,7 +63,7 @@ export function parseSite(site: ExpressionSite): Expression {
       const where = site.start + OPEN.length + (e.index ?? 0);
       throw new ExpressionError(`invalid expression: ${e.description ?? e.message}`, where);
     }
-    checkNodes(ast, site);
+    checkNodes(ast, site, 0);
     parsed.set(site.source, ast);
   }
   return ast;
@@ -80,25 +90,31 @@ const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
 };
 export const FUNCTION_NAMES = Object.keys(FUNCTIONS);
 
-function checkNodes(node: Expression, site: ExpressionSite): void {
+function checkNodes(node: Expression, site: ExpressionSite, depth: number): void {
   const fail = (msg: string) => {
     throw new ExpressionError(msg, site.start + OPEN.length);
   };
+  if (depth > MAX_EXPRESSION_DEPTH)
+    fail(`expression nested too deeply (the limit is ${MAX_EXPRESSION_DEPTH})`);
   if (!ALLOWED_NODES.has(node.type)) fail(`${node.type} is not allowed in expressions`);
   if (node.type === 'CallExpression') {
     const callee = node.callee as Expression;
     if (callee.type !== 'Identifier' || !FUNCTIONS[callee.name as string]) {
       fail(`only these functions may be called: ${FUNCTION_NAMES.join(', ')}`);
     }
-    for (const a of node.arguments as Expression[]) checkNodes(a, site);
+    for (const a of node.arguments as Expression[]) checkNodes(a, site, depth + 1);
     return;
   }
   for (const key of ['object', 'left', 'right', 'argument', 'test', 'consequent', 'alternate'] as const) {
     const child = node[key] as Expression | undefined;
-    if (child) checkNodes(child, site);
+    if (child) checkNodes(child, site, depth + 1);
   }
-  if (node.type === 'MemberExpression' && node.computed) checkNodes(node.property as Expression, site);
-  for (const el of (node.elements as Expression[] | undefined) ?? []) if (el) checkNodes(el, site);
+  if (node.type === 'MemberExpression' && node.computed)
+    checkNodes(node.property as Expression, site, depth + 1);
+  for (const el of (node.elements as (Expression | null)[] | undefined) ?? []) {
+    if (!el) fail('a list may not have empty elements ([,1])');
+    else checkNodes(el, site, depth + 1);
+  }
 }
 
 /**
@@ -224,6 +240,26 @@ export function renderString(text: string, ctx: Context): unknown {
     last = site.end;
   }
   return out + text.slice(last);
+}
+
+/** A value as a bound SQL parameter: scalars as they are, lists and objects as JSON text. */
+const asParameter = (v: unknown) =>
+  v === undefined || v === null ? null : typeof v === 'object' ? JSON.stringify(v) : v;
+
+/**
+ * Renders SQL text: each `${{ }}` becomes a placeholder `$n` (numbered after `offset` existing ones)
+ * and its value goes into `values`, sent apart from the text so the server never parses it as SQL.
+ */
+export function renderSql(text: string, ctx: Context, offset: number): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  let out = '';
+  let last = 0;
+  for (const site of findExpressions(text)) {
+    values.push(asParameter(evaluate(parseSite(site), ctx)));
+    out += `${text.slice(last, site.start)}$${offset + values.length}`;
+    last = site.end;
+  }
+  return { text: out + text.slice(last), values };
 }
 
 /** Applies `fn` to every string inside a value, keeping its shape. */

@@ -22,14 +22,15 @@ export function resolveInputs(
 ): InputValues {
   const names = Object.keys(specs);
   for (const key of Object.keys(given)) {
-    if (!specs[key])
+    // Own properties only: `constructor` or `__proto__` are not declared inputs of every runbook.
+    if (!Object.hasOwn(specs, key))
       throw new UserError(
         `unknown input "${key}"${didYouMean(key, names)}; inputs: ${names.join(', ') || 'none'}`,
       );
   }
   const out: InputValues = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const raw = given[name] ?? spec.default;
+    const raw = (Object.hasOwn(given, name) ? given[name] : undefined) ?? spec.default;
     if (raw === undefined) {
       if (spec.required) throw new UserError(`input "${name}" is required: pass --set ${name}=...`);
       continue;

@@ -1,5 +1,5 @@
 // A YAML file parsed with source positions, so every later error can point at file:line:col.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError, type SourceLocation } from '../errors.js';
@@ -27,21 +27,48 @@ const YAML_MESSAGES: Record<string, string> = {
 };
 
 export function readSource(file: string): YamlSource {
-  let size: number;
+  const buf = readCapped(file);
+  const nul = buf.indexOf(0);
+  if (nul >= 0)
+    throw new UserError('not a text file (it contains NUL bytes)', at(file, ...lineColOf(buf, nul)));
+  const text = buf.toString('utf8');
+  // A valid prefix re-encodes byte for byte: the first difference is the first byte that is not UTF-8.
+  const bad = Buffer.from(text, 'utf8').findIndex((b, i) => b !== buf[i]);
+  if (bad >= 0 || Buffer.byteLength(text) !== buf.length) {
+    const offset = bad >= 0 ? bad : Math.min(Buffer.byteLength(text), buf.length - 1);
+    throw new UserError(
+      `not UTF-8: byte 0x${buf[offset]!.toString(16).padStart(2, '0')} at offset ${offset} is not valid UTF-8`,
+      at(file, ...lineColOf(buf, offset)),
+    );
+  }
+  return parseSource(file, text);
+}
+
+/**
+ * The file's bytes, read up to the limit (never trusting a size from stat: /dev/zero has none).
+ * Opened without blocking so a FIFO cannot hang us; only a regular file is read.
+ */
+function readCapped(file: string): Buffer {
+  let fd: number;
   try {
-    size = statSync(file).size;
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`);
   }
-  if (size > MAX_FILE_BYTES) {
-    throw new UserError(`file is too large (${size} bytes; the limit is ${MAX_FILE_BYTES})`, at(file, 1, 1));
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw new UserError('is a directory, not a file', at(file, 1, 1));
+    if (!stat.isFile()) throw new UserError('not a regular file (a device, FIFO or socket)', at(file, 1, 1));
+    const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let size = 0;
+    for (let n; size < buf.length && (n = readSync(fd, buf, size, buf.length - size, null)) > 0;) size += n;
+    if (size > MAX_FILE_BYTES)
+      throw new UserError(`file is too large (more than ${MAX_FILE_BYTES} bytes)`, at(file, 1, 1));
+    return buf.subarray(0, size);
+  } finally {
+    closeSync(fd);
   }
-  const buf = readFileSync(file);
-  const nul = buf.indexOf(0);
-  if (nul >= 0)
-    throw new UserError('not a text file (it contains NUL bytes)', at(file, ...lineColOf(buf, nul)));
-  return parseSource(file, buf.toString('utf8'));
 }
 
 export function parseSource(file: string, text: string): YamlSource {
@@ -83,7 +110,8 @@ function fastParse(text: string): unknown {
 function parseWithPositions(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const first = doc.errors[0];
+  // An unknown tag (`!!js/function`, `!custom`) is only a warning to the yaml parser: here an error.
+  const first = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (first) {
     const pos = lineCounter.linePos(first.pos[0]);
     const why = YAML_MESSAGES[first.code] ?? `invalid YAML: ${first.message.replace(/ at line \d+.*$/s, '')}`;

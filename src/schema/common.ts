@@ -27,6 +27,19 @@ export const Duration = (description?: string) =>
 /** A string that may hold `${{ ... }}` expressions, rendered at run time. */
 export const Text = (description?: string) => Type.String({ description });
 
+/** SQL text: `${{ }}` expressions in it become bound parameters `$n` (values never become SQL). */
+export const SqlText = (description: string) =>
+  Type.String({
+    description: `${description}; each \${{ }} expression becomes a bound parameter $n, never SQL text`,
+  });
+
+/** The values of `$1`, `$2` ... in the SQL text beside it (expressions there are appended). */
+export const SqlParams = Type.Optional(
+  Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
+    description: 'values of $1, $2 ... in the SQL text (each ${{ }} in the text adds one)',
+  }),
+);
+
 /** A value that is either T or an expression string that renders to T at run time. */
 export const OrExpr = <T extends TSchema>(schema: T) =>
   Type.Union([schema, Type.String({ pattern: '^\\s*\\$\\{\\{.*\\}\\}\\s*$' })]);

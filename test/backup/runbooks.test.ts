@@ -43,8 +43,8 @@ describe('backup runbooks on a lab with WAL archiving', () => {
         `store=${store}`,
         `archive=${join(l.dir, 'archive')}`,
         'restorePoint=before-batch-2',
-        'checkQuery=SELECT count(*) FROM batches',
-        'checkEquals=100',
+        'checkTable=batches',
+        'checkRows=100',
       ],
     });
     assert.equal(pitrRun.code, 0, failures(pitrRun));

@@ -152,15 +152,52 @@ steps:
   assert.match(result.error.message, /step pick: invalid input after rendering: with.target/);
 });
 
-test('sql.query refuses expressions: values must be bound parameters', async (t) => {
+test('expressions in SQL text become bound parameters: sql, verify, pitr expect and copyBack.where', async (t) => {
+  const seen: Record<string, unknown> = {};
+  const capture = (kind: string) => ({
+    run: async (_ctx: unknown, input: unknown) => {
+      seen[kind] = input;
+      return {};
+    },
+  });
+  const evil = "x'; CREATE TABLE pwned(); SELECT 1 --";
   const { result } = await runInProcess(
     t,
-    `inputs: { n: { type: string, default: x } }
+    `inputs: { n: { type: string, default: x }, k: { type: number, default: 3 } }
 steps:
-  - { id: q, kind: sql, with: { target: primary, query: "select '\${{ inputs.n }}'" } }
+  - { id: q, kind: sql, with: { target: primary, query: "select \${{ inputs.n }}::text, $1, \${{ inputs.k }}", params: [first] } }
+  - { id: v, kind: verify, with: { check: sql, target: primary, query: "select \${{ inputs.n }} = 'x'", equals: true } }
+  - id: p
+    kind: pitr
+    with:
+      storage: { type: local, path: /nowhere }
+      archive: /nowhere
+      target: { name: "\${{ inputs.n }}" }
+      expect: [{ query: "select count(*) from t where a = \${{ inputs.n }}", equals: 1 }]
+      copyBack: { table: t, where: "a = \${{ inputs.n }} and b < \${{ inputs.k }}" }
 `,
+    {
+      inputs: { n: evil },
+      actions: withFakes({ sql: capture('sql'), verify: capture('verify'), pitr: capture('pitr') }),
+    },
   );
-  assert.match(String(result.error?.message), /with.query may not contain/);
+  assert.equal(result.status, 'succeeded', String(result.error?.message));
+  assert.deepEqual(seen.sql, {
+    target: 'primary',
+    query: 'select $2::text, $1, $3',
+    params: ['first', evil, 3],
+  });
+  const v = seen.verify as { query: string; params: unknown[] };
+  assert.deepEqual([v.query, v.params], ["select $1 = 'x'", [evil]]);
+  const p = seen.pitr as {
+    target: { name: string };
+    expect: { query: string; params: unknown[] }[];
+    copyBack: { where: string; params: unknown[] };
+  };
+  // Other fields are rendered as text, as before.
+  assert.equal(p.target.name, evil);
+  assert.deepEqual(p.expect[0], { query: 'select count(*) from t where a = $1', params: [evil], equals: 1 });
+  assert.deepEqual(p.copyBack, { table: 't', where: 'a = $1 and b < $2', params: [evil, 3] });
 });
 
 test('approvals: pre-approved by flag, refused without a terminal, wait time recorded apart', async (t) => {

@@ -1,8 +1,9 @@
 // A local directory as a backup store. Uploads go to a temporary name and are renamed into place;
 // one that fails (a full disk, say) removes its temporary file.
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { StepFailure, errorMessage } from '../../errors.js';
+import { inside } from '../store-names.js';
 import type { Storage } from './storage.js';
 
 /** `ENOSPC: no space left on device`: Node's message without the paths it repeats after the comma. */
@@ -28,7 +29,7 @@ async function makeDirs(dir: string): Promise<void> {
 }
 
 export function localStorage(root: string, location: string): Storage {
-  const path = (key: string) => join(root, key);
+  const path = (key: string) => inside(root, key, `backup store ${location}`);
   const failing =
     (what: string) =>
     (err: unknown): never => {

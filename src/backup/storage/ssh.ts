@@ -4,6 +4,7 @@ import type { NodeSSH } from 'node-ssh';
 import { shq } from '../../actions/node-host.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, errorMessage } from '../../errors.js';
+import { inside } from '../store-names.js';
 import type { Storage, StorageContext } from './storage.js';
 
 /** `cat` of a missing file: the answer "not there", told apart from a failure. */
@@ -29,7 +30,7 @@ export async function sshStorage(
       },
     );
   }
-  const path = (key: string) => `${root.replace(/\/+$/, '')}/${key}`;
+  const path = (key: string) => inside(root, key, `backup store ${location}`);
   const fail = (what: string, detail: string): never => {
     throw new StepFailure(`backup store ${location}: ${what}: ${detail.trim() || 'no detail'}`);
   };

@@ -4,6 +4,7 @@
 // cannot all be stored (a full disk, a lost connection) takes the ones it stored away again.
 import { join } from 'node:path';
 import type { ActionContext } from '../../actions/types.js';
+import { checkLabel } from '../store-names.js';
 import { checkStorageSpec, describeStorage, type StorageSpec } from './spec.js';
 
 export interface Storage {
@@ -33,6 +34,14 @@ export type StorageContext = Pick<ActionContext, 'env' | 'signal' | 'secret' | '
 export async function openStorage(ctx: StorageContext, spec: StorageSpec): Promise<Storage> {
   checkStorageSpec(spec, ctx.stepId);
   const location = describeStorage(spec);
+  const storage = await open(ctx, spec, location);
+  // A recursive delete takes only a label drillbook makes: never `..`, an absolute path or '' (the whole store).
+  const removeBackup = storage.removeBackup.bind(storage);
+  storage.removeBackup = async (label) => removeBackup(checkLabel(label, `backup store ${location}`));
+  return storage;
+}
+
+async function open(ctx: StorageContext, spec: StorageSpec, location: string): Promise<Storage> {
   switch (spec.type) {
     case 'local':
       return (await import('./local.js')).localStorage(spec.path!, location);

@@ -9,6 +9,7 @@ import { expressions } from './expressions.js';
 import { inventoryConsistency } from './inventory-consistency.js';
 import { inventoryTargets } from './inventory-targets.js';
 import { schedule } from './schedule.js';
+import { sqlText } from './sql-text.js';
 import type { Rule } from './types.js';
 import { uniqueStepIds } from './unique-step-ids.js';
 
@@ -16,6 +17,7 @@ export const rules: readonly Rule[] = [
   uniqueStepIds,
   durations,
   expressions,
+  sqlText,
   budgetTotal,
   inventoryTargets,
   inventoryConsistency,
