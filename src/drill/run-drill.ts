@@ -7,7 +7,7 @@ import type { Output } from '../cli/output.js';
 import { parseDuration } from '../duration.js';
 import { newRun } from '../engine/commands.js';
 import type { DrillFiguresEvent, RunEvent } from '../engine/events.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { stateDirOf } from '../engine/paths.js';
 import { runSession, type WrapContext } from '../engine/session.js';
 import { errorMessage, ExitCode } from '../errors.js';
 import { prepareRun } from '../runbook/prepare.js';
@@ -65,7 +65,7 @@ const TAIL_MS = 1000;
 
 export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcome> {
   const loaded = loadDrill(o.drillFile, o.inventoryFile);
-  const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = stateDirOf(o.stateDir);
   const prepared = prepareRun({
     runbookFile: loaded.runbookFile,
     inventoryFile: loaded.inventoryFile,
