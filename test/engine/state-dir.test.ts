@@ -55,7 +55,11 @@ test('resume and report work from another directory; state and reports are priva
     },
   );
   const journal = join(state, 'runs', 'moved-1', 'journal.jsonl');
-  while (!existsSync(journal) || !/"stepId":"slow"/.test(readFileSync(journal, 'utf8'))) await sleep(20);
+  while (
+    (!existsSync(journal) || !/"stepId":"slow"/.test(readFileSync(journal, 'utf8'))) &&
+    run.child.exitCode === null
+  )
+    await sleep(20);
   run.child.kill('SIGKILL');
   await run.done;
   const resumed = await runCli(t, ['resume', 'moved-1', '--skip-interrupted'], { cwd: b!, env });
