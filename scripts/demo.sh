@@ -10,6 +10,8 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 
 drillbook() { node bin/drillbook.js "$@"; }
+# The demo keeps its runs and locks beside the lab, not in the machine's state directory.
+export DRILLBOOK_STATE_DIR="${DRILLBOOK_STATE_DIR:-$PWD/.drillbook/state}"
 if [ "${KEEP_LAB:-0}" != 1 ]; then trap 'drillbook lab down >/dev/null' EXIT; fi
 
 # Synchronous replication: no acknowledged write may be lost (the drill's RPO objective is 0).

@@ -30,5 +30,7 @@ trap cleanup EXIT
 lab up --base-address 127.0.0.20 --router-port 6442 --dns-port 5363 --dns-api-port 8091 --slack-port 4009
 
 export DRILLBOOK_TEST_LAB="$lab_dir"
+# Runs, locks and marks of the tests stay in the worktree, never in the machine's state directory.
+export DRILLBOOK_STATE_DIR="$PWD/.drillbook/test-state"
 # shellcheck disable=SC2046 # one argument per test file
 node --import tsx --test --test-concurrency=1 $(find test -name '*.test.ts' | sort)

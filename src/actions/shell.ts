@@ -1,4 +1,5 @@
 // shell: a local command; non-zero exit fails the step.
+import { existsSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { Strict, Text } from '../schema/common.js';
 import { StepFailure } from '../errors.js';
@@ -6,6 +7,22 @@ import { defineAction } from './types.js';
 
 /** After SIGTERM, what survives in the process group gets SIGKILL this much later. */
 const KILL_GRACE_MS = 1000;
+
+/** util-linux's setpriv, which arms a parent-death signal before it execs (Node cannot). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
+/**
+ * The command's group dies with drillbook, even by SIGKILL: setpriv gives the wrapper shell (the
+ * group leader) SIGHUP when drillbook dies, and the wrapper then kills its whole group. A parent-
+ * death signal is not inherited by the command's own children, hence the group kill. Without
+ * setpriv the command runs as before; a resume still finds it through the journal.
+ */
+const GUARD = 'trap "kill -KILL 0" HUP; "$2" -c "$1" & wait $!';
+
+function dieWithDrillbook(command: string, shell: string, quote: (s: string) => string): string {
+  if (!SETPRIV) return command;
+  return `exec ${SETPRIV} --pdeathsig SIGHUP -- /bin/sh -c ${quote(GUARD)} drillbook-step ${quote(command)} ${quote(shell)}`;
+}
 
 export const shell = defineAction({
   kind: 'shell',
@@ -19,6 +36,7 @@ export const shell = defineAction({
   }),
   async run(ctx, input) {
     const { $ } = await import('zx');
+    const command = dieWithDrillbook(input.command, String($.shell), $.quote!);
     // The command runs as written (no zx prefix such as `set -euo pipefail`), in its own process
     // group (detached) so a timeout or Ctrl-C can stop everything it started, not only the shell.
     const proc = $({
@@ -31,7 +49,8 @@ export const shell = defineAction({
       prefix: '',
       postfix: '',
       stdio: ['ignore', 'pipe', 'pipe'],
-    })(Object.assign([input.command], { raw: [input.command] }));
+    })(Object.assign([command], { raw: [command] }));
+    if (proc.pid) ctx.child?.(proc.pid);
     const stop = () => killGroup(proc.pid);
     ctx.signal.addEventListener('abort', stop, { once: true });
     if (ctx.signal.aborted) stop();

@@ -25,6 +25,12 @@ export interface ActionContext {
   childEnv(): NodeJS.ProcessEnv;
   /** A progress line for the live view and the journal (never printed directly). */
   log(message: string): void;
+  /**
+   * Records a started child process, the leader of its own process group, in the journal before
+   * it can act much: a resume after a crash waits for it or stops it, never runs a second copy.
+   * Absent where nothing is journaled (a direct call in a test).
+   */
+  child?(pid: number): void;
   /** Evaluates a condition (bare expression or `${{ }}`) against the live run context (`wait.until`). */
   evaluate(expression: string): unknown;
   /**

@@ -2,7 +2,7 @@
 // reply in it. Kept in the run's directory next to its journal, one entry per channel asked for.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_STATE_DIR, runDir } from '../engine/paths.js';
+import { runDir, stateDirOf } from '../engine/paths.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 export interface SlackThread {
@@ -13,7 +13,7 @@ export interface SlackThread {
 
 type Threads = Record<string, SlackThread>;
 
-export const slackThreadFile = (runId: string, stateDir = DEFAULT_STATE_DIR) =>
+export const slackThreadFile = (runId: string, stateDir = stateDirOf()) =>
   join(runDir(stateDir, runId), 'slack-thread.json');
 
 export async function readSlackThread(file: string, channel: string): Promise<SlackThread | undefined> {

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Output } from '../cli/output.js';
 import { newRun } from '../engine/commands.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { stateDirOf } from '../engine/paths.js';
 import { runSession, type WrapContext } from '../engine/session.js';
 import { ExitCode } from '../errors.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
@@ -24,7 +24,7 @@ import { finish, judge, refuse } from './phases/verdict.js';
 
 export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcome> {
   const loaded = loadDrill(o.drillFile, o.inventoryFile);
-  const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = stateDirOf(o.stateDir);
   const prepared = prepareRun({
     runbookFile: loaded.runbookFile,
     inventoryFile: loaded.inventoryFile,

@@ -4,15 +4,17 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { actions } from '../actions/registry.js';
 import { namedSecrets } from '../connectors/secrets.js';
+import { parseDuration } from '../duration.js';
 import { ExitCode, UserError } from '../errors.js';
 import { parseSets } from '../runbook/inputs.js';
 import { prepareRun, type PreparedRun } from '../runbook/prepare.js';
 import type { Output } from '../cli/output.js';
 import type { EvidenceOptions } from '../report/evidence.js';
+import type { OrphanPolicy } from './children.js';
 import { secretNames } from './context.js';
 import { dryRun, formatDryRun } from './dry-run.js';
 import { JOURNAL_VERSION, readJournal, type JournalHeader } from './journal.js';
-import { DEFAULT_STATE_DIR, checkRunId, journalPath, newRunId } from './paths.js';
+import { checkRunId, journalPath, newRunId, stateDirOf } from './paths.js';
 import { resumeState } from './resume.js';
 import { checkExecutable, type RunSpec } from './runner.js';
 import { operatorName, runSession } from './session.js';
@@ -22,7 +24,7 @@ interface CommonOptions extends EvidenceOptions {
   json?: boolean;
   yes?: boolean;
   approve?: string[];
-  /** Where runs and locks live (default .drillbook in the working directory). */
+  /** Where runs and locks live (default: stateDirOf's, the same whatever the working directory). */
   stateDir?: string;
 }
 
@@ -40,6 +42,10 @@ export interface ResumeOptions extends CommonOptions {
   inventoryFile?: string;
   retryInterrupted?: boolean;
   skipInterrupted?: boolean;
+  /** A command the crashed run left running: wait for it (default) or kill its process group. */
+  orphans?: OrphanPolicy;
+  /** With orphans "wait": how long before the resume is refused (a duration, default 60s). */
+  orphanWait?: string;
 }
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -71,7 +77,7 @@ export async function runCommand(o: RunOptions, io: Output): Promise<number> {
     return ExitCode.ok;
   }
   const { spec, header } = newRun(prepared, o.runbookFile, o.runId);
-  return runSession(spec, { ...o, stateDir: o.stateDir ?? DEFAULT_STATE_DIR, header }, io);
+  return runSession(spec, { ...o, stateDir: stateDirOf(o.stateDir), header }, io);
 }
 
 /** The spec and journal header of a new run of a prepared runbook (also used by drills). */
@@ -100,7 +106,10 @@ export function newRun(
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Output): Promise<number> {
-  const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = stateDirOf(o.stateDir);
+  const orphanWaitMs = parseDuration(o.orphanWait ?? '60s');
+  if (orphanWaitMs === undefined)
+    throw new UserError(`--orphan-wait must be a duration such as 60s (got "${o.orphanWait}")`);
   const journal = readJournal(journalPath(stateDir, o.runId));
   const { header } = journal;
   let sha256: string;
@@ -123,7 +132,7 @@ export async function resumeCommand(o: ResumeOptions, io: Output): Promise<numbe
   const state = resumeState(journal, prepared.runbook, actions, o);
   return runSession(
     specOf(prepared, o.runId, header.runbook.path, sha256),
-    { ...o, stateDir, resume: state },
+    { ...o, stateDir, resume: state, orphans: { policy: o.orphans ?? 'wait', waitMs: orphanWaitMs } },
     io,
   );
 }

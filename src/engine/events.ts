@@ -81,6 +81,8 @@ export type RunEventBody =
       reason: 'when' | 'interrupted';
       detail?: string;
     }
+  /** A process a step started (its own process group), so a resume can find it if it outlived a crash. */
+  | { type: 'child-started'; stepId: string; pid: number; startTime: string }
   | { type: 'budget-exceeded'; stepId: string; budgetMs: number; elapsedMs: number }
   | { type: 'rto-exceeded'; rtoMs: number; elapsedMs: number }
   | { type: 'rollback-started'; failedStep: string; error: string; steps: StepSummary[] }
@@ -110,6 +112,12 @@ export type RunEventBody =
       objectives: Objectives;
       phases: DrillPhase[];
       restore: { status: 'succeeded' | 'failed' | 'skipped'; runId?: string; manualSteps?: string[] };
+    }
+  | {
+      /** Stopped without rollback (a signal, an unwritable journal): `resume` continues the run. */
+      type: 'run-stopped';
+      reason: string;
+      durationMs: number;
     }
   | {
       type: 'run-finished';

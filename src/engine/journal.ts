@@ -4,15 +4,29 @@
 import {
   closeSync,
   fdatasyncSync,
-  mkdirSync,
+  fstatSync,
+  ftruncateSync,
   openSync,
   readFileSync,
   truncateSync,
+  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { UserError } from '../errors.js';
+import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { RunEvent, RunEventType, Subscriber } from './events.js';
+import { privateDir } from './paths.js';
+
+/** The state directory could not be written (a full disk): one line, exit 1, the run resumable. */
+export class StateWriteFailed extends StepFailure {
+  override name = 'StateWriteFailed';
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${path}: ${errorMessage(cause)}`, undefined, false, { cause });
+  }
+}
 
 export const JOURNAL_VERSION = 1;
 
@@ -35,7 +49,9 @@ const SYNC_AFTER = new Set<RunEventType>([
   'run-started',
   'run-resumed',
   'step-started',
+  'child-started',
   'rollback-started',
+  'run-stopped',
   'run-finished',
 ]);
 
@@ -44,33 +60,75 @@ export interface JournalWriter {
   close(): void;
 }
 
-/** Opens a journal: a new one (with its header; refuses to overwrite) or an existing one to append to. */
-export function openJournal(path: string, header?: JournalHeader): JournalWriter {
-  mkdirSync(dirname(path), { recursive: true });
-  if (!header) dropTornTail(path);
+/**
+ * Opens a journal: a new one (with its header; refuses to overwrite) or an existing one to append
+ * to. A write that fails (ENOSPC, EIO) is cut back to the last whole line, the journal stops
+ * recording, and `onFailure` is told once: the caller stops the run before anything else acts.
+ */
+export function openJournal(
+  path: string,
+  header?: JournalHeader,
+  onFailure: (error: StateWriteFailed) => void = (error) => {
+    throw error;
+  },
+): JournalWriter {
   let fd: number;
   try {
+    privateDir(dirname(path));
+    if (!header) dropTornTail(path);
     fd = openSync(path, header ? 'ax' : 'a', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
       throw new UserError(`run ${header?.runId} already exists: ${path}`);
-    throw err;
+    throw new StateWriteFailed(path, err);
   }
-  const write = (record: object, sync: boolean) => {
-    writeSync(fd, JSON.stringify(record) + '\n');
-    if (sync) fdatasyncSync(fd);
-  };
-  if (header) write(header, true);
+  let good = fstatSync(fd).size;
   let open = true;
+  const write = (record: object, sync: boolean) => {
+    const line = Buffer.from(JSON.stringify(record) + '\n');
+    // A short write is how a full disk shows first: the rest of the line would fail.
+    if (writeSync(fd, line) !== line.length) throw new Error('short write (no space left on device?)');
+    if (sync) fdatasyncSync(fd);
+    good += line.length;
+  };
+  const fail = (err: unknown) => {
+    open = false;
+    try {
+      ftruncateSync(fd, good); // a torn line would make a finished step look unfinished, or worse
+      closeSync(fd);
+    } catch {
+      // the cut is best effort: a torn last line is ignored when read
+    }
+    onFailure(new StateWriteFailed(path, err));
+  };
+  if (header) {
+    try {
+      write(header, true);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(path); // without its header it is not a journal
+      throw new StateWriteFailed(path, err);
+    }
+  }
   return {
     subscriber: (event) => {
-      if (open) write(event, SYNC_AFTER.has(event.type));
+      if (!open) return;
+      try {
+        write(event, SYNC_AFTER.has(event.type));
+      } catch (err) {
+        fail(err);
+      }
     },
     close: () => {
       if (!open) return;
       open = false;
-      fdatasyncSync(fd);
-      closeSync(fd);
+      try {
+        fdatasyncSync(fd);
+      } catch (err) {
+        onFailure(new StateWriteFailed(path, err));
+      } finally {
+        closeSync(fd);
+      }
     },
   };
 }

@@ -1,15 +1,16 @@
-// The run lock: at most one run per key (default: the environment name). Locally an exclusive lock
-// file naming its holder; when the environment has a coordination database, also a PostgreSQL
-// advisory lock held by a dedicated session for the whole run, so responders on different machines
-// exclude each other.
+// The run lock: at most one run per environment, plus one per `lock:` key a runbook adds. Locally an
+// exclusive lock file naming its holder (in the machine's state directory); when the environment
+// has a coordination database, also a PostgreSQL advisory lock held by a dedicated session for the
+// whole run, so responders on different machines exclude each other.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Environment } from '../schema/inventory.js';
-import { lockPath } from './paths.js';
+import { StateWriteFailed } from './journal.js';
+import { lockPath, privateDir } from './paths.js';
 
 export interface LockHolder {
   key: string;
@@ -59,21 +60,42 @@ const readHolder = (path: string): LockHolder | undefined => {
   }
 };
 
-/** A holder is known dead only when it ran on this host and its process is gone. */
-const isStale = (h: LockHolder | undefined) => !!h && h.host === hostname() && !isAlive(h.pid);
+/** How long a creator may take between creating the lock file and writing its holder into it. */
+const WRITE_GRACE_MS = 2000;
+
+/**
+ * A holder is known dead when it ran on this host and its process is gone. A file that is still
+ * empty or unreadable after the grace period is stale too: its creator failed to write it (a full
+ * disk) or died in between, and it must not block the environment for good.
+ */
+function isStale(path: string, h: LockHolder | undefined): boolean {
+  if (h) return h.host === hostname() && !isAlive(h.pid);
+  try {
+    return Date.now() - statSync(path).mtimeMs > WRITE_GRACE_MS;
+  } catch {
+    return false; // gone: the next try creates it
+  }
+}
+
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Creates `path` with `content` only if it does not exist yet; false when it did. */
 export function createExclusive(path: string, content: object): boolean {
   let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o644);
+    fd = openSync(path, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
   try {
-    writeSync(fd, JSON.stringify(content) + '\n');
+    const text = JSON.stringify(content) + '\n';
+    if (writeSync(fd, text) !== Buffer.byteLength(text)) throw new Error(`short write to ${path}`);
     fsyncSync(fd);
+  } catch (err) {
+    // A half-written lock (ENOSPC) would block every later run: it goes, the error stays.
+    unlinkSync(path);
+    throw err;
   } finally {
     closeSync(fd);
   }
@@ -82,10 +104,21 @@ export function createExclusive(path: string, content: object): boolean {
 
 /** Takes the lock file, taking over from a dead holder on this host. */
 export function acquireFileLock(path: string, holder: LockHolder): HeldLock {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    privateDir(dirname(path));
+  } catch (err) {
+    throw new StateWriteFailed(dirname(path), err);
+  }
   let tookOver: LockHolder | undefined;
-  for (let tries = 0; tries < 5; tries++) {
-    if (createExclusive(path, holder)) {
+  const tries = 5 + WRITE_GRACE_MS / 100;
+  for (let n = 0; n < tries; n++) {
+    let created: boolean;
+    try {
+      created = createExclusive(path, holder);
+    } catch (err) {
+      throw new StateWriteFailed(path, err);
+    }
+    if (created) {
       return {
         tookOver,
         release: async () => {
@@ -96,19 +129,21 @@ export function acquireFileLock(path: string, holder: LockHolder): HeldLock {
       };
     }
     const current = readHolder(path);
-    if (!isStale(current)) {
-      if (current || tries === 4) throw new RunLocked(holder.key, current, path);
-      continue; // being written right now: look again
+    if (!isStale(path, current)) {
+      if (current || n === tries - 1) throw new RunLocked(holder.key, current, path);
+      pause(100); // being written right now: look again
+      continue;
     }
     // Two processes may find the same dead holder: a takeover guard lets only one replace it.
     const guard = `${path}.takeover`;
     if (!createExclusive(guard, { pid: process.pid, host: hostname() })) {
-      if (isStale(readHolder(guard) as LockHolder | undefined)) unlinkSync(guard);
+      if (isStale(guard, readHolder(guard) as LockHolder | undefined)) unlinkSync(guard);
       continue;
     }
     try {
       const again = readHolder(path);
-      if (again && again.runId === current!.runId && again.pid === current!.pid) {
+      if (!current && !again) unlinkSync(path);
+      else if (again && again.runId === current?.runId && again.pid === current.pid) {
         unlinkSync(path);
         tookOver = current;
       }
@@ -178,28 +213,38 @@ async function pgHolder(client: import('pg').Client, id: bigint): Promise<Partia
   return { runId, operator, since: row.backend_start.toISOString() };
 }
 
-/** The lock for a run: the local file, then (when configured) the coordination database. */
+/**
+ * The locks of a run, one per key (the environment's, then what the runbook's `lock:` adds), each
+ * the local file then (when configured) the coordination database. Keys are taken in sorted order,
+ * so two runs wanting the same two keys cannot each hold one.
+ */
 export async function acquireRunLock(options: {
   stateDir: string;
-  holder: LockHolder;
+  keys: string[];
+  holder: Omit<LockHolder, 'key'>;
   coordination?: Environment['coordination'];
   secret(ref: string): Promise<string>;
   onLost?(error: Error): void;
 }): Promise<HeldLock> {
-  const local = acquireFileLock(lockPath(options.stateDir, options.holder.key), options.holder);
-  if (!options.coordination) return local;
-  let remote: HeldLock;
+  const held: HeldLock[] = [];
+  // File releases are synchronous inside: a hard exit right after still frees them.
+  const release = async () => {
+    await Promise.all(
+      held
+        .splice(0)
+        .reverse()
+        .map((l) => l.release()),
+    );
+  };
   try {
-    remote = await acquirePgLock(options.coordination, options.holder, options);
+    for (const key of [...new Set(options.keys)].sort()) {
+      const holder = { ...options.holder, key };
+      held.push(acquireFileLock(lockPath(options.stateDir, key), holder));
+      if (options.coordination) held.push(await acquirePgLock(options.coordination, holder, options));
+    }
   } catch (err) {
-    await local.release();
+    await release();
     throw err;
   }
-  return {
-    tookOver: local.tookOver,
-    // The file first: its release is synchronous, so a hard exit right after still frees it.
-    release: async () => {
-      await Promise.all([local.release(), remote.release()]);
-    },
-  };
+  return { tookOver: held.find((l) => l.tookOver)?.tookOver, release };
 }

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import type { Runbook } from '../schema/runbook.js';
 import type { StepResult } from './context.js';
 import type { InterruptedDecision } from './events.js';
+import type { ChildRecord } from './children.js';
 import type { Journal } from './journal.js';
 import type { ResumeState } from './runner.js';
 
@@ -26,6 +27,7 @@ export function resumeState(
   const inFlight = new Set<string>();
   let failed: ResumeState['failed'];
   let rollbackStarted = false;
+  const children: ChildRecord[] = [];
   for (const e of journal.events) {
     switch (e.type) {
       case 'run-finished':
@@ -46,13 +48,24 @@ export function resumeState(
       case 'rollback-started':
         rollbackStarted = true;
         break;
+      case 'child-started':
+        children.push({ stepId: e.stepId, pid: e.pid, startTime: e.startTime });
+        break;
     }
   }
   const startedAt = journal.events.find((e) => e.type === 'run-started')?.ts ?? journal.header.createdAt;
   const [stepId] = inFlight; // steps run one at a time: at most one was in flight
-  if (stepId === undefined) return { startedAt, results, failed, rollbackStarted };
+  if (stepId === undefined) return { startedAt, results, failed, rollbackStarted, children: [] };
   const decision = interruptedDecision(runId, stepId, runbook, actions, flags);
-  return { startedAt, results, failed, rollbackStarted, interrupted: { stepId, decision } };
+  return {
+    startedAt,
+    results,
+    failed,
+    rollbackStarted,
+    interrupted: { stepId, decision },
+    // A finished step's leftovers (a server it started) are its purpose, not an orphan.
+    children: children.filter((c) => c.stepId === stepId),
+  };
 }
 
 /**

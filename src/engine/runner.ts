@@ -12,6 +12,7 @@ import { requestApproval, type ApprovalPolicy } from './approvals.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
 import { evaluateCondition, stepSecretNames, type RunContext, type StepResult } from './context.js';
 import type { InterruptedDecision, RunEmitter, StepPhase, StepSummary } from './events.js';
+import { processStartTime, type ChildRecord } from './children.js';
 import { renderInput } from './input.js';
 
 /** Everything fixed before the first step. */
@@ -36,12 +37,20 @@ export interface ResumeState {
   failed?: { stepId: string; error: string };
   rollbackStarted: boolean;
   interrupted?: { stepId: string; decision: InterruptedDecision };
+  /** Processes the step in flight had started: they may have outlived the crash. */
+  children: ChildRecord[];
 }
 
 export interface RunnerOptions {
   emitter: RunEmitter;
   /** Aborted on the first Ctrl-C: the current step stops, rollback runs. */
   signal?: AbortSignal;
+  /**
+   * Aborted when the run must stop without rollback and stay resumable (a signal, a journal that
+   * cannot be written): no step starts after it, and a step it cuts short counts as in flight.
+   * Its reason says why.
+   */
+  stop?: AbortSignal;
   approvals?: ApprovalPolicy;
   actions?: ReadonlyMap<string, ActionDefinition>;
   resolveSecret?: (ref: string) => Promise<string>;
@@ -49,12 +58,17 @@ export interface RunnerOptions {
 }
 
 export interface RunResult {
-  status: 'succeeded' | 'failed' | 'interrupted';
+  /** stopped: by `stop`, without rollback; `resume` continues it. */
+  status: 'succeeded' | 'failed' | 'interrupted' | 'stopped';
   failedStep?: string;
   /** The error that failed the run (its class gives the exit code). */
   error?: StepError;
   durationMs: number;
 }
+
+/** A step or phase cut short by `stop`: nothing more runs, nothing is rolled back. */
+const STOPPED = Symbol('stopped');
+type Stopped = typeof STOPPED;
 
 const ms = (d: string | undefined) => (d === undefined ? undefined : parseDuration(d));
 
@@ -139,17 +153,24 @@ class Runner {
       });
     }
     this.watchRto();
-    let failure: { stepId: string; error: StepError } | undefined = resume?.failed && {
+    let failure: { stepId: string; error: StepError } | Stopped | undefined = resume?.failed && {
       stepId: resume.failed.stepId,
       error: new StepFailure(resume.failed.error, resume.failed.stepId),
     };
+    let stopped = false;
     try {
       if (!failure) failure = await this.runMain();
-      if (failure) await this.runRollback(failure.stepId, failure.error);
+      if (failure === STOPPED) stopped = true;
+      else if (failure) stopped = (await this.runRollback(failure.stepId, failure.error)) === STOPPED;
     } finally {
       clearTimeout(this.rtoTimer);
     }
     const durationMs = this.elapsed();
+    if (stopped || failure === STOPPED) {
+      const reason = errorMessage(options.stop?.reason);
+      emitter.emit({ type: 'run-stopped', reason, durationMs });
+      return { status: 'stopped', error: new StepFailure(reason), durationMs };
+    }
     const status = !failure ? 'succeeded' : options.signal?.aborted ? 'interrupted' : 'failed';
     emitter.emit({
       type: 'run-finished',
@@ -177,24 +198,26 @@ class Runner {
     this.rtoTimer = setTimeout(fire, Math.max(0, rto - this.elapsed()));
   }
 
-  private async runMain(): Promise<{ stepId: string; error: StepError } | undefined> {
+  private async runMain(): Promise<{ stepId: string; error: StepError } | Stopped | undefined> {
     for (const step of this.spec.runbook.steps) {
       if (this.ctx.steps[step.id]) continue; // finished before a resume
+      if (this.options.stop?.aborted) return STOPPED;
       if (this.options.signal?.aborted) {
         return { stepId: step.id, error: asStepError(this.options.signal.reason, step.id) };
       }
       const error = await this.runStep(step, 'main', this.options.signal);
+      if (error === STOPPED) return STOPPED;
       if (error && !step.continueOnError) return { stepId: step.id, error };
     }
     return undefined;
   }
 
-  /** Every rollback step is attempted, whatever happened to the ones before it. */
-  private async runRollback(failedStep: string, error: StepError): Promise<void> {
+  /** Every rollback step is attempted, whatever happened to the ones before it (unless stopped). */
+  private async runRollback(failedStep: string, error: StepError): Promise<Stopped | undefined> {
     const steps = this.spec.runbook.rollback ?? [];
     this.ctx.run.failedStep = failedStep;
     this.ctx.run.error = errorMessage(error);
-    if (!steps.length) return;
+    if (!steps.length) return undefined;
     if (!this.options.resume?.rollbackStarted) {
       this.emitter.emit({
         type: 'rollback-started',
@@ -204,11 +227,21 @@ class Runner {
       });
     }
     // Ctrl-C aborted the main steps; compensation runs without that signal (a second Ctrl-C exits).
-    for (const step of steps) if (!this.ctx.steps[step.id]) await this.runStep(step, 'rollback', undefined);
+    // A stop lets the compensation in progress finish, then leaves the rest to `resume`.
+    for (const step of steps) {
+      if (this.ctx.steps[step.id]) continue;
+      if (this.options.stop?.aborted || (await this.runStep(step, 'rollback', undefined)) === STOPPED)
+        return STOPPED;
+    }
+    return undefined;
   }
 
-  /** Runs one step to its end; returns its error when it failed. */
-  private async runStep(step: Step, phase: StepPhase, runSignal: AbortSignal | undefined) {
+  /** Runs one step to its end; returns its error when it failed, STOPPED when a stop cut it short. */
+  private async runStep(
+    step: Step,
+    phase: StepPhase,
+    runSignal: AbortSignal | undefined,
+  ): Promise<StepError | Stopped | undefined> {
     const { emitter, ctx } = this;
     const action = this.actions.get(step.kind)!;
     const interrupted = this.options.resume?.interrupted;
@@ -250,6 +283,8 @@ class Runner {
       timeoutMs,
       attempts: maxAttempts,
     });
+    // The journal may have failed to record the start: then the step must not act at all.
+    if (this.options.stop?.aborted) return STOPPED;
     let budgetReported = false;
     let budgetTimer: NodeJS.Timeout | undefined;
     const reportBudget = () => {
@@ -273,6 +308,8 @@ class Runner {
       redactor: emitter.redactor,
       childEnv: () => childEnv(stepSecretNames(step)),
       log: (message) => emitter.emit({ type: 'log', stepId: step.id, level: 'info', message }),
+      child: (pid) =>
+        emitter.emit({ type: 'child-started', stepId: step.id, pid, startTime: processStartTime(pid) }),
       evaluate: (expression) => evaluateCondition(expression, ctx),
       requestApproval: async (request) => {
         const answer = await requestApproval(this.options.approvals ?? {}, emitter, step.id, request, signal);
@@ -308,6 +345,8 @@ class Runner {
       }
     }
     clearTimeout(budgetTimer);
+    // Cut short by a stop: its effect is unknown, so it stays in flight for `resume` (crash rules).
+    if (error && this.options.stop?.aborted) return STOPPED;
     const durationMs = emitter.now() - start;
     if (budgetMs !== undefined && !budgetReported && durationMs > budgetMs) reportBudget();
     ctx.steps[step.id] = { status: error ? 'failed' : 'succeeded', outputs, durationMs };

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Output } from '../cli/output.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { stateDirOf } from '../engine/paths.js';
 import { ExitCode, UserError } from '../errors.js';
 import { backupHistory } from './backup-history.js';
 import { historyGroups, historyHtml, historyTable, readReports } from './history.js';
@@ -32,9 +32,9 @@ export function reportCommand(o: ReportOptions, io: Output): number {
     io.out(`\nhistory: ${index}`);
     return ExitCode.ok;
   }
-  if (!o.runId) throw new UserError('report: give a run id (see .drillbook/runs/), or --history');
+  if (!o.runId) throw new UserError('report: give a run id (see runs/ in the state directory), or --history');
   const formats = o.formats ? parseFormats(o.formats) : REPORT_FORMATS;
-  const dir = writeReports(o.stateDir ?? DEFAULT_STATE_DIR, o.runId, out, formats);
+  const dir = writeReports(stateDirOf(o.stateDir), o.runId, out, formats);
   io.out(`report of ${o.runId}: ${relative(process.cwd(), dir) || '.'}/ (${formats.join(', ')})`);
   return ExitCode.ok;
 }

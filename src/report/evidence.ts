@@ -39,6 +39,8 @@ export interface EvidenceContext {
 export interface Evidence {
   /** After the run (and its drill) ended, before the journal closes. */
   finish(): Promise<void>;
+  /** Only the reports, synchronously: for an exit that cannot wait for Slack (a second signal). */
+  writeReport(): void;
 }
 
 export async function startEvidence(c: EvidenceContext, o: EvidenceOptions): Promise<Evidence> {
@@ -61,21 +63,26 @@ export async function startEvidence(c: EvidenceContext, o: EvidenceOptions): Pro
     });
     c.emitter.subscribe(thread.subscriber);
   }
+  const writeReport = () => {
+    let report: Report | undefined;
+    let location: string | undefined;
+    try {
+      report = buildReport(readJournal(journalPath(c.stateDir, c.runId)));
+      if (o.reportsDir !== false) {
+        const dir = writeReportFiles(report, o.reportsDir ?? DEFAULT_REPORTS_DIR);
+        location = `${relative(process.cwd(), dir)}/report.html`;
+        (c.json ? c.io.err : c.io.out)(`report: ${location}`);
+      }
+    } catch (err) {
+      warn(`report: not written: ${errorMessage(err)}`);
+    }
+    return { report, location };
+  };
   return {
     async finish() {
-      let report: Report | undefined;
-      let location: string | undefined;
-      try {
-        report = buildReport(readJournal(journalPath(c.stateDir, c.runId)));
-        if (o.reportsDir !== false) {
-          const dir = writeReportFiles(report, o.reportsDir ?? DEFAULT_REPORTS_DIR);
-          location = `${relative(process.cwd(), dir)}/report.html`;
-          (c.json ? c.io.err : c.io.out)(`report: ${location}`);
-        }
-      } catch (err) {
-        warn(`report: not written: ${errorMessage(err)}`);
-      }
+      const { report, location } = writeReport();
       await thread?.close(report, location);
     },
+    writeReport,
   };
 }

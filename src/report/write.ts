@@ -1,9 +1,9 @@
 // Writes a run's reports from its journal into reports/<date>-<runbook>-<run-id>/. Called at the
 // end of every run and drill (engine/session.ts) and by `drillbook report`.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readJournal, type JournalHeader } from '../engine/journal.js';
-import { journalPath } from '../engine/paths.js';
+import { journalPath, privateDir } from '../engine/paths.js';
 import { UserError } from '../errors.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
@@ -53,12 +53,16 @@ export function writeReportFiles(
     outDir,
     reportDirName({ ...report.run, runId: report.run.id, runbook: report.runbook }),
   );
-  mkdirSync(dir, { recursive: true });
+  // A report holds what the journal holds: private like it (a reports/ made here is 0700 too; an
+  // existing --out directory is the operator's and keeps its mode).
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   for (const format of formats) {
     const { file, render } = RENDERERS[format];
     // Written aside and renamed: a reader (a dashboard, the history page) never sees half a file.
     const path = join(dir, file);
-    writeFileSync(`${path}.tmp`, render(report));
+    writeFileSync(`${path}.tmp`, render(report), { mode: 0o600 });
+    chmodSync(`${path}.tmp`, 0o600); // an earlier run's leftover .tmp keeps its mode otherwise
     renameSync(`${path}.tmp`, path);
   }
   return dir;

@@ -2,7 +2,7 @@
 // zone, when each starts (after its jitter delay) and why one would be skipped.
 import type { Output } from '../cli/output.js';
 import { readDegraded, type DegradedMark } from '../drill/degraded.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { stateDirOf } from '../engine/paths.js';
 import { ExitCode } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
@@ -103,7 +103,7 @@ export function listCommand(o: ListOptions, io: Output): number {
       ? [
           listSchedules(r.drill, r.file, {
             count: o.count ?? DEFAULT_LIST_COUNT,
-            stateDir: o.stateDir ?? DEFAULT_STATE_DIR,
+            stateDir: stateDirOf(o.stateDir),
             from: o.from ?? new Date(),
           }),
         ]

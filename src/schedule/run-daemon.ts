@@ -5,7 +5,7 @@ import type { Output } from '../cli/output.js';
 import { slackPoster } from '../connectors/slack.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { Slack } from '../schema/inventory.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { stateDirOf } from '../engine/paths.js';
 import { Redactor } from '../engine/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
@@ -78,7 +78,7 @@ export async function untilStopped(d: Daemon, log: DaemonLog, onStop: StopMode):
 }
 
 export async function daemonCommand(o: DaemonCommandOptions, io: Output): Promise<number> {
-  const stateDir = o.stateDir ?? DEFAULT_STATE_DIR;
+  const stateDir = stateDirOf(o.stateDir);
   const dir = o.dir ?? DEFAULT_DRILL_DIR;
   const drills = loadScheduledDrills(dir, { inventoryFile: o.inventoryFile });
   if (!drills.length) throw new UserError(`no drill with a schedule in ${dir}: nothing to run`);

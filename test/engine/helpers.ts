@@ -145,7 +145,10 @@ export interface CliRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `drillbook ARGS` as a process; the test kills it if it is still running at the end. */
+/**
+ * Starts `drillbook ARGS` as a process; the test kills it if it is still running at the end. Its
+ * state directory is `<cwd>/.drillbook` unless the test gives DRILLBOOK_STATE_DIR: never the machine's.
+ */
 export async function startCli(
   t: TestContext,
   args: string[],
@@ -153,7 +156,7 @@ export async function startCli(
 ): Promise<CliRun> {
   const child = spawn(process.execPath, [await cliBundle(), ...args], {
     cwd: options.cwd,
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, DRILLBOOK_STATE_DIR: join(options.cwd, '.drillbook'), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

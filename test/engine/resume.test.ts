@@ -106,6 +106,7 @@ test('a resumed run skips finished steps, restores their outputs, and uses alrea
       startedAt: new Date().toISOString(),
       results: { a: { status: 'succeeded', outputs: { echo: 'restored' } } },
       rollbackStarted: false,
+      children: [],
       interrupted: { stepId: 'b', decision: 'check' },
     },
   });

@@ -12,7 +12,7 @@ import '../../src/actions/registry.js';
 import { runCommand } from '../../src/engine/commands.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { DEFAULT_STATE_DIR, journalPath, runDir } from '../../src/engine/paths.js';
+import { journalPath, runDir, stateDirOf } from '../../src/engine/paths.js';
 import { labPaths } from '../../src/lab/paths.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { SlackVerbosity } from '../../src/report/slack-run.js';
@@ -49,6 +49,10 @@ function threadOf(lab: TestLab, ts: string): StoredSlackMessage[] {
     .filter((m) => m.ts === ts || m.threadTs === ts);
 }
 
+// The runs use the default state directory (the notify action keeps the thread file there too):
+// one of this test's, never the machine's.
+process.env.DRILLBOOK_STATE_DIR ??= mkdtempSync(join(tmpdir(), 'drillbook-slack-state-'));
+
 async function run(
   t: TestContext,
   o: { inventory: string; runId: string; verbosity?: SlackVerbosity; slack?: boolean },
@@ -57,7 +61,7 @@ async function run(
   // The default state directory: the notify action keeps the thread file there too.
   t.after(() => {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(runDir(DEFAULT_STATE_DIR, o.runId), { recursive: true, force: true });
+    rmSync(runDir(stateDirOf(), o.runId), { recursive: true, force: true });
   });
   const runbookFile = join(dir, 'slack-thread.yaml');
   writeFileSync(runbookFile, RUNBOOK);
@@ -108,9 +112,7 @@ describe('the run’s Slack thread and reports', () => {
       /report: .*reports\/\d{4}-\d\d-\d\d-slack-thread-slack-thread-\d+-\d+\/report\.html/,
     );
 
-    const threads = JSON.parse(
-      readFileSync(join(runDir(DEFAULT_STATE_DIR, runId), 'slack-thread.json'), 'utf8'),
-    );
+    const threads = JSON.parse(readFileSync(join(runDir(stateDirOf(), runId), 'slack-thread.json'), 'utf8'));
     const head = threads[`${env.slack!.channel} header`];
     assert.equal(threads[env.slack!.channel].ts, head.ts, 'the header opened the thread notify uses');
     const messages = threadOf(lab, head.ts);
@@ -157,7 +159,7 @@ describe('the run’s Slack thread and reports', () => {
     assert.match(blocks[2]!.text!.text, /break: .*exit/);
     assert.match(blocks[3]!.elements![0]!.text, new RegExp(`run \`${runId}\` · report .*report\\.html`));
     // The report itself exists, and the journal has no Slack warning.
-    const journal = readJournal(journalPath(DEFAULT_STATE_DIR, runId));
+    const journal = readJournal(journalPath(stateDirOf(), runId));
     assert.deepEqual(
       journal.events.filter((e) => e.type === 'log' && e.level === 'warn'),
       [],
@@ -170,9 +172,9 @@ describe('the run’s Slack thread and reports', () => {
     const runId = `slack-failures-${process.pid}-${Date.now()}`;
     const r = await run(t, { inventory: lab.inventoryPath, runId, verbosity: 'failures' });
     assert.equal(r.code, 1, r.stderr);
-    const head = JSON.parse(
-      readFileSync(join(runDir(DEFAULT_STATE_DIR, runId), 'slack-thread.json'), 'utf8'),
-    )[`${lab.environment.slack!.channel} header`];
+    const head = JSON.parse(readFileSync(join(runDir(stateDirOf(), runId), 'slack-thread.json'), 'utf8'))[
+      `${lab.environment.slack!.channel} header`
+    ];
     const texts = threadOf(lab, head.ts)
       .filter((m) => m.threadTs === head.ts)
       .map((m) => m.text ?? '');
@@ -202,7 +204,7 @@ describe('the run’s Slack thread and reports', () => {
     assert.equal(r.code, 1, r.stderr);
     const finished = r.events.find((e) => e.type === 'run-finished');
     assert.equal(finished?.type === 'run-finished' && finished.failedStep, 'tell');
-    const warnings = readJournal(journalPath(DEFAULT_STATE_DIR, runId))
+    const warnings = readJournal(journalPath(stateDirOf(), runId))
       .events.filter((e): e is Extract<RunEvent, { type: 'log' }> => e.type === 'log' && e.level === 'warn')
       .map((e) => e.message);
     assert.ok(
@@ -222,13 +224,11 @@ describe('the run’s Slack thread and reports', () => {
     const runId = `slack-off-${process.pid}-${Date.now()}`;
     await run(t, { inventory: lab.inventoryPath, runId, slack: false });
     assert.equal(
-      existsSync(join(runDir(DEFAULT_STATE_DIR, runId), 'slack-thread.json')),
+      existsSync(join(runDir(stateDirOf(), runId), 'slack-thread.json')),
       true,
       'notify still opened its own',
     );
-    const threads = JSON.parse(
-      readFileSync(join(runDir(DEFAULT_STATE_DIR, runId), 'slack-thread.json'), 'utf8'),
-    );
+    const threads = JSON.parse(readFileSync(join(runDir(stateDirOf(), runId), 'slack-thread.json'), 'utf8'));
     assert.equal(threads[`${lab.environment.slack!.channel} header`], undefined);
   });
 });

@@ -3,6 +3,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { parseDuration } from '../../duration.js';
 import { UserError } from '../../errors.js';
 import type { Output } from '../output.js';
+import { stateDirOption } from './run.js';
 
 const milliseconds = (text: string | undefined, flag: string) => {
   if (text === undefined) return undefined;
@@ -22,7 +23,7 @@ export function registerDaemon(program: Command, io: Output, done: (code: number
       '-i, --inventory <file>',
       'inventory for drills that name none (default: $DRILLBOOK_INVENTORY, then the lab’s)',
     )
-    .option('--state-dir <dir>', 'where runs, locks, marks and the schedule state live (default .drillbook)')
+    .addOption(stateDirOption())
     .option('--json', 'decisions as JSON lines')
     .addOption(
       new Option(

@@ -1,7 +1,7 @@
 // `drillbook drill DRILL`: fault → runbook → probe figures → restore; pass or fail.
 import type { Command } from '@commander-js/extra-typings';
 import type { Output } from '../output.js';
-import { collect } from './run.js';
+import { collect, stateDirOption } from './run.js';
 
 export function registerDrill(program: Command, io: Output, done: (code: number) => void): void {
   program
@@ -10,7 +10,7 @@ export function registerDrill(program: Command, io: Output, done: (code: number)
     .argument('<drill>', 'drill YAML file (kind: Drill)')
     .option('-i, --inventory <file>', 'inventory, when the drill names none (default: the local lab’s)')
     .option('--json', 'NDJSON events on stdout')
-    .option('--state-dir <dir>', 'where runs, locks and marks live (default .drillbook)')
+    .addOption(stateDirOption())
     .option(
       '--set <key=value>',
       'override an input the drill gives its runbook (repeatable)',

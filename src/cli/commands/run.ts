@@ -12,6 +12,13 @@ export const slackVerbosityOption = () =>
     .choices(['all', 'failures', 'summary'] as const satisfies readonly SlackVerbosity[])
     .default('all' as const);
 
+/** Where runs, locks and marks live: one place per machine, whatever the working directory. */
+export const stateDirOption = () =>
+  new Option(
+    '--state-dir <dir>',
+    'where runs, locks and marks live (default: $DRILLBOOK_STATE_DIR, else $XDG_STATE_HOME/drillbook, else /var/lib/drillbook as root, ~/.local/state/drillbook otherwise)',
+  );
+
 export function registerRun(program: Command, io: Output, done: (code: number) => void): void {
   program
     .command('run')
@@ -27,6 +34,7 @@ export function registerRun(program: Command, io: Output, done: (code: number) =
     .option('--run-id <id>', 'the run id (default: time, runbook name and a random suffix)')
     .option('--no-slack', 'no Slack thread for this run, even when the environment has Slack')
     .addOption(slackVerbosityOption())
+    .addOption(stateDirOption())
     .action(async (runbookFile, o) => {
       const { runCommand } = await import('../../engine/commands.js');
       done(
@@ -43,6 +51,7 @@ export function registerRun(program: Command, io: Output, done: (code: number) =
             runId: o.runId,
             slack: o.slack,
             slackVerbosity: o.slackVerbosity,
+            stateDir: o.stateDir,
           },
           io,
         ),

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
 import type { Output } from '../output.js';
+import { stateDirOption } from './run.js';
 
 const DIR_HELP = 'directory of drill files (default drills/)';
 
@@ -23,7 +24,7 @@ export function registerSchedule(program: Command, io: Output, done: (code: numb
     .argument('[dir]', DIR_HELP)
     .option('-n, --count <n>', 'occurrences per drill (default 5)')
     .option('--from <time>', 'list from this ISO time instead of now')
-    .option('--state-dir <dir>', 'where runs, marks and the schedule state live (default .drillbook)')
+    .addOption(stateDirOption())
     .option('--json', 'machine-readable')
     .action(async (dir, o) => {
       const { listCommand } = await import('../../schedule/list.js');

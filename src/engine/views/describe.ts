@@ -59,6 +59,8 @@ export function describeEvent(e: RunEvent): string | undefined {
       const why = e.reasons.length ? `: ${e.reasons.join('; ')}` : '';
       return `drill ${e.verdict.toUpperCase()}${why} — RTO ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
     }
+    case 'run-stopped':
+      return `run stopped after ${formatDuration(e.durationMs)}: ${e.reason}; it is resumable (drillbook resume)`;
     case 'run-finished': {
       const rto =
         e.rtoMs === undefined ? '' : `; RTO ${formatDuration(e.rtoMs)} ${e.rtoMet ? 'met' : 'MISSED'}`;

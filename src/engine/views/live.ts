@@ -127,6 +127,10 @@ export function liveView(steps: StepSummary[], rollback: StepSummary[]): LiveVie
         startRollback(false);
         for (const s of slots.values()) s.settle({ kind: 'skipped', message: 'not run' });
         break;
+      case 'run-stopped':
+        startRollback(false);
+        for (const s of slots.values()) s.settle({ kind: 'skipped', message: `stopped: ${e.reason}` });
+        break;
     }
   };
   return { subscriber, done };
