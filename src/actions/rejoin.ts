@@ -10,6 +10,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target } from '../schema/common.js';
 import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
 import { CURRENT_TIMELINE_SQL } from './lsn.js';
+import { POSTMASTER_SH } from '../connectors/postmaster.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const DEFAULT_WAIT_STREAMING_MS = 60_000;
@@ -279,8 +280,11 @@ function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input
     'IFS= read -r REPLICATION_PASSWORD || true',
     'SETTINGS=$(cat)',
     `D=${shq(host.dataDir)}`,
-    // A clean stop first: pg_rewind refuses a running target.
-    `if ${host.tool('pg_ctl')} status -D "$D" >/dev/null 2>&1; then ${host.tool('pg_ctl')} stop -m fast -w -t 60 -D "$D" >/dev/null; fi`,
+    // A clean stop first: pg_rewind refuses a running target. A postmaster a drill killed counts
+    // as stopped at once, its stale postmaster.pid removed (else pg_rewind's single-user crash
+    // recovery would refuse the lock file of a zombie).
+    POSTMASTER_SH,
+    'pg_stop "$D" fast 60 >/dev/null',
     // pg_rewind and pg_basebackup copy the source's configuration files; the node keeps its own.
     'KEEP=$(mktemp -d)',
     'cp -p "$D"/*.conf "$KEEP"/',
