@@ -305,7 +305,7 @@ function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input
           // The old data directory stays until the copy is complete.
           'echo "pg_rewind failed; cloning from the primary with pg_basebackup" >&2',
           'rm -rf "$D.drillbook-old"; mv "$D" "$D.drillbook-old"; mkdir -m 700 "$D"',
-          `PGPASSFILE="$P" ${host.tool('pg_basebackup')} -D "$D" -d ${shq(replication)} -X stream -c fast --no-sync`,
+          `env -u PGPASSWORD PGPASSFILE="$P" ${host.tool('pg_basebackup')} -D "$D" -d ${shq(replication)} -X stream -c fast --no-sync`,
           'rm -rf "$D.drillbook-old"; echo recloned',
         ]
       : ['exit 1'];
@@ -335,6 +335,8 @@ function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input
           'fi',
         ]),
     'cp -p "$KEEP"/*.conf "$D"/; trap - EXIT; rm -rf "$KEEP"',
+    // The server must not inherit pg_rewind's password: libpq prefers PGPASSWORD to the passfile.
+    'unset PGPASSWORD',
     'touch "$D/standby.signal"',
     'A="$D/postgresql.auto.conf"',
     `{ grep -Ev '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$A" 2>/dev/null || true; printf '%s\\n' "$SETTINGS"; } > "$A.drillbook"`,
