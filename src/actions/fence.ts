@@ -8,6 +8,7 @@ import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
+import { stopPostmasterScript } from '../connectors/postmaster.js';
 import { nodeHost, runOnNode, runRemote, shq } from './node-host.js';
 import { defineAction, type ActionContext, type Outputs } from './types.js';
 
@@ -73,23 +74,17 @@ async function fenceOverSsh(
 ): Promise<Outputs> {
   const host = nodeHost(ctx.env, node, `fence method ${method}`);
   const { host: addr, port } = host.node;
-  const d = shq(host.dataDir);
   let action: string;
   let undo: string;
   try {
     if (method === 'stop') {
-      // pg_ctl status: 0 running, 3 not running.
+      // A dead postmaster (killed, maybe a zombie) is already stopped: never a wait on a corpse.
       const mode = input.mode ?? 'immediate';
-      const r = await runOnNode(
-        ctx,
-        host,
-        'pg_ctl stop',
-        `if ${host.tool('pg_ctl')} status -D ${d} >/dev/null; then ${host.tool('pg_ctl')} stop -m ${mode} -w -t 60 -D ${d} >/dev/null && echo stopped; else echo not-running; fi`,
-      );
+      const r = await runOnNode(ctx, host, 'stop', stopPostmasterScript(host.dataDir, mode));
       action = r.stdout.trim() === 'stopped' ? `stopped (${mode})` : 'already stopped';
       undo = `start ${node} only as a replica of the new primary: a rejoin step`;
     } else {
-      const rule = `-d ${addr} -p tcp --dport ${port} -j DROP`;
+      const rule = `-d ${shq(addr)} -p tcp --dport ${port} -j DROP`;
       const r = await runRemote(ctx, host.ssh, `iptables fence of ${node}`, iptablesScript(rule), {
         okExitCodes: [77],
       });

@@ -1,13 +1,13 @@
 // PostgreSQL's own tools (pg_ctl, pg_rewind, psql, pg_isready) run on a node's host over SSH, as
 // the node's OS user. Secrets travel on the remote command's stdin, never on its command line.
+import { shq } from '../connectors/shell-quote.js';
 import { sshExec, sshHost, type SshResult } from '../connectors/ssh.js';
 import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import type { PostgresNode } from '../schema/inventory.js';
 import type { ActionContext } from './types.js';
 
-/** Quotes a value for a POSIX shell. */
-export const shq = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
+export { shq };
 
 export interface NodeHost {
   /** The node's inventory name (`primary` resolved). */

@@ -165,7 +165,7 @@ async function probeOver(
       break;
     }
     case 'tcp':
-      script = `if timeout ${seconds} bash -c ${shq(`exec 3<>/dev/tcp/${spec.host}/${spec.port}`)}; then echo 'answer up'; else echo down; fi`;
+      script = `if timeout ${seconds} bash -c ${shq(`exec 3<>/dev/tcp/${shq(spec.host)}/${shq(spec.port)}`)}; then echo 'answer up'; else echo down; fi`;
       break;
     case 'http':
       // curl exit 7: could not connect, 28: timed out.

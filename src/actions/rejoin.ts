@@ -10,6 +10,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target } from '../schema/common.js';
 import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
 import { CURRENT_TIMELINE_SQL } from './lsn.js';
+import { POSTMASTER_SH } from '../connectors/postmaster.js';
 import { defineAction, type ActionContext } from './types.js';
 
 const DEFAULT_WAIT_STREAMING_MS = 60_000;
@@ -62,7 +63,7 @@ export const rejoin = defineAction({
         ),
       );
     }
-    const retargetedAfterMs = await retarget(ctx, node, primary, input);
+    const retargetedAfterMs = await retarget(ctx, host, primary, input);
     if (retargetedAfterMs !== undefined) {
       ctx.log(
         `${node}: a running replica, now streaming from ${primary} (primary_conninfo reloaded, no restart)`,
@@ -84,7 +85,7 @@ export const rejoin = defineAction({
       if (input.rewind ?? true) await c.query('CHECKPOINT');
     });
     const r = await runOnNode(ctx, host, 'rejoin', rejoinScript(ctx, host, primary, input), {
-      stdin: await rejoinStdin(ctx, node, primary, input),
+      stdin: await rejoinStdin(ctx, host, primary, input),
     }).catch((err: unknown) => {
       if (!(err instanceof StepFailure) || !/pg_rewind: error/.test(err.message)) throw err;
       throw new StepFailure(
@@ -177,39 +178,72 @@ async function streamsFrom(ctx: ActionContext, node: string, primary: string): P
 
 /**
  * Secrets come on stdin, never on a command line: first the password pg_rewind connects with, then
- * the settings lines (primary_conninfo carries the replication password, as pg_basebackup -R writes it).
+ * the passfile line, then the settings lines.
  */
 async function rejoinStdin(
   ctx: ActionContext,
-  node: string,
+  host: NodeHost,
   primary: string,
   input: RejoinInput,
 ): Promise<string> {
   const pg = ctx.env.postgres;
   const password = pg.password ? await ctx.secret(pg.password) : '';
-  const { conninfo, replicationPassword } = await primaryConninfo(ctx, node, primary);
+  const { conninfo, passfileLine } = await primaryConninfo(ctx, host, primary);
   const lines = [`primary_conninfo = ${confValue(conninfo)}`];
-  if (input.slot ?? true) lines.push(`primary_slot_name = ${confValue(slotName(node))}`);
-  return `${password}\n${replicationPassword}\n${lines.join('\n')}\n`;
+  if (input.slot ?? true) lines.push(`primary_slot_name = ${confValue(slotName(host.name))}`);
+  return `${password}\n${passfileLine}\n${lines.join('\n')}\n`;
 }
 
+/**
+ * The replication password lives in a passfile next to the data directory (mode 0600, owned by the
+ * server's OS user), never in primary_conninfo: ALTER SYSTEM would send it as query text (server
+ * logs) and postgresql.auto.conf would keep it in every copy of the data directory.
+ */
+const passfileOf = (host: NodeHost) => `${host.dataDir}.drillbook-pgpass`;
+
+/** A ~/.pgpass line for any host, port and database (`:` and `\` escaped in user and password). */
+const pgpassLine = (user: string, password: string) =>
+  ['*:*:*', user, password].map((f, i) => (i ? f.replace(/[\\:]/g, '\\$&') : f)).join(':');
+
+/** Shell: replaces the passfile with the line in $PASSLINE, mode 0600 (when there is a password). */
+const WRITE_PASSFILE = [
+  'if [ -n "$PASSLINE" ]; then',
+  '(umask 077; printf \'%s\\n\' "$PASSLINE" > "$P.new") && mv "$P.new" "$P"',
+  'fi',
+].join('\n');
+
 /** How `node` connects to `primary` for streaming (application_name = the node's name). */
-async function primaryConninfo(ctx: ActionContext, node: string, primary: string) {
+async function primaryConninfo(ctx: ActionContext, host: NodeHost, primary: string) {
   const pg = ctx.env.postgres;
   const p = pg.nodes[primary]!;
   const password = pg.password ? await ctx.secret(pg.password) : '';
   const replicationPassword = pg.replicationPassword ? await ctx.secret(pg.replicationPassword) : password;
+  const user = pg.replicationUser ?? pg.user;
   const conninfo = [
     ['host', p.host],
     ['port', String(p.port)],
-    ['user', pg.replicationUser ?? pg.user],
-    ['password', replicationPassword],
-    ['application_name', node],
+    ['user', user],
+    ['passfile', replicationPassword ? passfileOf(host) : ''],
+    ['application_name', host.name],
   ]
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
     .join(' ');
-  return { conninfo, replicationPassword };
+  return { conninfo, passfileLine: replicationPassword ? pgpassLine(user, replicationPassword) : '' };
+}
+
+/** Writes the node's passfile on its host (the line travels on stdin). */
+async function writePassfile(ctx: ActionContext, host: NodeHost, passfileLine: string): Promise<void> {
+  if (!passfileLine) return;
+  await runOnNode(
+    ctx,
+    host,
+    'writing the replication passfile',
+    `IFS= read -r PASSLINE\nP=${shq(passfileOf(host))}\n${WRITE_PASSFILE}`,
+    {
+      stdin: `${passfileLine}\n`,
+    },
+  );
 }
 
 /**
@@ -226,15 +260,17 @@ const RETARGET_WAIT_MS = 10_000;
  */
 async function retarget(
   ctx: ActionContext,
-  node: string,
+  host: NodeHost,
   primary: string,
   input: RejoinInput,
 ): Promise<number | undefined> {
-  const { conninfo } = await primaryConninfo(ctx, node, primary);
+  const node = host.name;
+  const { conninfo, passfileLine } = await primaryConninfo(ctx, host, primary);
   const started = performance.now();
   const reloaded = await withNode(ctx.env, node, { ...pgOptions(ctx), connectTimeoutMs: 2000 }, async (c) => {
     const { rows } = await c.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
     if (!rows[0]?.recovery) return false;
+    await writePassfile(ctx, host, passfileLine);
     // ALTER SYSTEM takes no parameters: the values are quoted literals (format %L).
     await c
       .query(`SELECT format('ALTER SYSTEM SET primary_conninfo = %L', $1::text) AS sql`, [conninfo])
@@ -261,26 +297,31 @@ const confValue = (v: string) => `'${v.replace(/'/g, "''")}'`;
 function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input: RejoinInput): string {
   const pg = ctx.env.postgres;
   const p = pg.nodes[primary]!;
-  const source = `host=${p.host} port=${p.port} user=${pg.user} dbname=${pg.database} connect_timeout=10`;
-  const replication = `host=${p.host} port=${p.port} user=${pg.replicationUser ?? pg.user} connect_timeout=10`;
+  const source = `host=${conninfoValue(p.host)} port=${p.port} user=${conninfoValue(pg.user)} dbname=${conninfoValue(pg.database)} connect_timeout=10`;
+  const replication = `host=${conninfoValue(p.host)} port=${p.port} user=${conninfoValue(pg.replicationUser ?? pg.user)} connect_timeout=10`;
   const rewindFailed =
     input.onRewindFailure === 'reclone'
       ? [
           // The old data directory stays until the copy is complete.
           'echo "pg_rewind failed; cloning from the primary with pg_basebackup" >&2',
           'rm -rf "$D.drillbook-old"; mv "$D" "$D.drillbook-old"; mkdir -m 700 "$D"',
-          `PGPASSWORD="$REPLICATION_PASSWORD" ${host.tool('pg_basebackup')} -D "$D" -d ${shq(replication)} -X stream -c fast --no-sync`,
+          `env -u PGPASSWORD PGPASSFILE="$P" ${host.tool('pg_basebackup')} -D "$D" -d ${shq(replication)} -X stream -c fast --no-sync`,
           'rm -rf "$D.drillbook-old"; echo recloned',
         ]
       : ['exit 1'];
   return [
     'set -e',
     'IFS= read -r PGPASSWORD || true; export PGPASSWORD',
-    'IFS= read -r REPLICATION_PASSWORD || true',
+    'IFS= read -r PASSLINE || true',
+    `P=${shq(passfileOf(host))}`,
+    WRITE_PASSFILE,
     'SETTINGS=$(cat)',
     `D=${shq(host.dataDir)}`,
-    // A clean stop first: pg_rewind refuses a running target.
-    `if ${host.tool('pg_ctl')} status -D "$D" >/dev/null 2>&1; then ${host.tool('pg_ctl')} stop -m fast -w -t 60 -D "$D" >/dev/null; fi`,
+    // A clean stop first: pg_rewind refuses a running target. A postmaster a drill killed counts
+    // as stopped at once, its stale postmaster.pid removed (else pg_rewind's single-user crash
+    // recovery would refuse the lock file of a zombie).
+    POSTMASTER_SH,
+    'pg_stop "$D" fast 60 >/dev/null',
     // pg_rewind and pg_basebackup copy the source's configuration files; the node keeps its own.
     'KEEP=$(mktemp -d)',
     'cp -p "$D"/*.conf "$KEEP"/',
@@ -294,6 +335,8 @@ function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input
           'fi',
         ]),
     'cp -p "$KEEP"/*.conf "$D"/; trap - EXIT; rm -rf "$KEEP"',
+    // The server must not inherit pg_rewind's password: libpq prefers PGPASSWORD to the passfile.
+    'unset PGPASSWORD',
     'touch "$D/standby.signal"',
     'A="$D/postgresql.auto.conf"',
     `{ grep -Ev '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$A" 2>/dev/null || true; printf '%s\\n' "$SETTINGS"; } > "$A.drillbook"`,

@@ -1,5 +1,5 @@
 // PostgreSQL nodes: an initdb'd primary and streaming replicas made with pg_basebackup -R.
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { StepFailure } from '../errors.js';
@@ -7,7 +7,9 @@ import { LAB_DATABASE, LAB_REPLICATION_USER, LAB_USER, type LabConfig, type LabN
 import { makeServiceDir, writeServiceFile, type LabContext } from './context.js';
 import { run } from './exec.js';
 import { nodePaths, type LabPaths } from './paths.js';
-import { isLabProcess, logTail, stopProcess, waitFor } from './processes.js';
+import { logTail, stopProcess, waitFor } from './processes.js';
+import { POSTMASTER_SH, livePostmasterPid } from '../connectors/postmaster.js';
+import { shq } from '../connectors/shell-quote.js';
 import type { ComponentState } from './state.js';
 
 const START_TIMEOUT_S = 60;
@@ -107,13 +109,9 @@ export async function finishReplication(
   await psql(ctx, primary, 'SELECT pg_reload_conf();');
 }
 
-/** The live postmaster PID of a node's data directory, if it runs. */
-export function postmasterPid(paths: LabPaths, node: string): number | undefined {
-  const file = join(nodePaths(paths, node).data, 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return isLabProcess(pid, paths.dir) ? pid : undefined;
-}
+/** The live postmaster PID of a node's data directory, if it runs (a killed one's zombie does not). */
+export const postmasterPid = (paths: LabPaths, node: string): number | undefined =>
+  livePostmasterPid(nodePaths(paths, node).data);
 
 /** Fast shutdown (SIGINT) by PID, waiting for the exit. */
 export async function stopNode(paths: LabPaths, node: string): Promise<void> {
@@ -173,6 +171,10 @@ async function startIfStopped(ctx: LabContext, node: LabNode): Promise<false> {
 async function startNode(ctx: LabContext, node: LabNode): Promise<void> {
   const paths = nodePaths(ctx.paths, node.name);
   try {
+    // A drill may have killed it: its stale postmaster.pid (maybe naming a zombie) goes first.
+    await run('/bin/sh', ['-c', `${POSTMASTER_SH}\npg_clear_stale ${shq(paths.data)}`], {
+      as: ctx.serviceUser,
+    });
     await run(
       join(ctx.tools.pgBinDir, 'pg_ctl'),
       ['-D', paths.data, '-l', paths.log, '-w', '-t', String(START_TIMEOUT_S), 'start'],

@@ -1,14 +1,29 @@
 // The inventory: environments and their targets. Credentials are references, never inline.
 import { Type, type Static } from '@sinclair/typebox';
-import { API_VERSION, Name, Port, SecretRef, Strict, OneOf } from './common.js';
+import { API_VERSION, HINT, Name, Port, SecretRef, Strict, OneOf } from './common.js';
+
+/**
+ * A host name or an IP address, nothing else: these values reach command lines (SSH, iptables) and
+ * connection strings, so a stray `;`, space or quote is an error in the inventory, not a command.
+ */
+const HOST_PATTERN = [
+  '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$',
+  '^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$',
+].join('|');
+const Host = (description?: string) =>
+  Type.String({ pattern: HOST_PATTERN, maxLength: 253, description, [HINT]: 'a host name or an IP address' });
+
+/** An absolute directory on a node's host (one line). */
+const AbsoluteDir = (description?: string) =>
+  Type.String({ pattern: '^/[^\\n\\r]*$', description, [HINT]: 'an absolute directory (starting with /)' });
 
 export const PostgresNode = Strict({
-  host: Type.String({ description: 'address clients and replicas use' }),
+  host: Host('address clients and replicas use'),
   port: Port,
   ssh: Type.Optional(Type.String({ description: 'name of the SSH host that runs this node' })),
-  dataDir: Type.Optional(Type.String()),
-  binDir: Type.Optional(Type.String({ description: 'PostgreSQL server binaries on that host' })),
-  socketDir: Type.Optional(Type.String()),
+  dataDir: Type.Optional(AbsoluteDir('data directory on that host')),
+  binDir: Type.Optional(AbsoluteDir('PostgreSQL server binaries on that host')),
+  socketDir: Type.Optional(AbsoluteDir('Unix socket directory on that host')),
   osUser: Type.Optional(Type.String({ description: 'OS user that owns the server process' })),
 });
 
@@ -22,7 +37,7 @@ export const Postgres = Strict({
 });
 
 export const SshHost = Strict({
-  host: Type.String(),
+  host: Host(),
   port: Type.Optional(Port),
   user: Type.String(),
   privateKey: SecretRef,
@@ -34,7 +49,7 @@ export const HaproxyRouter = Strict({
   socket: Type.String({ description: 'runtime API Unix socket (admin level)' }),
   backend: Type.String(),
   server: Type.String({ description: 'the server slot that carries writes' }),
-  listen: Strict({ host: Type.String(), port: Port }, { description: 'where clients connect' }),
+  listen: Strict({ host: Host(), port: Port }, { description: 'where clients connect' }),
 });
 
 export const DnsZone = Strict({
@@ -54,7 +69,7 @@ export const DnsZone = Strict({
   accessKeyId: Type.Optional(SecretRef),
   secretAccessKey: Type.Optional(SecretRef),
   zoneId: Type.Optional(Type.String({ description: 'Cloudflare zone id' })),
-  nameservers: Type.Array(Strict({ host: Type.String(), port: Port }), {
+  nameservers: Type.Array(Strict({ host: Host(), port: Port }), {
     minItems: 1,
     description: 'authoritative servers queried to confirm propagation',
   }),
@@ -74,7 +89,7 @@ export const Slack = Strict({
 });
 
 export const Coordination = Strict({
-  host: Type.String(),
+  host: Host(),
   port: Port,
   database: Type.String(),
   user: Type.String(),

@@ -45,6 +45,8 @@ const corpus: Record<string, [number, number, string[]]> = {
   'inventory-inline-secret.yaml': [11, 17, ['secret reference', 'env:NAME']],
   'inventory-unknown-primary.yaml': [6, 14, ['unknown node "pg9"', 'did you mean "pg1"']],
   'inventory-bad-label.yaml': [5, 12, ['"stagging"', 'did you mean "staging"']],
+  'inventory-bad-host.yaml': [12, 22, ['"127.0.0.1;touch pwned"', 'a host name or an IP address']],
+  'inventory-relative-datadir.yaml': [15, 20, ['touch pwned', 'an absolute directory']],
   'drill-unknown-fault.yaml': [7, 16, ['"kill-postgress"', 'did you mean "kill-postgres"']],
   'drill-production.yaml': [5, 14, ['labelled staging', 'production']],
   'drill-missing-runbook.yaml': [4, 10, ['runbook file not found']],

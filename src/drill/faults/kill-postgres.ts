@@ -8,7 +8,11 @@ export const killPostgres: Fault = {
   inject: (ctx) =>
     withNodeShell(ctx, async (shell) => {
       const pid = (
-        await mustRun(shell, postmasterPid(dataDirOf(ctx.env, ctx.node)), 'reading postmaster.pid')
+        await mustRun(
+          shell,
+          postmasterPid(dataDirOf(ctx.env, ctx.node)),
+          `finding ${ctx.node}'s live postmaster`,
+        )
       ).stdout.trim();
       if (!/^\d+$/.test(pid)) throw new Error(`postmaster.pid of ${ctx.node} holds no PID: "${pid}"`);
       await mustRun(shell, `kill -KILL ${pid}`, `SIGKILL of ${ctx.node}'s postmaster (pid ${pid})`);

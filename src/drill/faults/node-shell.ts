@@ -3,7 +3,9 @@
 // effect is measured after the connection cost, not before it.
 import { spawn } from 'node:child_process';
 import type { EnvContext } from '../../actions/types.js';
+import { POSTMASTER_SH } from '../../connectors/postmaster.js';
 import { childEnv } from '../../connectors/secrets.js';
+import { shq } from '../../connectors/shell-quote.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, UserError } from '../../errors.js';
 import type { PostgresNode } from '../../schema/inventory.js';
@@ -86,5 +88,8 @@ export async function withNodeShell<T>(ctx: FaultContext, fn: (shell: NodeShell)
   }
 }
 
-/** Shell snippet: the postmaster's PID, read from postmaster.pid (never found by process name). */
-export const postmasterPid = (dataDir: string) => `head -1 '${dataDir}/postmaster.pid'`;
+/**
+ * Shell snippet: the live postmaster's PID, from postmaster.pid (never found by process name); fails
+ * when none runs (a stale pid file, a zombie or a recycled PID is not a running server).
+ */
+export const postmasterPid = (dataDir: string) => `${POSTMASTER_SH}\npg_live ${shq(dataDir)}`;

@@ -1,12 +1,15 @@
 // partition: iptables DROP of every TCP packet to and from the node's address, so its SQL,
 // replication and SSH are cut alike. Rules live in a dedicated chain, so the revert is exact.
+import { shq } from '../../connectors/shell-quote.js';
 import { UserError } from '../../errors.js';
 import { localExec, mustRun, nodeOf, type NodeShell } from './node-shell.js';
 import type { Fault, FaultContext } from './types.js';
 
 export const PARTITION_CHAIN = 'DRILLBOOK-PARTITION';
 
-const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
+/** A whole loopback address (never a prefix match: `127.0.0.1;cmd` is not one). */
+const isLoopback = (host: string) =>
+  /^127(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host) || host === '::1' || host === 'localhost';
 
 /** iptables acts on this machine: the lab's nodes are loopback addresses here. */
 function firewall(ctx: FaultContext): NodeShell {
@@ -22,7 +25,7 @@ function firewall(ctx: FaultContext): NodeShell {
   return { where: 'local', exec: localExec, close: () => undefined };
 }
 
-const rules = (address: string) => [`-d ${address} -p tcp -j DROP`, `-s ${address} -p tcp -j DROP`];
+const rules = (address: string) => [`-d ${shq(address)} -p tcp -j DROP`, `-s ${shq(address)} -p tcp -j DROP`];
 
 export const partition: Fault = {
   kind: 'partition',

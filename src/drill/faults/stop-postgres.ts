@@ -1,6 +1,8 @@
-// stop-postgres: `pg_ctl stop -m immediate` — an abrupt stop, as an operator or an OOM kill would.
-import { join } from 'node:path';
-import { dataDirOf, mustRun, nodeOf, withNodeShell } from './node-shell.js';
+// stop-postgres: an immediate shutdown (SIGQUIT of the postmaster, as `pg_ctl stop -m immediate`):
+// an abrupt stop, as an operator or an OOM kill would.
+import { stopPostmasterScript } from '../../connectors/postmaster.js';
+import { StepFailure } from '../../errors.js';
+import { dataDirOf, mustRun, withNodeShell } from './node-shell.js';
 import type { Fault } from './types.js';
 
 export const stopPostgres: Fault = {
@@ -8,15 +10,14 @@ export const stopPostgres: Fault = {
   timed: false,
   inject: (ctx) =>
     withNodeShell(ctx, async (shell) => {
-      const node = nodeOf(ctx.env, ctx.node);
-      const pgCtl = node.binDir ? join(node.binDir, 'pg_ctl') : 'pg_ctl';
-      await mustRun(
+      const r = await mustRun(
         shell,
-        `'${pgCtl}' stop -m immediate -D '${dataDirOf(ctx.env, ctx.node)}'`,
-        `pg_ctl stop on ${ctx.node}`,
+        stopPostmasterScript(dataDirOf(ctx.env, ctx.node), 'immediate'),
+        `immediate shutdown of ${ctx.node}`,
       );
+      if (r.stdout.trim() !== 'stopped') throw new StepFailure(`stop-postgres: ${ctx.node} was not running`);
       const at = performance.now();
-      ctx.log(`stopped ${ctx.node} with pg_ctl stop -m immediate via ${shell.where}`);
+      ctx.log(`stopped ${ctx.node} with an immediate shutdown via ${shell.where}`);
       return { at };
     }),
   revert: async () => 'nothing to undo: the restore runbook rejoins the stopped node',
