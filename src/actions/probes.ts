@@ -2,7 +2,6 @@
 // host with the tools found there (psql, bash's /dev/tcp, curl), so a partition of that host
 // changes its answer. Probes never throw for the target's state: "down" is an answer.
 import { connect } from 'node:net';
-import { escapeLiteral } from 'pg';
 import { connectPostgres, type PgEndpoint } from '../connectors/postgres.js';
 import { errorMessage } from '../errors.js';
 import { binDirOn, runRemote, shq } from './node-host.js';
@@ -129,8 +128,10 @@ async function httpHere(url: string, timeoutMs: number, signal: AbortSignal): Pr
  * psql (15) has no bind parameters: a query with values runs as a prepared statement whose
  * arguments are literals quoted by node-postgres, so the server still parses the values as values.
  */
-function remoteSql(query: string, values: unknown[]): string {
+async function remoteSql(query: string, values: unknown[]): Promise<string> {
   if (values.length === 0) return query;
+  // Loaded here, not at the top: validate and plan import this module and must not load pg.
+  const { escapeLiteral } = await import('pg');
   const args = values.map((v) => (v === null ? 'NULL' : escapeLiteral(String(v))));
   return `PREPARE drillbook_check AS ${query};\nEXECUTE drillbook_check(${args.join(', ')})`;
 }
@@ -151,7 +152,8 @@ async function probeOver(
       const e = spec.endpoint;
       const bin = binDirOn(ctx.env, ssh);
       const psql = shq(bin ? `${bin}/psql` : 'psql');
-      const query = spec.check === 'sql' ? remoteSql(spec.query, spec.values) : 'SELECT pg_is_in_recovery()';
+      const query =
+        spec.check === 'sql' ? await remoteSql(spec.query, spec.values) : 'SELECT pg_is_in_recovery()';
       stdin = e.password ? `${await ctx.secret(e.password)}\n` : '\n';
       // psql's own connect timeout rounds up to 2 s; coreutils timeout keeps the short one (exit 124).
       script = [

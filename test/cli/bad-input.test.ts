@@ -134,7 +134,7 @@ describe('a closed stdout', () => {
         '--json',
         '--yes',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, env: { ...process.env, DRILLBOOK_STATE_DIR: state } },
     );
     // Like head -1: read one line, then close the pipe.
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));

@@ -69,7 +69,7 @@ describe('shipped drills on a private lab', () => {
     });
   }
 
-  it('stop-postgres (pg_ctl stop -m immediate over SSH) is failed over like a kill', async (t) => {
+  it('stop-postgres (an immediate shutdown over SSH) is failed over like a kill', async (t) => {
     const l = lab(t);
     if (!l) return;
     const drill = join(stateDir, 'stop-postgres.yaml');
@@ -82,7 +82,7 @@ describe('shipped drills on a private lab', () => {
     const events = readJournal(journalPath(stateDir, outcome.runId)).events;
     assert.ok(
       events.some(
-        (e) => e.type === 'log' && /stopped pg1 with pg_ctl stop -m immediate via ssh:pg1/.test(e.message),
+        (e) => e.type === 'log' && /stopped pg1 with an immediate shutdown via ssh:pg1/.test(e.message),
       ),
     );
     assert.equal(outcome.restore?.status, 'succeeded');
