@@ -103,7 +103,8 @@ test('resume waits for a command the crashed run left running, or refuses; never
   const dir = tempDir(t);
   const { out, journal } = await crashIn(t, dir, 'orphan-1', retryable(dir));
   writeFileSync(join(dir, 'retry'), '');
-  const pid = leftRunning(t, journal, `sleep 2; echo orphan >> ${out}`);
+  // Long enough to outlive the refused resume's start-up on a loaded machine.
+  const pid = leftRunning(t, journal, `sleep 8; echo orphan >> ${out}`);
 
   const refused = await runCli(t, ['resume', 'orphan-1', '--retry-interrupted', '--orphan-wait', '200ms'], {
     cwd: dir,

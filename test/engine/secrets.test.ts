@@ -106,8 +106,9 @@ test('notify and the run’s Slack thread send no secret to Slack or a webhook',
 });
 
 test('secrets the runbook never names are redacted, and children get only the DRILLBOOK_SECRET_* their step names', async (t) => {
-  // drillbook's own environment (the shell's parent) still has DRILLBOOK_SECRET_OTHER: read it there.
-  const steps = `  - { id: leak, kind: shell, with: { command: 'echo "$SECRETS_TEST_PGPASSWORD $(cat repl-password) $(tr "\\0" "\\n" </proc/$PPID/environ | grep ^DRILLBOOK_SECRET_OTHER= | cut -d= -f2)"' } }
+  // drillbook's own environment (the nearest ancestor that has it: the shell may run under a
+  // wrapper) still has DRILLBOOK_SECRET_OTHER: read it there.
+  const steps = `  - { id: leak, kind: shell, with: { command: 'p=$PPID; while [ "$p" -gt 1 ] && ! grep -qz ^DRILLBOOK_SECRET_OTHER= /proc/$p/environ; do p=$(cut -d" " -f4 /proc/$p/stat); done; echo "$SECRETS_TEST_PGPASSWORD $(cat repl-password) $(tr "\\0" "\\n" </proc/$p/environ | grep ^DRILLBOOK_SECRET_OTHER= | cut -d= -f2)"' } }
   - { id: none, kind: shell, with: { command: 'env | grep ^DRILLBOOK_SECRET_ | cut -d= -f1 | sort | tr "\\n" " "' } }
   - { id: named, kind: shell, with: { command: 'test -n "\${{ secrets.USED }}" && env | grep ^DRILLBOOK_SECRET_ | cut -d= -f1 | sort | tr "\\n" " "' } }
 `;
