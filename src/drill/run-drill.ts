@@ -3,7 +3,7 @@
 // knows it is in a drill.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { newRun } from '../engine/commands.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
 import { runSession, type WrapContext } from '../engine/session.js';

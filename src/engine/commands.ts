@@ -7,7 +7,7 @@ import { namedSecrets } from '../connectors/secrets.js';
 import { ExitCode, UserError } from '../errors.js';
 import { parseSets } from '../runbook/inputs.js';
 import { prepareRun, type PreparedRun } from '../runbook/prepare.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import type { EvidenceOptions } from '../report/evidence.js';
 import { secretNames } from './context.js';
 import { dryRun, formatDryRun } from './dry-run.js';

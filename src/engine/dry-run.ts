@@ -2,7 +2,7 @@
 // nothing, takes no lock.
 import { actions } from '../actions/registry.js';
 import type { ActionContext } from '../actions/types.js';
-import { childEnv } from '../connectors/secrets.js';
+import { childEnv } from '../system/child-env.js';
 import { StepFailure } from '../errors.js';
 import { REDACTED, buildPlan, formatPlan, type Plan } from '../runbook/plan.js';
 import type { PreparedRun } from '../runbook/prepare.js';

@@ -3,7 +3,7 @@
 import pRetry from 'p-retry';
 import { actions as registry } from '../actions/registry.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../actions/types.js';
-import { childEnv } from '../connectors/secrets.js';
+import { childEnv } from '../system/child-env.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';

@@ -7,7 +7,7 @@ import { resolveSecretRef } from '../connectors/secrets.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, StepFailure, exitCodeFor } from '../errors.js';
 import { startEvidence, type Evidence, type EvidenceOptions } from '../report/evidence.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import type { ApprovalPolicy, AskApproval } from './approvals.js';
 import { RunEmitter, journalStructure } from './events.js';
 import { openJournal, type JournalHeader } from './journal.js';

@@ -2,7 +2,7 @@
 // still stopped by SIGSTOP (freeze) and iptables rules still cutting a node off (partition).
 import { readdirSync, readFileSync } from 'node:fs';
 import { PARTITION_CHAIN } from '../drill/faults/partition.js';
-import { run } from './exec.js';
+import { run } from '../system/exec.js';
 import type { LabConfig } from './config.js';
 import type { LabPaths } from './paths.js';
 import { postmasterPid } from './postgres.js';

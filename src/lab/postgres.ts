@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { StepFailure } from '../errors.js';
 import { LAB_DATABASE, LAB_REPLICATION_USER, LAB_USER, type LabConfig, type LabNode } from './config.js';
-import { makeServiceDir, writeServiceFile, type LabContext } from './context.js';
-import { run } from './exec.js';
+import type { LabContext } from './context.js';
+import { makeServiceDir, writeServiceFile } from '../system/os-user.js';
+import { run } from '../system/exec.js';
 import { nodePaths, type LabPaths } from './paths.js';
-import { isLabProcess, logTail, stopProcess, waitFor } from './processes.js';
+import { isLabProcess, logTail, stopProcess, waitFor } from '../system/processes.js';
 import type { ComponentState } from './state.js';
 
 const START_TIMEOUT_S = 60;

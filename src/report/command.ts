@@ -2,7 +2,7 @@
 // the thin CLI module, which loads this file only when the command runs.
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
 import { ExitCode, UserError } from '../errors.js';
 import { backupHistory } from './backup-history.js';

@@ -1,6 +1,6 @@
 // `drillbook schedule list [DIR]`: each scheduled drill with its next occurrences in its own time
 // zone, when each starts (after its jitter delay) and why one would be skipped.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { readDegraded, type DegradedMark } from '../drill/degraded.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
 import { ExitCode } from '../errors.js';

@@ -3,7 +3,7 @@
 // effect is measured after the connection cost, not before it.
 import { spawn } from 'node:child_process';
 import type { EnvContext } from '../../actions/types.js';
-import { childEnv } from '../../connectors/secrets.js';
+import { childEnv } from '../../system/child-env.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, UserError } from '../../errors.js';
 import type { PostgresNode } from '../../schema/inventory.js';

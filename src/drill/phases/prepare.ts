@@ -1,5 +1,5 @@
 // Prepare: the drill's objectives, probe route and fault resolved once, and `drill-started` said.
-import type { Output } from '../../cli/output.js';
+import type { Output } from '../../system/output.js';
 import { parseDuration } from '../../duration.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { WrapContext } from '../../engine/session.js';

@@ -1,6 +1,6 @@
 // What a drill carries from phase to phase (prepare → steady state → probe → fault → recovery →
 // measure → restore → verdict): what was set up once, and what each phase recorded.
-import type { Output } from '../../cli/output.js';
+import type { Output } from '../../system/output.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { WrapContext } from '../../engine/session.js';
 import type { DrillFigures, DrillVerdict, Objectives } from '../../schema/drill-outcome.js';
