@@ -4,7 +4,7 @@
 import type { EnvContext } from '../actions/types.js';
 import { environmentSecretRefs, resolveSecretRef } from '../connectors/secrets.js';
 import { SECRET_ENV_PREFIX } from '../system/child-env.js';
-import type { Redactor } from './redact.js';
+import type { Redactor } from '../connectors/redact.js';
 
 /** Throws a UserError for a secret too short to redact (naming it, never showing it). */
 export async function registerRunSecrets(

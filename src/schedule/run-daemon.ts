@@ -6,7 +6,7 @@ import { slackPoster } from '../connectors/slack.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { Slack } from '../schema/inventory.js';
 import { DEFAULT_STATE_DIR } from '../engine/paths.js';
-import { Redactor } from '../engine/redact.js';
+import { Redactor } from '../connectors/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
 import { coordinationKey, pgClaims } from './coordination.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { childEnv } from '../../src/system/child-env.js';
-import { Redactor } from '../../src/engine/redact.js';
+import { Redactor } from '../../src/connectors/redact.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
 import type { Environment } from '../../src/schema/inventory.js';
 
