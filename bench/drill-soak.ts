@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDrill } from '../src/drill/run-drill.js';
 import { readJournal } from '../src/engine/journal.js';
-import { journalPath } from '../src/engine/paths.js';
+import { journalPath } from '../src/system/run-paths.js';
 import { withPrivateLab } from '../test/helpers/private-lab.js';
 
 const runs = Number(process.argv[2] ?? 20);

@@ -4,7 +4,7 @@ import type { Output } from '../system/output.js';
 import { newRun } from '../engine/commands.js';
 import { RunEmitter } from '../engine/events.js';
 import { openJournal } from '../engine/journal.js';
-import { journalPath } from '../engine/paths.js';
+import { journalPath } from '../system/run-paths.js';
 import { executeRun } from '../engine/runner.js';
 import { jsonView, plainView } from '../engine/views/plain.js';
 import { errorMessage } from '../errors.js';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Output } from '../system/output.js';
 import { newRun } from '../engine/commands.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { DEFAULT_STATE_DIR } from '../system/run-paths.js';
 import { runSession, type WrapContext } from '../engine/session.js';
 import { ExitCode } from '../errors.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';

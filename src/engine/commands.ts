@@ -12,7 +12,7 @@ import type { EvidenceOptions } from '../report/evidence.js';
 import { secretNames } from './context.js';
 import { dryRun, formatDryRun } from './dry-run.js';
 import { JOURNAL_VERSION, readJournal, type JournalHeader } from './journal.js';
-import { DEFAULT_STATE_DIR, checkRunId, journalPath, newRunId } from './paths.js';
+import { DEFAULT_STATE_DIR, checkRunId, journalPath, newRunId } from '../system/run-paths.js';
 import { resumeState } from './resume.js';
 import { checkExecutable, type RunSpec } from './runner.js';
 import { operatorName, runSession } from './session.js';

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Environment } from '../schema/inventory.js';
-import { lockPath } from './paths.js';
+import { lockPath } from '../system/run-paths.js';
 
 export interface LockHolder {
   key: string;

@@ -13,7 +13,7 @@ import { RunEmitter, journalStructure } from './events.js';
 import { openJournal, type JournalHeader } from './journal.js';
 import { acquireRunLock } from './lock.js';
 import { registerRunSecrets } from './run-secrets.js';
-import { journalPath } from './paths.js';
+import { journalPath } from '../system/run-paths.js';
 import type { InputValues } from '../runbook/inputs.js';
 import { executeRun, summarize, type ResumeState, type RunResult, type RunSpec } from './runner.js';
 import { plainView, jsonView } from './views/plain.js';

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Output } from '../system/output.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { DEFAULT_STATE_DIR } from '../system/run-paths.js';
 import { ExitCode, UserError } from '../errors.js';
 import { backupHistory } from './backup-history.js';
 import { historyGroups, historyHtml, historyTable, readReports } from './history.js';

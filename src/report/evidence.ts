@@ -6,7 +6,7 @@ import type { Output } from '../system/output.js';
 import type { EnvContext } from '../actions/types.js';
 import type { RunEmitter } from '../engine/events.js';
 import { readJournal } from '../engine/journal.js';
-import { journalPath } from '../engine/paths.js';
+import { journalPath } from '../system/run-paths.js';
 import { errorMessage } from '../errors.js';
 import { buildReport } from './model.js';
 import type { Report } from './schema.js';

@@ -2,7 +2,7 @@
 // zone, when each starts (after its jitter delay) and why one would be skipped.
 import type { Output } from '../system/output.js';
 import { readDegraded, type DegradedMark } from '../drill/degraded.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { DEFAULT_STATE_DIR } from '../system/run-paths.js';
 import { ExitCode } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';

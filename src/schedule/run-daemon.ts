@@ -5,7 +5,7 @@ import type { Output } from '../system/output.js';
 import { slackPoster } from '../connectors/slack.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { Slack } from '../schema/inventory.js';
-import { DEFAULT_STATE_DIR } from '../engine/paths.js';
+import { DEFAULT_STATE_DIR } from '../system/run-paths.js';
 import { Redactor } from '../connectors/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
