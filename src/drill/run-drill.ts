@@ -10,7 +10,7 @@ import { runSession, type WrapContext } from '../engine/session.js';
 import { ExitCode } from '../errors.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
 import { prepareRun } from '../runbook/prepare.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 import { inputsBeforeFault } from './fault-inputs.js';
 import { loadDrill, type LoadedDrill } from './load-drill.js';
 import { measure } from './phases/measure.js';

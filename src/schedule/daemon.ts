@@ -12,7 +12,7 @@ import type { DrillSchedule, Occurrence } from './occurrences.js';
 import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Slack } from '../schema/inventory.js';
 import { readState, updateState } from './state.js';
-import { formatIn } from './zone.js';
+import { formatIn } from '../time-zone.js';
 
 export interface DrillRunOptions {
   drillFile: string;

@@ -7,7 +7,7 @@ import type { Output } from '../system/output.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
-import { DEFAULT_TIMEZONE } from './cron.js';
+import { DEFAULT_TIMEZONE } from '../cron.js';
 import { cronFields, onCalendar } from './cron-fields.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
 

@@ -8,7 +8,7 @@ import type { Drill } from '../schema/drill.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
 import { drillSchedule } from './occurrences.js';
 import { readState, type DrillState } from './state.js';
-import { formatIn } from './zone.js';
+import { formatIn } from '../time-zone.js';
 
 export interface ListOptions {
   dir?: string;

@@ -1,10 +1,9 @@
 // partition: iptables DROP of every TCP packet to and from the node's address, so its SQL,
 // replication and SSH are cut alike. Rules live in a dedicated chain, so the revert is exact.
 import { UserError } from '../../errors.js';
+import { PARTITION_CHAIN } from '../../system/partition-chain.js';
 import { localExec, mustRun, nodeOf, type NodeShell } from './node-shell.js';
 import type { Fault, FaultContext } from './types.js';
-
-export const PARTITION_CHAIN = 'DRILLBOOK-PARTITION';
 
 const isLoopback = (host: string) => /^127\./.test(host) || host === '::1' || host === 'localhost';
 

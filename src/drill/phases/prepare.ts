@@ -4,7 +4,7 @@ import { parseDuration } from '../../duration.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { WrapContext } from '../../engine/session.js';
 import { resolveNode } from '../../schema/inventory.js';
-import type { Runbook } from '../../schema/runbook.js';
+import type { Runbook } from '../../runbook/schema.js';
 import type { LoadedDrill } from '../load-drill.js';
 import { probeRoute } from '../probe-route.js';
 import { drillFault } from './fault.js';
