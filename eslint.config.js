@@ -14,6 +14,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dependency-cruiser config is CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
+  {
     // Small modules and functions that each do one thing (issue 14).
     files: ['src/**/*.ts'],
     rules: {

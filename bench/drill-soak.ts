@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDrill } from '../src/drill/run-drill.js';
 import { readJournal } from '../src/engine/journal.js';
-import { journalPath } from '../src/engine/paths.js';
+import { journalPath } from '../src/system/run-paths.js';
 import { withPrivateLab } from '../test/helpers/private-lab.js';
 
 const SHIPPED = ['primary-kill', 'primary-freeze', 'network-partition', 'switchover', 'replica-lag'];

@@ -12,7 +12,7 @@ import type { EnvContext } from '../src/actions/types.js';
 import { RunEmitter } from '../src/engine/events.js';
 import { JOURNAL_VERSION, openJournal } from '../src/engine/journal.js';
 import { executeRun, type RunSpec } from '../src/engine/runner.js';
-import type { Runbook } from '../src/schema/runbook.js';
+import type { Runbook } from '../src/runbook/schema.js';
 
 const STEPS = 1000;
 const RUNS = 7;

@@ -5,7 +5,7 @@ import { StepFailure, UserError } from '../errors.js';
 import { HaproxyRuntime, inventoryRouter, type ServerState } from '../connectors/haproxy.js';
 import { nodeEndpoint } from '../connectors/postgres.js';
 import { pollUntil } from '../connectors/poll.js';
-import { portAnswers } from '../lab/ports.js';
+import { portAnswers } from '../system/ports.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { defineAction, type EnvContext } from './types.js';

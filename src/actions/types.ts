@@ -1,6 +1,6 @@
 // The contract every action kind implements: { kind, schema, run }.
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Redactor } from '../engine/redact.js';
+import type { Redactor } from '../connectors/redact.js';
 import type { Environment } from '../schema/inventory.js';
 
 export type Outputs = Record<string, unknown>;

@@ -17,7 +17,7 @@ import { Transform, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childEnv } from '../connectors/secrets.js';
+import { childEnv } from '../system/child-env.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 /**

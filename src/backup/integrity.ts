@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StepFailure, errorMessage } from '../errors.js';
-import { run } from '../lab/exec.js';
+import { run } from '../system/exec.js';
 import type { BackupFile } from './catalog.js';
 import { sha256File } from './files.js';
 import type { PgTools } from './tools.js';

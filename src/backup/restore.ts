@@ -7,7 +7,7 @@ import type { ActionContext } from '../actions/types.js';
 import { connectPostgres, type PgEndpoint } from '../connectors/postgres.js';
 import { pollUntil } from '../connectors/poll.js';
 import { StepFailure } from '../errors.js';
-import { run } from '../lab/exec.js';
+import { run } from '../system/exec.js';
 import type { BackupEntry } from './catalog.js';
 import { checkFiles, extractBaseBackup, verifyBaseBackup } from './integrity.js';
 import type { Scratch } from './scratch.js';

@@ -7,11 +7,10 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeServiceDir, writeServiceFile } from '../lab/context.js';
-import { run } from '../lab/exec.js';
-import { notOwnDir } from '../lab/own-dir.js';
-import { isRoot, serviceUser, type OsUser } from '../lab/os-user.js';
-import { isLabProcess, logTail, stopProcess } from '../lab/processes.js';
+import { run } from '../system/exec.js';
+import { notOwnDir } from '../system/own-dir.js';
+import { isRoot, makeServiceDir, serviceUser, writeServiceFile, type OsUser } from '../system/os-user.js';
+import { isLabProcess, logTail, stopProcess } from '../system/processes.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { PgTools } from './tools.js';
 

@@ -4,9 +4,9 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
-import { findPgBinDir } from '../lab/binaries.js';
-import { run, type RunResult } from '../lab/exec.js';
-import type { OsUser } from '../lab/os-user.js';
+import { findPgBinDir } from '../system/binaries.js';
+import { run, type RunResult } from '../system/exec.js';
+import type { OsUser } from '../system/os-user.js';
 
 export interface PgTools {
   binDir: string;

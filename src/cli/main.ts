@@ -11,7 +11,7 @@ import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerValidate } from './commands/validate.js';
-import { processOutput, type Output } from './output.js';
+import { processOutput, type Output } from '../system/output.js';
 
 export function buildProgram(io: Output, done: (code: number) => void): Command {
   const program = new Command()

@@ -6,9 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { UserError } from '../errors.js';
 import { SecretRef } from '../schema/common.js';
 import { Environment } from '../schema/inventory.js';
-
-/** `secrets.NAME` in an expression reads this environment variable: DRILLBOOK_SECRET_NAME. */
-export const SECRET_ENV_PREFIX = 'DRILLBOOK_SECRET_';
+import { SECRET_ENV_PREFIX } from '../system/child-env.js';
 
 /** `~` and `~/x` expand to the home directory, as a shell would. */
 export const expandHome = (path: string) =>
@@ -45,17 +43,6 @@ export function namedSecrets(names: Iterable<string>): Record<string, string> {
   if (missing.length)
     throw new UserError(`the runbook reads secrets that are not set: export ${missing.join(', ')}`);
   return out;
-}
-
-/**
- * Our environment for a child process (shell steps, tools, lab servers): without the
- * DRILLBOOK_SECRET_* variables, except those of `names` (the secrets.NAME a step reads).
- */
-export function childEnv(names: Iterable<string> = []): NodeJS.ProcessEnv {
-  const allowed = new Set([...names].map((name) => SECRET_ENV_PREFIX + name));
-  return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith(SECRET_ENV_PREFIX) || allowed.has(key)),
-  );
 }
 
 /** Every secret reference in an inventory environment, found through its schema (SecretRef fields). */

@@ -2,7 +2,7 @@
 // reply in it. Kept in the run's directory next to its journal, one entry per channel asked for.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runDir, stateDirOf } from '../engine/paths.js';
+import { runDir, stateDirOf } from '../system/run-paths.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 export interface SlackThread {

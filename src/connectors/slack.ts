@@ -2,7 +2,7 @@
 // Retry-After) are waited out by the client's own retry; failures become step failures that name
 // the workspace endpoint and channel, never the token.
 import type { Logger, WebClient } from '@slack/web-api';
-import type { Keep, Redactor } from '../engine/redact.js';
+import type { Keep, Redactor } from './redact.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';
 

@@ -2,7 +2,7 @@
 // steps as they ran, each against the sum of its steps' budgets; approval waits counted apart.
 import { parseDuration } from '../duration.js';
 import type { DrillPhase, RunEvent } from '../engine/events.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 
 export function drillPhases(runbook: Pick<Runbook, 'steps'>, events: readonly RunEvent[]): DrillPhase[] {
   const phaseOf = new Map(runbook.steps.map((s) => [s.id, s.phase ?? 'other']));

@@ -4,7 +4,7 @@
 import type { EnvContext } from '../actions/types.js';
 import { findExpressions, parseSite, references, renderString } from '../runbook/expressions.js';
 import { resolveInputs, type InputValues } from '../runbook/inputs.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 
 type Given = Record<string, string | number | boolean>;
 type Facts = Record<string, string | number>;

@@ -3,7 +3,7 @@
 // touches the lab, so every figure can be checked without one (test/drill/measure.test.ts).
 import type { DrillPhase, RunEvent } from '../engine/events.js';
 import type { DrillFigures } from '../schema/drill-outcome.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 import { drillFigures } from './figures.js';
 import { drillPhases } from './failover-phases.js';
 import type { Fault } from './faults/types.js';

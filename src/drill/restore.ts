@@ -1,10 +1,10 @@
 // After the measurement, the restore runbook (failback) returns the environment to its steady
 // state. It runs as a run of its own (own id and journal) under the drill's lock.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { newRun } from '../engine/commands.js';
 import { RunEmitter } from '../engine/events.js';
 import { openJournal } from '../engine/journal.js';
-import { journalPath } from '../engine/paths.js';
+import { journalPath } from '../system/run-paths.js';
 import { executeRun } from '../engine/runner.js';
 import { jsonView, plainView } from '../engine/views/plain.js';
 import { errorMessage } from '../errors.js';

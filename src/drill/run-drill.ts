@@ -3,14 +3,14 @@
 // knows it is in a drill.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { newRun } from '../engine/commands.js';
-import { stateDirOf } from '../engine/paths.js';
+import { stateDirOf } from '../system/run-paths.js';
 import { runSession, type WrapContext } from '../engine/session.js';
 import { ExitCode } from '../errors.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
 import { prepareRun } from '../runbook/prepare.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 import { inputsBeforeFault } from './fault-inputs.js';
 import { loadDrill, type LoadedDrill } from './load-drill.js';
 import { measure } from './phases/measure.js';

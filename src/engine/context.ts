@@ -3,7 +3,7 @@
 import type { EnvContext, Outputs } from '../actions/types.js';
 import { evaluate, parseSite, references, renderString, type Context } from '../runbook/expressions.js';
 import { sitesOf, stringsIn } from '../runbook/rules/expressions.js';
-import type { Runbook, Step } from '../schema/runbook.js';
+import type { Runbook, Step } from '../runbook/schema.js';
 
 export interface StepResult {
   status: 'succeeded' | 'failed' | 'skipped';

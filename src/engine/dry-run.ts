@@ -2,11 +2,11 @@
 // nothing, takes no lock.
 import { actions } from '../actions/registry.js';
 import type { ActionContext } from '../actions/types.js';
-import { childEnv } from '../connectors/secrets.js';
+import { childEnv } from '../system/child-env.js';
 import { StepFailure } from '../errors.js';
-import { REDACTED, buildPlan, formatPlan, type Plan } from '../runbook/plan.js';
+import { buildPlan, formatPlan, type Plan } from '../runbook/plan.js';
 import type { PreparedRun } from '../runbook/prepare.js';
-import { Redactor } from './redact.js';
+import { REDACTED, Redactor } from '../connectors/redact.js';
 
 export interface DryRun {
   plan: Plan;

@@ -2,7 +2,7 @@
 // Slack and reports) subscribe. Every event is redacted before any subscriber sees it.
 import type { Outputs } from '../actions/types.js';
 import type { DrillFigures, DrillVerdict, Objectives } from '../schema/drill-outcome.js';
-import { Redactor, type Keep } from './redact.js';
+import { Redactor, type Keep } from '../connectors/redact.js';
 
 /** Main steps, or the compensation steps that run after a failure. */
 export type StepPhase = 'main' | 'rollback';

@@ -7,8 +7,8 @@ import { UserError, errorMessage } from '../errors.js';
 import { renderSql, renderString } from '../runbook/expressions.js';
 import { BARE_EXPRESSION_FIELDS } from '../runbook/rules/expressions.js';
 import { explainErrors } from '../runbook/schema-errors.js';
-import { createAjv, validatorFor } from '../schema/validators.js';
-import type { Step } from '../schema/runbook.js';
+import { createAjv, validatorFor } from '../runbook/validators.js';
+import type { Step } from '../runbook/schema.js';
 import type { RunContext } from './context.js';
 
 const custom = new WeakMap<ActionDefinition, ValidateFunction>();

@@ -15,7 +15,7 @@ import {
 import { dirname } from 'node:path';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { RunEvent, RunEventType, Subscriber } from './events.js';
-import { privateDir } from './paths.js';
+import { privateDir } from '../system/run-paths.js';
 
 /** The state directory could not be written (a full disk): one line, exit 1, the run resumable. */
 export class StateWriteFailed extends StepFailure {

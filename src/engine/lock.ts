@@ -10,7 +10,7 @@ import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Environment } from '../schema/inventory.js';
 import { StateWriteFailed } from './journal.js';
-import { lockPath, privateDir } from './paths.js';
+import { lockPath, privateDir } from '../system/run-paths.js';
 
 export interface LockHolder {
   key: string;

@@ -2,7 +2,7 @@
 // the main phase had failed (rollback remains), and what to do with the step that was in flight.
 import type { ActionDefinition } from '../actions/types.js';
 import { UserError } from '../errors.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from '../runbook/schema.js';
 import type { StepResult } from './context.js';
 import type { InterruptedDecision } from './events.js';
 import type { ChildRecord } from './children.js';

@@ -2,8 +2,9 @@
 // runbook's secrets.NAME, every DRILLBOOK_SECRET_* variable (named or not, a shell step could still
 // print it), and every credential the chosen environment references, used by this runbook or not.
 import type { EnvContext } from '../actions/types.js';
-import { SECRET_ENV_PREFIX, environmentSecretRefs, resolveSecretRef } from '../connectors/secrets.js';
-import type { Redactor } from './redact.js';
+import { environmentSecretRefs, resolveSecretRef } from '../connectors/secrets.js';
+import { SECRET_ENV_PREFIX } from '../system/child-env.js';
+import type { Redactor } from '../connectors/redact.js';
 
 /** Throws a UserError for a secret too short to redact (naming it, never showing it). */
 export async function registerRunSecrets(

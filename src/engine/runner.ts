@@ -3,11 +3,11 @@
 import pRetry from 'p-retry';
 import { actions as registry } from '../actions/registry.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../actions/types.js';
-import { childEnv } from '../connectors/secrets.js';
+import { childEnv } from '../system/child-env.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';
-import type { Runbook, Step } from '../schema/runbook.js';
+import type { Runbook, Step } from '../runbook/schema.js';
 import { requestApproval, type ApprovalPolicy } from './approvals.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
 import { evaluateCondition, stepSecretNames, type RunContext, type StepResult } from './context.js';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { StepFailure } from '../errors.js';
 import type { LabNode } from './config.js';
 import type { LabContext } from './context.js';
-import { portAnswers } from './ports.js';
-import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+import { portAnswers } from '../system/ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
 
 export const HAPROXY = 'haproxy';
 export const HAPROXY_BACKEND = 'pg';

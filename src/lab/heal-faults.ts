@@ -1,8 +1,8 @@
 // `lab up` repairs what a drill that died mid-fault left behind on the lab: PostgreSQL processes
 // still stopped by SIGSTOP (freeze) and iptables rules still cutting a node off (partition).
 import { readdirSync, readFileSync } from 'node:fs';
-import { PARTITION_CHAIN } from '../drill/faults/partition.js';
-import { run } from './exec.js';
+import { run } from '../system/exec.js';
+import { PARTITION_CHAIN } from '../system/partition-chain.js';
 import type { LabConfig } from './config.js';
 import type { LabPaths } from './paths.js';
 import { postmasterPid } from './postgres.js';

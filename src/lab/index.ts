@@ -1,15 +1,15 @@
 // The lab's public face: labUp, labStatus, labDown, labEnvPath.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { StepFailure, UserError } from '../errors.js';
-import { findTools } from './binaries.js';
+import { findTools } from './tools.js';
 import { assertSameShape, labDir, resolveLabConfig, type LabConfig, type LabUpOptions } from './config.js';
 import type { LabContext } from './context.js';
 import { ensureHaproxy, HAPROXY } from './haproxy.js';
 import { healDrillFaults } from './heal-faults.js';
 import { labInventory, writeInventory } from './inventory.js';
-import { serviceUser as findServiceUser } from './os-user.js';
+import { serviceUser as findServiceUser } from '../system/os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
-import { assertPortsFree, portAnswers, type Endpoint } from './ports.js';
+import { assertPortsFree, portAnswers, type Endpoint } from '../system/ports.js';
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
 import {
   ensurePrimary,
@@ -20,8 +20,8 @@ import {
   stopNode,
   type NodeStatus,
 } from './postgres.js';
-import { notOwnDir } from './own-dir.js';
-import { isLabProcess, stopProcess } from './processes.js';
+import { notOwnDir } from '../system/own-dir.js';
+import { isLabProcess, stopProcess } from '../system/processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
 import { placeLabDir, removePlacementLink } from './placement.js';
 import { ensureSlack, SLACK } from './slack.js';

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_LAB_DIR } from './config.js';
-import { run } from './exec.js';
-import { isRoot, type OsUser } from './os-user.js';
+import { run } from '../system/exec.js';
+import { isRoot, type OsUser } from '../system/os-user.js';
 
 const PLACEMENT_ROOT = '/var/tmp';
 

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { StepFailure } from '../errors.js';
 import { LAB_RECORD, LAB_RECORD_TTL, LAB_ZONE, type LabNode } from './config.js';
 import type { LabContext } from './context.js';
-import { run } from './exec.js';
-import { portAnswers } from './ports.js';
-import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+import { run } from '../system/exec.js';
+import { portAnswers } from '../system/ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
 
 export const POWERDNS = 'powerdns';
 export const POWERDNS_SERVER_ID = 'localhost';

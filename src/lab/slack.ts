@@ -4,8 +4,8 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StepFailure } from '../errors.js';
 import type { LabContext } from './context.js';
-import { portAnswers } from './ports.js';
-import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+import { portAnswers } from '../system/ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
 import { secretPath } from './secrets.js';
 import type { SlackServerOptions } from './slack-server.js';
 

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StepFailure } from '../errors.js';
 import { type LabContext } from './context.js';
-import { run } from './exec.js';
-import { isRoot } from './os-user.js';
-import { portAnswers } from './ports.js';
-import { isLabProcess, logTail, spawnDetached, waitFor } from './processes.js';
+import { run } from '../system/exec.js';
+import { isRoot } from '../system/os-user.js';
+import { portAnswers } from '../system/ports.js';
+import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
 import { SSH_CLIENT_KEY_FILE } from './secrets.js';
 import type { ComponentState } from './state.js';
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { LabConfig } from './config.js';
-import type { OsUser } from './os-user.js';
+import type { OsUser } from '../system/os-user.js';
 
 export type ComponentKind = 'postgres' | 'haproxy' | 'sshd' | 'powerdns' | 'slack';
 

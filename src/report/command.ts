@@ -2,8 +2,8 @@
 // the thin CLI module, which loads this file only when the command runs.
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Output } from '../cli/output.js';
-import { stateDirOf } from '../engine/paths.js';
+import type { Output } from '../system/output.js';
+import { stateDirOf } from '../system/run-paths.js';
 import { ExitCode, UserError } from '../errors.js';
 import { backupHistory } from './backup-history.js';
 import { historyGroups, historyHtml, historyTable, readReports } from './history.js';

@@ -2,11 +2,11 @@
 // runs, then the reports from its journal and the thread's summary pointing at them. None of it
 // can fail the run: problems become warnings in the journal.
 import { relative } from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import type { EnvContext } from '../actions/types.js';
 import type { RunEmitter } from '../engine/events.js';
 import { readJournal } from '../engine/journal.js';
-import { journalPath } from '../engine/paths.js';
+import { journalPath } from '../system/run-paths.js';
 import { errorMessage } from '../errors.js';
 import { buildReport } from './model.js';
 import type { Report } from './schema.js';

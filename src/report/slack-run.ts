@@ -6,7 +6,7 @@ import { readSlackThread, saveSlackThread, slackThreadFile } from '../connectors
 import type { SlackPoster } from '../connectors/slack.js';
 import { formatDuration } from '../duration.js';
 import type { RunEvent, Subscriber } from '../engine/events.js';
-import type { Redactor } from '../engine/redact.js';
+import type { Redactor } from '../connectors/redact.js';
 import { describeEvent, probeStatus } from '../engine/views/describe.js';
 import { errorMessage } from '../errors.js';
 import type { Slack } from '../schema/inventory.js';

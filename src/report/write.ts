@@ -3,7 +3,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readJournal, type JournalHeader } from '../engine/journal.js';
-import { journalPath, privateDir } from '../engine/paths.js';
+import { journalPath, privateDir } from '../system/run-paths.js';
 import { UserError } from '../errors.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';

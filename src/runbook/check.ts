@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { byPosition, UserError } from '../errors.js';
-import type { DocumentKind } from '../schema/documents.js';
+import type { DocumentKind } from './documents.js';
 import type { Inventory } from '../schema/inventory.js';
 import { loadDocument, type LoadedDocument } from './load.js';
 import { rules } from './rules/index.js';

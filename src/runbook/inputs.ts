@@ -1,6 +1,6 @@
 // Runbook inputs: declared defaults overridden by --set key=value, typed and checked.
 import { UserError } from '../errors.js';
-import type { InputSpec } from '../schema/runbook.js';
+import type { InputSpec } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 export type InputValues = Record<string, string | number | boolean>;

@@ -1,12 +1,11 @@
 // `plan`: what a run would do, step by step, with inputs rendered and nothing connected to.
+import { REDACTED } from '../connectors/redact.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import type { Step } from '../schema/runbook.js';
+import type { Step } from './schema.js';
 import { stepBudgetTotal } from './rules/budget-total.js';
 import { sitesOf } from './rules/expressions.js';
 import { evaluate, mapStrings, parseSite, references, type Context } from './expressions.js';
 import type { PreparedRun } from './prepare.js';
-
-export const REDACTED = '***';
 
 export interface PlannedStep {
   id: string;

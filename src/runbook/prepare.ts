@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { EnvContext } from '../actions/types.js';
 import { UserError, UserErrors } from '../errors.js';
 import type { Inventory } from '../schema/inventory.js';
-import type { Runbook } from '../schema/runbook.js';
+import type { Runbook } from './schema.js';
 import { applyRules, checkEnvironmentName, loadInventory } from './check.js';
 import { resolveInputs, type InputValues } from './inputs.js';
 import { loadDocument } from './load.js';

@@ -3,8 +3,8 @@
 // at each match of its expression and stays open for its duration.
 import { parseDuration } from '../duration.js';
 import type { Schedule } from '../schema/drill.js';
-import { compileCron, type CronOptions } from './cron.js';
-import { dateIn, formatIn } from './zone.js';
+import { compileCron, type CronOptions } from '../cron.js';
+import { dateIn, formatIn } from '../time-zone.js';
 
 /** The window that covers `at`, described for a log line, or undefined when none does. */
 export type BlackoutCheck = (at: Date) => string | undefined;

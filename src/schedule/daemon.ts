@@ -1,7 +1,7 @@
 // The scheduler: one loop per drill sleeps until its next occurrence starts, decides (blackout,
 // degraded environment, previous occurrence still running, claimed by another daemon) and runs the
 // drill through the same code path as `drillbook drill`. Every decision is one log line.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { markDegraded, readDegraded } from '../drill/degraded.js';
 import { errorMessage, UserError } from '../errors.js';
 import { systemClock, sleepUntil, type Clock } from './clock.js';
@@ -12,7 +12,7 @@ import type { DrillSchedule, Occurrence } from './occurrences.js';
 import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Slack } from '../schema/inventory.js';
 import { readState, updateState } from './state.js';
-import { formatIn } from './zone.js';
+import { formatIn } from '../time-zone.js';
 
 export interface DrillRunOptions {
   drillFile: string;

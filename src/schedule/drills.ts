@@ -7,7 +7,7 @@ import { loadDrill } from '../drill/load-drill.js';
 import { UserError, UserErrors } from '../errors.js';
 import { checkFile } from '../runbook/check.js';
 import type { Drill } from '../schema/drill.js';
-import type { CronOptions } from './cron.js';
+import type { CronOptions } from '../cron.js';
 import type { ScheduledDrill } from './daemon.js';
 import { drillSchedule } from './occurrences.js';
 

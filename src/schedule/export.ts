@@ -3,11 +3,11 @@
 // cannot express (blackout windows, exactly once across machines) is said in a comment.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { parseDuration } from '../duration.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
-import { DEFAULT_TIMEZONE } from './cron.js';
+import { DEFAULT_TIMEZONE } from '../cron.js';
 import { cronFields, onCalendar } from './cron-fields.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
 

@@ -1,14 +1,14 @@
 // `drillbook schedule list [DIR]`: each scheduled drill with its next occurrences in its own time
 // zone, when each starts (after its jitter delay) and why one would be skipped.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { readDegraded, type DegradedMark } from '../drill/degraded.js';
-import { stateDirOf } from '../engine/paths.js';
+import { stateDirOf } from '../system/run-paths.js';
 import { ExitCode } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
 import { drillSchedule } from './occurrences.js';
 import { readState, type DrillState } from './state.js';
-import { formatIn } from './zone.js';
+import { formatIn } from '../time-zone.js';
 
 export interface ListOptions {
   dir?: string;

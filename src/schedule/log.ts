@@ -1,6 +1,6 @@
 // The daemon's decisions, one line each: timestamped text for people, or JSON lines with --json.
-import type { Output } from '../cli/output.js';
-import { formatIn } from './zone.js';
+import type { Output } from '../system/output.js';
+import { formatIn } from '../time-zone.js';
 
 export interface DaemonEvent {
   event:

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { parseDuration } from '../duration.js';
 import type { Schedule } from '../schema/drill.js';
 import { blackoutCheck, type BlackoutCheck } from './blackout.js';
-import { compileCron, DEFAULT_TIMEZONE, type CronOptions, type CronSchedule } from './cron.js';
+import { compileCron, DEFAULT_TIMEZONE, type CronOptions, type CronSchedule } from '../cron.js';
 
 export interface Occurrence {
   drill: string;

@@ -1,12 +1,12 @@
 // `drillbook daemon [DIR]` behind the thin CLI module: loads the scheduled drills, claims through
 // each drill's coordination database (or local files), runs the real drill code, and turns SIGTERM
 // and SIGINT into a clean stop.
-import type { Output } from '../cli/output.js';
+import type { Output } from '../system/output.js';
 import { slackPoster } from '../connectors/slack.js';
 import { runDrill } from '../drill/run-drill.js';
 import type { Slack } from '../schema/inventory.js';
-import { stateDirOf } from '../engine/paths.js';
-import { Redactor } from '../engine/redact.js';
+import { stateDirOf } from '../system/run-paths.js';
+import { Redactor } from '../connectors/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
 import { coordinationKey, pgClaims } from './coordination.js';

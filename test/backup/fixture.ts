@@ -17,8 +17,8 @@ import '../../src/actions/registry.js';
 import { pollUntil } from '../../src/connectors/poll.js';
 import { connectPostgres, nodeEndpoint } from '../../src/connectors/postgres.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
-import { isRoot, serviceUser } from '../../src/lab/os-user.js';
-import { portAnswers } from '../../src/lab/ports.js';
+import { isRoot, serviceUser } from '../../src/system/os-user.js';
+import { portAnswers } from '../../src/system/ports.js';
 import type { PrivateLab } from '../helpers/private-lab.js';
 
 /** A query on the lab's primary; rows as objects. */

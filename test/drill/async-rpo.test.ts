@@ -14,7 +14,7 @@ import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { sshExec } from '../../src/connectors/ssh.js';
 import { PROBE_TABLE } from '../../src/drill/probe.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { journalPath } from '../../src/engine/paths.js';
+import { journalPath } from '../../src/system/run-paths.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { privateLab } from '../helpers/private-lab.js';
 

@@ -10,7 +10,7 @@ import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { checkSteadyState } from '../../src/drill/steady-state.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { journalPath } from '../../src/engine/paths.js';
+import { journalPath } from '../../src/system/run-paths.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { sql } from '../backup/fixture.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { journalPath } from '../../src/engine/paths.js';
+import { journalPath } from '../../src/system/run-paths.js';
 import { UserError } from '../../src/errors.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { checkSteadyState } from '../../src/drill/steady-state.js';

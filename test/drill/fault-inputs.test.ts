@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EnvContext } from '../../src/actions/types.js';
 import { inputsAfterFault, inputsBeforeFault } from '../../src/drill/fault-inputs.js';
-import type { Runbook } from '../../src/schema/runbook.js';
+import type { Runbook } from '../../src/runbook/schema.js';
 
 const runbook = {
   inputs: {

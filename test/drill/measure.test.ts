@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { measureDrill, promotedNode, type DrillRecord } from '../../src/drill/measure.js';
 import type { ProbeWrite } from '../../src/drill/probe.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import type { Runbook } from '../../src/schema/runbook.js';
+import type { Runbook } from '../../src/runbook/schema.js';
 
 const OLD = '127.0.0.11:5432';
 const NEW = '127.0.0.12:5432';

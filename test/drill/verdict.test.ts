@@ -8,7 +8,7 @@ import { formatOutcome } from '../../src/drill/summary.js';
 import { drillVerdict } from '../../src/drill/verdict.js';
 import { checkSchema } from '../../src/runbook/load.js';
 import { parseSource } from '../../src/runbook/source.js';
-import type { Runbook } from '../../src/schema/runbook.js';
+import type { Runbook } from '../../src/runbook/schema.js';
 
 const figures = (over: Partial<DrillFigures> = {}): DrillFigures => ({
   rtoMs: 1500,

@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { actions as registry } from '../../src/actions/registry.js';
 import type { ActionDefinition } from '../../src/actions/types.js';
 import { prepareRun } from '../../src/runbook/prepare.js';
-import { createAjv, schemaOf, validatorFile, validatorNames } from '../../src/schema/validators.js';
+import { createAjv, schemaOf, validatorFile, validatorNames } from '../../src/runbook/validators.js';
 import { RunEmitter, type RunEvent } from '../../src/engine/events.js';
 import { executeRun, type RunnerOptions, type RunResult } from '../../src/engine/runner.js';
 

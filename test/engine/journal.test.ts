@@ -7,7 +7,7 @@ import { mock, test } from 'node:test';
 import { resolveSecretRef, namedSecrets } from '../../src/connectors/secrets.js';
 import { RunEmitter } from '../../src/engine/events.js';
 import { JOURNAL_VERSION, openJournal, readJournal, type JournalHeader } from '../../src/engine/journal.js';
-import { Redactor } from '../../src/engine/redact.js';
+import { Redactor } from '../../src/connectors/redact.js';
 import { UserError } from '../../src/errors.js';
 import { runInProcess, tempDir } from './helpers.js';
 

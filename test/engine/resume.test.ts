@@ -6,7 +6,7 @@ import { actions } from '../../src/actions/registry.js';
 import type { RunEvent, RunEventBody } from '../../src/engine/events.js';
 import { JOURNAL_VERSION, type Journal } from '../../src/engine/journal.js';
 import { resumeState } from '../../src/engine/resume.js';
-import type { Runbook } from '../../src/schema/runbook.js';
+import type { Runbook } from '../../src/runbook/schema.js';
 import { ofType, runCli, runInProcess, tempDir, withFakes, writeFiles } from './helpers.js';
 
 const runbook = {

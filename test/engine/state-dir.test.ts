@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { stateDirOf } from '../../src/engine/paths.js';
+import { stateDirOf } from '../../src/system/run-paths.js';
 import { runCli, startCli, tempDir, writeFiles } from './helpers.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -1,6 +1,7 @@
 // An ActionContext for calling one action directly in a test, without the engine.
-import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
-import { Redactor } from '../../src/engine/redact.js';
+import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { childEnv } from '../../src/system/child-env.js';
+import { Redactor } from '../../src/connectors/redact.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../../src/actions/types.js';
 import type { Environment } from '../../src/schema/inventory.js';
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { backupSummaryLines } from '../../src/report/backup-tables.js';
 import { buildReport } from '../../src/report/model.js';
 import { summaryBlocks } from '../../src/report/slack-run.js';
-import { createAjv } from '../../src/schema/validators.js';
+import { createAjv } from '../../src/runbook/validators.js';
 import { age } from '../../src/report/text.js';
 import { allKindsRun, backupRun, restoreRun, syntheticJournal } from './backup-journals.js';
 import { fixtureReport } from './fixtures.js';

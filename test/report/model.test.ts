@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
 import { readJournal, type Journal } from '../../src/engine/journal.js';
 import { buildReport, summarizeOutput } from '../../src/report/model.js';
-import { createAjv } from '../../src/schema/validators.js';
+import { createAjv } from '../../src/runbook/validators.js';
 import { FIXTURES, fixtureReport } from './fixtures.js';
 
 const validate = createAjv().compile(JSON.parse(readFileSync('schemas/report.schema.json', 'utf8')));

@@ -12,7 +12,7 @@ import '../../src/actions/registry.js';
 import { runCommand } from '../../src/engine/commands.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { journalPath, runDir, stateDirOf } from '../../src/engine/paths.js';
+import { journalPath, runDir, stateDirOf } from '../../src/system/run-paths.js';
 import { labPaths } from '../../src/lab/paths.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { SlackVerbosity } from '../../src/report/slack-run.js';

@@ -1,8 +1,9 @@
 // An ActionContext for calling the routing actions directly in tests: real secrets, logs collected.
 import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
-import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
-import { Redactor } from '../../src/engine/redact.js';
+import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { childEnv } from '../../src/system/child-env.js';
+import { Redactor } from '../../src/connectors/redact.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
 import type { Environment } from '../../src/schema/inventory.js';
 

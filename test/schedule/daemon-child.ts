@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { processOutput } from '../../src/cli/output.js';
+import { processOutput } from '../../src/system/output.js';
 import { daemonId } from '../../src/schedule/claims.js';
 import {
   startDaemon,

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { compileCron } from '../../src/schedule/cron.js';
+import { compileCron } from '../../src/cron.js';
 import { onCalendar } from '../../src/schedule/cron-fields.js';
 import { crontab, systemdUnits, type ExportOptions } from '../../src/schedule/export.js';
 import type { Drill } from '../../src/schema/drill.js';

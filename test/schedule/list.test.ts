@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { markDegraded } from '../../src/drill/degraded.js';
 import { listCommand, type ListedDrill } from '../../src/schedule/list.js';
 import { drillSchedule } from '../../src/schedule/occurrences.js';
-import { formatIn } from '../../src/schedule/zone.js';
+import { formatIn } from '../../src/time-zone.js';
 import { drillYaml } from './drill-yaml.js';
 
 function drillsDir(files: Record<string, string>): string {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { actions } from '../../src/actions/registry.js';
 import { reportSchemaJson } from '../../src/report/schema.js';
-import { documentKinds, schemaFileName, schemaJson, type DocumentKind } from '../../src/schema/documents.js';
+import { documentKinds, schemaFileName, schemaJson, type DocumentKind } from '../../src/runbook/documents.js';
 
 describe('committed JSON schemas', () => {
   for (const kind of Object.keys(documentKinds) as DocumentKind[]) {

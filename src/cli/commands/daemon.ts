@@ -2,7 +2,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { parseDuration } from '../../duration.js';
 import { UserError } from '../../errors.js';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 import { stateDirOption } from './run.js';
 
 const milliseconds = (text: string | undefined, flag: string) => {

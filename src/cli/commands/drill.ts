@@ -1,6 +1,6 @@
 // `drillbook drill DRILL`: fault → runbook → probe figures → restore; pass or fail.
 import type { Command } from '@commander-js/extra-typings';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 import { collect, stateDirOption } from './run.js';
 
 export function registerDrill(program: Command, io: Output, done: (code: number) => void): void {

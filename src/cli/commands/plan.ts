@@ -4,7 +4,7 @@ import { ExitCode } from '../../errors.js';
 import { parseSets } from '../../runbook/inputs.js';
 import { buildPlan, formatPlan } from '../../runbook/plan.js';
 import { prepareRun } from '../../runbook/prepare.js';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

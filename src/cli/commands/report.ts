@@ -1,7 +1,7 @@
 // `drillbook report [RUN_ID] [--format ...] [--out DIR]` and `drillbook report --history`; the
 // renderers are loaded only when the command runs.
 import type { Command } from '@commander-js/extra-typings';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 import { stateDirOption } from './run.js';
 
 export function registerReport(program: Command, io: Output, done: (code: number) => void): void {

@@ -1,6 +1,6 @@
 // `drillbook resume RUN_ID`: continues an interrupted run; the engine is loaded only when it runs.
 import { Option, type Command } from '@commander-js/extra-typings';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 import { collect, slackVerbosityOption, stateDirOption } from './run.js';
 
 export function registerResume(program: Command, io: Output, done: (code: number) => void): void {

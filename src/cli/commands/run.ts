@@ -2,7 +2,7 @@
 // zx behind it) is loaded only when one of them runs, so `validate` starts fast.
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { SlackVerbosity } from '../../report/slack-run.js';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 
 export const collect = (value: string, previous: string[]) => [...previous, value];
 

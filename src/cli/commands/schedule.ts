@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 import { stateDirOption } from './run.js';
 
 const DIR_HELP = 'directory of drill files (default drills/)';

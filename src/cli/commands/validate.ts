@@ -2,7 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { ExitCode, type UserError } from '../../errors.js';
 import { checkEnvironmentName, checkFile, loadInventory } from '../../runbook/check.js';
-import type { Output } from '../output.js';
+import type { Output } from '../../system/output.js';
 
 export interface ValidateOptions {
   json?: boolean;

@@ -5,7 +5,7 @@
 import { withNode } from '../../connectors/postgres.js';
 import { StepFailure } from '../../errors.js';
 import { PROBE_TABLE } from '../probe.js';
-import { FAULT_FACTS } from './facts.js';
+import { FAULT_FACTS } from '../../schema/fault-facts.js';
 import type { Fault } from './types.js';
 
 export const deleteRows: Fault = {

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import type { EnvContext } from '../../actions/types.js';
 import { POSTMASTER_SH } from '../../connectors/postmaster.js';
-import { childEnv } from '../../connectors/secrets.js';
 import { shq } from '../../connectors/shell-quote.js';
+import { childEnv } from '../../system/child-env.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, UserError } from '../../errors.js';
 import type { PostgresNode } from '../../schema/inventory.js';

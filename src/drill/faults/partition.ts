@@ -2,10 +2,9 @@
 // replication and SSH are cut alike. Rules live in a dedicated chain, so the revert is exact.
 import { shq } from '../../connectors/shell-quote.js';
 import { UserError } from '../../errors.js';
+import { PARTITION_CHAIN } from '../../system/partition-chain.js';
 import { localExec, mustRun, nodeOf, type NodeShell } from './node-shell.js';
 import type { Fault, FaultContext } from './types.js';
-
-export const PARTITION_CHAIN = 'DRILLBOOK-PARTITION';
 
 /** A whole loopback address (never a prefix match: `127.0.0.1;cmd` is not one). */
 const isLoopback = (host: string) =>

@@ -1,10 +1,10 @@
 // Prepare: the drill's objectives, probe route and fault resolved once, and `drill-started` said.
-import type { Output } from '../../cli/output.js';
+import type { Output } from '../../system/output.js';
 import { parseDuration } from '../../duration.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { WrapContext } from '../../engine/session.js';
 import { resolveNode } from '../../schema/inventory.js';
-import type { Runbook } from '../../schema/runbook.js';
+import type { Runbook } from '../../runbook/schema.js';
 import type { LoadedDrill } from '../load-drill.js';
 import { probeRoute } from '../probe-route.js';
 import { drillFault } from './fault.js';

@@ -1,7 +1,7 @@
 // Restore: the restore runbook (failback) runs when the environment is not back in its steady state;
 // an environment that stays unhealthy is marked degraded, with what to do by hand.
 import { loadDocument } from '../../runbook/load.js';
-import type { Runbook } from '../../schema/runbook.js';
+import type { Runbook } from '../../runbook/schema.js';
 import { behindRoute, currentPrimary } from '../current-primary.js';
 import { markDegraded } from '../degraded.js';
 import { runRestore, type RestoreOutcome } from '../restore.js';

@@ -1,10 +1,10 @@
 // What a drill carries from phase to phase (prepare → steady state → probe → fault → recovery →
 // measure → restore → verdict): what was set up once, and what each phase recorded.
-import type { Output } from '../../cli/output.js';
+import type { Output } from '../../system/output.js';
 import type { RunEvent } from '../../engine/events.js';
 import type { WrapContext } from '../../engine/session.js';
 import type { DrillFigures, DrillVerdict, Objectives } from '../../schema/drill-outcome.js';
-import type { Runbook } from '../../schema/runbook.js';
+import type { Runbook } from '../../runbook/schema.js';
 import type { Fault, FaultContext } from '../faults/types.js';
 import type { LoadedDrill } from '../load-drill.js';
 import type { Probe } from '../probe.js';

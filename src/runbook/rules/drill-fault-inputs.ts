@@ -1,4 +1,4 @@
-import { FAULT_FACTS } from '../../drill/faults/facts.js';
+import { FAULT_FACTS } from '../../schema/fault-facts.js';
 import { ExpressionError, findExpressions, parseSite, references } from '../expressions.js';
 import { error, type Finding, type Rule } from './types.js';
 

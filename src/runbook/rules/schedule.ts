@@ -1,6 +1,6 @@
 import { parseDuration } from '../../duration.js';
-import { cronProblem } from '../../schedule/cron.js';
-import { knownTimezones, timezoneProblem } from '../../schedule/zone.js';
+import { cronProblem } from '../../cron.js';
+import { knownTimezones, timezoneProblem } from '../../time-zone.js';
 import { didYouMean } from '../suggest.js';
 import { error, type Finding, type Rule } from './types.js';
 

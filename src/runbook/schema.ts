@@ -1,7 +1,7 @@
 // The runbook schema, assembled from each action kind's `with:` schema and discriminated by `kind`.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { actions } from '../actions/registry.js';
-import { API_VERSION, Duration, Name, StepId, Strict, Text, OneOf } from './common.js';
+import { API_VERSION, Duration, Name, StepId, Strict, Text, OneOf } from '../schema/common.js';
 
 export const Retry = Strict({
   attempts: Type.Integer({ minimum: 1, maximum: 100, description: 'total attempts, the first included' }),

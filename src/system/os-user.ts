@@ -1,5 +1,5 @@
-// Who runs the lab's servers: PostgreSQL refuses root, so a root caller hands them to `postgres`.
-import { readFileSync } from 'node:fs';
+// Who runs the PostgreSQL servers we start: PostgreSQL refuses root, so a root caller hands them to `postgres`.
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { UserError } from '../errors.js';
 
@@ -37,4 +37,19 @@ function lookupUser(name: string): OsUser | undefined {
     if (user === name && uid && gid) return { name, uid: Number(uid), gid: Number(gid), home: home || '/' };
   }
   return undefined;
+}
+
+/** A directory the service user owns (PostgreSQL data, sockets): chowned when running as root. */
+export function makeServiceDir(dir: string, user: OsUser, mode = 0o700): void {
+  mkdirSync(dir, { recursive: true, mode });
+  giveTo(dir, user);
+}
+
+export function writeServiceFile(file: string, content: string, user: OsUser, mode = 0o600): void {
+  writeFileSync(file, content, { mode });
+  giveTo(file, user);
+}
+
+function giveTo(path: string, user: OsUser): void {
+  if (isRoot()) chownSync(path, user.uid, user.gid);
 }

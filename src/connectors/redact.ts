@@ -1,8 +1,10 @@
 // Secret values known to a run, replaced by *** in everything the run sends out of the process.
 // Registered as soon as they are resolved, before any event or message that could carry them.
-import { resolveSecretRef } from '../connectors/secrets.js';
 import { UserError } from '../errors.js';
-import { REDACTED } from '../runbook/plan.js';
+import { resolveSecretRef } from './secrets.js';
+
+/** What a secret becomes in everything shown or sent. */
+export const REDACTED = '***';
 
 /** Shorter values occur by chance in ordinary text (and are guessed easily): refused, not redacted. */
 export const MIN_SECRET_LENGTH = 4;

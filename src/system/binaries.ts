@@ -1,34 +1,10 @@
-// Finding the programs the lab runs, with an error naming the Debian package when one is missing.
+// Finding installed programs, with an error naming the Debian package when one is missing.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UserError } from '../errors.js';
 
 export const PG_BINARIES = ['initdb', 'pg_ctl', 'pg_basebackup', 'postgres', 'psql'] as const;
-
-export interface LabTools {
-  pgBinDir: string;
-  haproxy: string;
-  sshd: string;
-  sshKeygen: string;
-  pdnsServer: string;
-  sqlite3: string;
-  pdnsSchema: string;
-}
-
-const PDNS_SQLITE_SCHEMA = '/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql';
-
-export function findTools(pgBinDir: string | undefined): LabTools {
-  return {
-    pgBinDir: findPgBinDir(pgBinDir),
-    haproxy: findProgram('haproxy', 'haproxy'),
-    sshd: findProgram('sshd', 'openssh-server'),
-    sshKeygen: findProgram('ssh-keygen', 'openssh-client'),
-    pdnsServer: findProgram('pdns_server', 'pdns-server'),
-    sqlite3: findProgram('sqlite3', 'sqlite3'),
-    pdnsSchema: requireFile(PDNS_SQLITE_SCHEMA, 'pdns-backend-sqlite3'),
-  };
-}
 
 /** --pg-bindir, then DRILLBOOK_PG_BINDIR, then `pg_config --bindir`, then the newest /usr/lib/postgresql/N/bin. */
 export function findPgBinDir(explicit: string | undefined): string {
@@ -74,7 +50,7 @@ function debianBinDirs(): string[] {
 }
 
 /** A program on PATH or in the sbin directories (often missing from a normal user's PATH). */
-function findProgram(name: string, debianPackage: string): string {
+export function findProgram(name: string, debianPackage: string): string {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin'];
   const found = dirs
     .filter(Boolean)
@@ -88,7 +64,7 @@ function findProgram(name: string, debianPackage: string): string {
   return found;
 }
 
-function requireFile(file: string, debianPackage: string): string {
+export function requireFile(file: string, debianPackage: string): string {
   if (!existsSync(file)) {
     throw new UserError(`${file} not found; install the Debian package "${debianPackage}"`);
   }

@@ -6,9 +6,9 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvType, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { actions } from '../actions/registry.js';
-import { Drill } from './drill.js';
-import { Inventory } from './inventory.js';
-import { RunbookEnvelope } from './runbook.js';
+import { Drill } from '../schema/drill.js';
+import { Inventory } from '../schema/inventory.js';
+import { RunbookEnvelope } from './schema.js';
 
 const require = createRequire(import.meta.url);
 const cache = new Map<string, ValidateFunction>();
@@ -30,7 +30,7 @@ export function schemaOf(name: ValidatorName): TSchema {
   return actions.get(name.slice('with-'.length))!.schema;
 }
 
-/** dist/validators/, reached from both dist/schema/ (tsc) and dist/bundle/ (the CLI bundle). */
+/** dist/validators/, reached from both dist/runbook/ (tsc) and dist/bundle/ (the CLI bundle). */
 export const validatorFile = (name: ValidatorName) => `../validators/${name.toLowerCase()}.cjs`;
 
 export function createAjv(extra: Options = {}): AjvType {

@@ -1,8 +1,8 @@
 // The three document kinds and their schemas, in one table (emission, validation, dispatch).
 import type { TSchema } from '@sinclair/typebox';
-import { Drill } from './drill.js';
-import { Inventory } from './inventory.js';
-import { Runbook } from './runbook.js';
+import { Drill } from '../schema/drill.js';
+import { Inventory } from '../schema/inventory.js';
+import { Runbook } from './schema.js';
 
 export const documentKinds = { Runbook, Inventory, Drill } as const satisfies Record<string, TSchema>;
 export type DocumentKind = keyof typeof documentKinds;

@@ -1,0 +1,86 @@
+// The layer order of src/ (README, "Development"), enforced by `npm run lint`.
+// A module may import its own layer and the layers below it, never one above.
+/** Top to bottom; directories on one line are one layer. Root files (errors.ts, ...) are the bottom. */
+const LAYERS = [
+  ['cli'],
+  ['drill', 'schedule'],
+  ['report'],
+  ['engine'],
+  ['runbook'],
+  ['actions'],
+  ['backup', 'connectors'],
+  ['system', 'schema'],
+];
+
+const dirs = (names) => `^src/(${names.join('|')})/`;
+
+const upward = LAYERS.slice(1).map((layer, i) => ({
+  name: `layer-${layer.join('-')}`,
+  comment: `${layer.join('/')} may not import a layer above it (${LAYERS.slice(0, i + 1)
+    .flat()
+    .join(', ')})`,
+  severity: 'error',
+  from: { path: dirs(layer) },
+  to: { path: dirs(LAYERS.slice(0, i + 1).flat()) },
+}));
+
+/** Wrong-way imports not fixed yet, each with the issue that removes it. */
+const exceptions = [
+  // TODO(issue 14.1): the session rewrite composes reports and the Slack thread in its callers;
+  // until then the engine starts them itself (session.ts) and takes their options (commands.ts).
+  { from: '^src/engine/(session|commands)\\.ts$', to: '^src/report/evidence\\.ts$' },
+  // TODO(issue 14): backup operations take the action contract (ActionContext) and the SSH helpers
+  // of actions/node-host.ts; both belong below backup, a move that touches every action file.
+  { from: '^src/backup/', to: '^src/actions/(types|node-host)\\.ts$' },
+];
+
+module.exports = {
+  forbidden: [
+    ...upward.map((rule) => ({
+      ...rule,
+      from: { ...rule.from, pathNot: exceptions.map((e) => e.from) },
+      to: { ...rule.to },
+    })),
+    ...exceptions.map((e, i) => ({
+      name: `layer-exception-${i + 1}`,
+      comment: 'an excepted module may import nothing else from above',
+      severity: 'error',
+      from: { path: e.from },
+      to: {
+        path: dirs(
+          LAYERS.slice(
+            0,
+            LAYERS.findIndex((l) => l.some((d) => e.from.startsWith(`^src/${d}/`))),
+          ).flat(),
+        ),
+        pathNot: e.to,
+      },
+    })),
+    {
+      name: 'root-files-are-the-bottom',
+      comment: 'errors.ts, duration.ts, cron.ts, ... are used everywhere and import only each other',
+      severity: 'error',
+      from: { path: '^src/[^/]+\\.ts$' },
+      to: { path: '^src/[^/]+/' },
+    },
+    {
+      name: 'lab-is-a-user',
+      comment: 'the lab is a user of the library: nothing in src but cli imports it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: dirs(['cli', 'lab']) },
+      to: { path: dirs(['lab']) },
+    },
+    {
+      name: 'lab-below-drill',
+      comment: 'the lab builds what drills run against; it imports the library, not drills or the CLI',
+      severity: 'error',
+      from: { path: dirs(['lab']) },
+      to: { path: dirs(['cli', 'drill', 'schedule', 'report']) },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};
