@@ -1,5 +1,9 @@
 // shell: a local command; non-zero exit fails the step.
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import type { Socket } from 'node:net';
+import { delimiter, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { Strict, Text } from '../schema/common.js';
 import { StepFailure } from '../errors.js';
@@ -8,20 +12,55 @@ import { defineAction } from './types.js';
 /** After SIGTERM, what survives in the process group gets SIGKILL this much later. */
 const KILL_GRACE_MS = 1000;
 
-/** util-linux's setpriv, which arms a parent-death signal before it execs (Node cannot). */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
-
 /**
- * The command's group dies with drillbook, even by SIGKILL: setpriv gives the wrapper shell (the
- * group leader) SIGHUP when drillbook dies, and the wrapper then kills its whole group. A parent-
- * death signal is not inherited by the command's own children, hence the group kill. Without
- * setpriv the command runs as before; a resume still finds it through the journal.
+ * Kills, when drillbook dies (even by SIGKILL), the process group of every command still running:
+ * one bash per drillbook process reads "+ PID" / "- PID" lines from a pipe only drillbook holds, and
+ * at its end of file (drillbook is gone) kills the groups it still lists. One watcher for all
+ * steps, so a step pays no wrapper process: only the spawn of its own shell.
  */
-const GUARD = 'trap "kill -KILL 0" HUP; "$2" -c "$1" & wait $!';
+const REAPER = `declare -A live
+while read -r op pid; do
+  if [[ $op == + ]]; then live[$pid]=1; else unset "live[$pid]"; fi
+done
+for pid in "\${!live[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done`;
 
-function dieWithDrillbook(command: string, shell: string, quote: (s: string) => string): string {
-  if (!SETPRIV) return command;
-  return `exec ${SETPRIV} --pdeathsig SIGHUP -- /bin/sh -c ${quote(GUARD)} drillbook-step ${quote(command)} ${quote(shell)}`;
+let reaper: Writable | undefined;
+function watcher(shellPath: string): Writable {
+  if (reaper) return reaper;
+  // Its own session: a Ctrl-C or hang-up meant for drillbook's terminal does not reach it.
+  const proc = spawn(shellPath, ['-c', REAPER], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  proc.on('error', () => undefined); // no watcher: the commands still run, a resume finds them
+  proc.stdin.on('error', () => undefined);
+  proc.unref(); // it never keeps drillbook alive; drillbook's exit is its cue
+  (proc.stdin as unknown as Socket).unref();
+  reaper = proc.stdin;
+  return reaper;
+}
+
+/** Commands run in bash (found on PATH once, as a user's shell would find it). */
+let bash: string | undefined;
+function findBash(): string {
+  bash ??= (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'bash'))
+    .find((path) => {
+      try {
+        accessSync(path, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  if (!bash) throw new StepFailure('bash not found on PATH');
+  return bash;
+}
+
+interface Finished {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
 }
 
 export const shell = defineAction({
@@ -35,27 +74,42 @@ export const shell = defineAction({
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
   async run(ctx, input) {
-    const { $ } = await import('zx');
-    const command = dieWithDrillbook(input.command, String($.shell), $.quote!);
-    // The command runs as written (no zx prefix such as `set -euo pipefail`), in its own process
-    // group (detached) so a timeout or Ctrl-C can stop everything it started, not only the shell.
-    const proc = $({
+    const shellPath = findBash();
+    const dieWithDrillbook = watcher(shellPath);
+    // The command runs as written, in its own process group (detached) so a timeout or Ctrl-C can
+    // stop everything it started, not only the shell.
+    const proc = spawn(shellPath, ['-c', input.command], {
       cwd: input.cwd,
       env: { ...ctx.childEnv(), ...input.env },
-      nothrow: true,
-      quiet: true,
-      verbose: false,
       detached: true,
-      prefix: '',
-      postfix: '',
       stdio: ['ignore', 'pipe', 'pipe'],
-    })(Object.assign([command], { raw: [command] }));
-    if (proc.pid) ctx.child?.(proc.pid);
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    proc.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const finished = new Promise<Finished>((resolve, reject) => {
+      proc.once('error', (err) => reject(new StepFailure(`cannot start the command: ${err.message}`)));
+      proc.once('close', (exitCode, signal) =>
+        resolve({
+          exitCode,
+          signal,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        }),
+      );
+    });
+    if (proc.pid) {
+      const pid = proc.pid;
+      dieWithDrillbook.write(`+ ${pid}\n`);
+      proc.once('exit', () => dieWithDrillbook.write(`- ${pid}\n`));
+      ctx.child?.(pid);
+    }
     const stop = () => killGroup(proc.pid);
     ctx.signal.addEventListener('abort', stop, { once: true });
     if (ctx.signal.aborted) stop();
     try {
-      const out = await proc;
+      const out = await finished;
       const outputs = { exitCode: out.exitCode, stdout: out.stdout.trimEnd(), stderr: out.stderr.trimEnd() };
       if (out.exitCode !== 0 && !input.allowFailure) {
         const why = out.exitCode === null ? `killed by ${out.signal}` : `exited with code ${out.exitCode}`;

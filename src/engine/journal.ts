@@ -85,11 +85,13 @@ export function openJournal(
   let good = fstatSync(fd).size;
   let open = true;
   const write = (record: object, sync: boolean) => {
-    const line = Buffer.from(JSON.stringify(record) + '\n');
+    // Written as a string: no Buffer (memory outside the heap) per event.
+    const line = JSON.stringify(record) + '\n';
+    const bytes = Buffer.byteLength(line);
     // A short write is how a full disk shows first: the rest of the line would fail.
-    if (writeSync(fd, line) !== line.length) throw new Error('short write (no space left on device?)');
+    if (writeSync(fd, line) !== bytes) throw new Error('short write (no space left on device?)');
     if (sync) fdatasyncSync(fd);
-    good += line.length;
+    good += bytes;
   };
   const fail = (err: unknown) => {
     open = false;

@@ -1,5 +1,5 @@
 // A step's command never outlives drillbook, and a resume never runs a second copy beside one that
-// did (a machine without setpriv, a command that left its group): it waits for it or kills it.
+// did (its watcher killed too, a command that left its group): it waits for it or kills it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
