@@ -42,7 +42,7 @@ async function once(dir: string | undefined, n: number): Promise<number> {
     secrets: {},
     operator: 'bench@local',
   };
-  const emitter = new RunEmitter();
+  const emitter = new RunEmitter(spec.runId);
   const journal =
     dir === undefined
       ? undefined

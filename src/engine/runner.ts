@@ -136,7 +136,6 @@ class Runner {
     if (resume) {
       emitter.emit({
         type: 'run-resumed',
-        runId: spec.runId,
         operator: spec.operator,
         restored: Object.keys(resume.results),
         interrupted: resume.interrupted,
@@ -144,7 +143,6 @@ class Runner {
     } else {
       emitter.emit({
         type: 'run-started',
-        runId: spec.runId,
         runbook: { name: spec.runbook.metadata.name, path: spec.runbookPath, sha256: spec.runbookSha256 },
         environment: { name: spec.env.name, label: spec.env.label },
         operator: spec.operator,
