@@ -82,7 +82,7 @@ export async function runInProcess(
   emitter.subscribe((e) => events.push(e));
   const result = await executeRun(
     {
-      runId: 'test-run',
+      runId: emitter.runId,
       runbook: prepared.runbook,
       runbookPath: files.runbook,
       runbookSha256: 'x',
