@@ -236,5 +236,13 @@ export type StepSummary = Static<typeof StepSummary>;
 export type InterruptedDecision = Static<typeof InterruptedDecision>;
 export type DrillPhase = Static<typeof DrillPhase>;
 
+/**
+ * The `default:` of every switch over event types: a new event type does not compile until each
+ * formatter and reader says what it does with it.
+ */
+export function unhandledEvent(event: never): never {
+  throw new Error(`unhandled run event type ${(event as { type: string }).type}`);
+}
+
 /** The JSON text committed as schemas/events.schema.json (a test fails when it drifts). */
 export const eventsSchemaJson = () => JSON.stringify(RunEvent, null, 2) + '\n';

@@ -1,5 +1,6 @@
 // One line of text per run event, shared by the plain view and the live view's log.
 import { formatDuration } from '../../duration.js';
+import { unhandledEvent } from '../../schema/events.js';
 import type { RunEvent } from '../events.js';
 
 const ofBudget = (ms: number, budget?: number) =>
@@ -31,6 +32,8 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `⚠ ${e.stepId} is over its budget: ${ofBudget(e.elapsedMs, e.budgetMs)}`;
     case 'rto-exceeded':
       return `⚠ RTO exceeded: ${ofBudget(e.elapsedMs, e.rtoMs)}`;
+    case 'child-started':
+      return undefined; // for resume to find orphans, not for people
     case 'rollback-started':
       return `↺ rollback after ${e.failedStep} failed: ${e.steps.map((s) => s.id).join(', ')}`;
     case 'approval-requested':
@@ -67,5 +70,7 @@ export function describeEvent(e: RunEvent): string | undefined {
       const why = e.failedStep ? ` at ${e.failedStep}: ${e.error}` : '';
       return `run ${e.status}${why} in ${formatDuration(e.durationMs)}${rto}`;
     }
+    default:
+      return unhandledEvent(e);
   }
 }
