@@ -2,11 +2,9 @@
 // This TypeBox schema is the single source: the TypeScript types are derived from it (Static) and
 // schemas/events.schema.json is emitted from it, so the types and the published schema cannot drift.
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
+import { FORMAT_VERSION } from '../json-output.js';
 import { OneOf, Strict } from './common.js';
 import { DrillFigures, DrillVerdict, Objectives, RUN_STATUSES } from './drill-outcome.js';
-
-/** Bumped on a change a reader of `--json` or of a journal must know about. */
-export const EVENTS_FORMAT_VERSION = 1;
 
 const Opt = Type.Optional;
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
@@ -44,7 +42,7 @@ const envelope = {
   ts: Type.String({ format: 'date-time', description: 'wall-clock time, for people and reports' }),
   t: Ms('monotonic milliseconds since this process started the run, for durations'),
   formatVersion: Opt(
-    Type.Literal(EVENTS_FORMAT_VERSION, {
+    Type.Literal(FORMAT_VERSION, {
       description: 'on `--json` output lines; a journal carries its version in its header',
     }),
   ),
