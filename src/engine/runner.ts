@@ -7,6 +7,7 @@ import { childEnv } from '../connectors/secrets.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';
+import type { RunStatus } from '../schema/drill-outcome.js';
 import type { Runbook, Step } from '../schema/runbook.js';
 import { requestApproval, type ApprovalPolicy } from './approvals.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
@@ -59,7 +60,7 @@ export interface RunnerOptions {
 
 export interface RunResult {
   /** stopped: by `stop`, without rollback; `resume` continues it. */
-  status: 'succeeded' | 'failed' | 'interrupted' | 'stopped';
+  status: RunStatus | 'stopped';
   failedStep?: string;
   /** The error that failed the run (its class gives the exit code). */
   error?: StepError;
