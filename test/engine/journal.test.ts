@@ -70,7 +70,14 @@ test('a torn last line is ignored when read and cut off before appending', (t) =
   writeFileSync(path, JSON.stringify(header('r2')) + '\n' + '{"type":"step-sta');
   assert.equal(readJournal(path).events.length, 0);
   const journal = openJournal(path);
-  journal.subscriber({ type: 'log', level: 'info', message: 'hi', runId: 'r2', ts: new Date().toISOString(), t: 0 });
+  journal.subscriber({
+    type: 'log',
+    level: 'info',
+    message: 'hi',
+    runId: 'r2',
+    ts: new Date().toISOString(),
+    t: 0,
+  });
   journal.close();
   assert.deepEqual(
     readJournal(path).events.map((e) => e.type),
