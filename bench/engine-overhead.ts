@@ -71,7 +71,7 @@ async function perStep(runbook: Runbook, dir: string | undefined, n: string): Pr
     secrets: {},
     operator: 'bench@local',
   };
-  const emitter = new RunEmitter();
+  const emitter = new RunEmitter(spec.runId);
   const journal =
     dir === undefined
       ? undefined

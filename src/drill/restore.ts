@@ -39,7 +39,7 @@ export async function runRestore(o: {
     });
     const { spec, header } = newRun(prepared, o.restoreFile);
     runId = spec.runId;
-    const emitter = new RunEmitter();
+    const emitter = new RunEmitter(spec.runId);
     const journal = openJournal(journalPath(o.stateDir, spec.runId), header);
     emitter.subscribe(journal.subscriber);
     emitter.subscribe(o.json ? jsonView(o.io.out) : plainView(o.io.out));

@@ -1,12 +1,12 @@
 // The few lines a drill ends with: verdict, RTO and RPO against objectives (the session has
 // already said where the report is).
 import { formatDuration } from '../duration.js';
-import { rtoLabelOf } from '../schema/drill-outcome.js';
+import { rtoLabelOf, verdictWord } from '../schema/drill-outcome.js';
 import type { DrillOutcome } from './phases/state.js';
 
 export function formatOutcome(o: DrillOutcome): string {
   const f = o.figures;
-  const lines = [`drill ${o.runId}: ${o.verdict.toUpperCase()}`];
+  const lines = [`drill ${o.runId}: ${verdictWord(o.verdict)}`];
   if (f) {
     const obj = o.objectives;
     const recovery = f.rtoBasis === 'recovery';

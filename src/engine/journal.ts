@@ -15,6 +15,7 @@ import {
 import { dirname } from 'node:path';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { RunEvent, RunEventType, Subscriber } from './events.js';
+import { journalEvent } from './journal-events.js';
 import { privateDir } from '../system/run-paths.js';
 
 /** The state directory could not be written (a full disk): one line, exit 1, the run resumable. */
@@ -147,7 +148,10 @@ export interface Journal {
   events: RunEvent[];
 }
 
-/** Reads a journal; a torn last line (the process died mid-write) is ignored, any other damage is an error. */
+/**
+ * Reads a journal; a torn last line (the process died mid-write) is ignored, any other damage (a line
+ * that is not JSON, an event that does not match the events schema) is an error naming the line.
+ */
 export function readJournal(path: string): Journal {
   let text: string;
   try {
@@ -159,17 +163,19 @@ export function readJournal(path: string): Journal {
   }
   const lines = text.split('\n');
   const records: unknown[] = [];
+  const lineOf: number[] = []; // each record's line number, for errors
   lines.forEach((line, i) => {
     if (!line) return;
     try {
       records.push(JSON.parse(line));
+      lineOf.push(i + 1);
     } catch {
       const torn = i === lines.length - 1; // no trailing newline: the write never finished
       if (!torn) throw new UserError(`${path}:${i + 1}: damaged journal line`);
     }
   });
-  const [header, ...events] = records as [JournalHeader, ...RunEvent[]];
+  const [header, ...events] = records as [JournalHeader, ...unknown[]];
   if (header?.type !== 'journal' || header.version !== JOURNAL_VERSION)
     throw new UserError(`${path}: not a drillbook journal (version ${JOURNAL_VERSION})`);
-  return { header, events };
+  return { header, events: events.map((e, i) => journalEvent(e, header.runId, `${path}:${lineOf[i + 1]}`)) };
 }

@@ -7,6 +7,7 @@ import { childEnv } from '../system/child-env.js';
 import { parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';
+import type { RunStatus } from '../schema/drill-outcome.js';
 import type { Runbook, Step } from '../runbook/schema.js';
 import { requestApproval, type ApprovalPolicy } from './approvals.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
@@ -59,7 +60,7 @@ export interface RunnerOptions {
 
 export interface RunResult {
   /** stopped: by `stop`, without rollback; `resume` continues it. */
-  status: 'succeeded' | 'failed' | 'interrupted' | 'stopped';
+  status: RunStatus | 'stopped';
   failedStep?: string;
   /** The error that failed the run (its class gives the exit code). */
   error?: StepError;
@@ -136,7 +137,6 @@ class Runner {
     if (resume) {
       emitter.emit({
         type: 'run-resumed',
-        runId: spec.runId,
         operator: spec.operator,
         restored: Object.keys(resume.results),
         interrupted: resume.interrupted,
@@ -144,7 +144,6 @@ class Runner {
     } else {
       emitter.emit({
         type: 'run-started',
-        runId: spec.runId,
         runbook: { name: spec.runbook.metadata.name, path: spec.runbookPath, sha256: spec.runbookSha256 },
         environment: { name: spec.env.name, label: spec.env.label },
         operator: spec.operator,

@@ -70,7 +70,7 @@ const signalExitCode = (signal: NodeJS.Signals) => 128 + osConstants.signals[sig
  * returns the exit code.
  */
 export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): Promise<number> {
-  const emitter = new RunEmitter();
+  const emitter = new RunEmitter(spec.runId);
   await registerRunSecrets(emitter.redactor, spec.env, spec.secrets);
   const secret = (ref: string) => emitter.redactor.resolve(ref);
   const warn = (message: string) => emitter.emit({ type: 'log', level: 'warn', message });

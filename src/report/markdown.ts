@@ -1,7 +1,18 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
 import { backupTables } from './backup-tables.js';
 import type { Report, ReportBackups, ReportDrill } from './schema.js';
-import { dur, headline, mark, outcomeMark, metWord, ofLimit, rows, rtoLabel, stepOutcome } from './text.js';
+import {
+  dur,
+  headline,
+  mark,
+  outcomeMark,
+  metWord,
+  ofLimit,
+  rows,
+  rtoLabel,
+  stepOutcome,
+  verdictWord,
+} from './text.js';
 
 /** A table cell: pipes and line breaks would break the table. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -114,7 +125,7 @@ function backupSection(b: ReportBackups): string[] {
 
 function drillSection(d: ReportDrill): string[] {
   const out = ['## Drill', ''];
-  out.push(`**Verdict: ${d.verdict.toUpperCase()}**`, '');
+  out.push(`**Verdict: ${verdictWord(d.verdict)}**`, '');
   for (const reason of d.reasons) out.push(`- ${reason}`);
   if (d.reasons.length) out.push('');
   out.push(

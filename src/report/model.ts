@@ -2,6 +2,7 @@
 // builds of the same journal are identical (no "generated at" in the model).
 import type { RunEvent, StepSummary } from '../engine/events.js';
 import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
+import { unhandledEvent } from '../schema/events.js';
 import type { Journal, JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
 import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
@@ -118,6 +119,11 @@ class ReportBuilder {
       case 'probe-progress':
       case 'drill-finished':
         return this.drillEvent(e);
+      case 'child-started': // for resume to find orphans
+      case 'run-stopped': // the run stays incomplete until resumed
+        return;
+      default:
+        return unhandledEvent(e);
     }
   }
 
@@ -198,6 +204,8 @@ class ReportBuilder {
         if (e.rtoMs !== undefined) report.rto.objectiveMs = e.rtoMs;
         if (e.rtoMet !== undefined) report.rto.met = e.rtoMet;
         break;
+      default:
+        unhandledEvent(e);
     }
   }
 
@@ -233,6 +241,8 @@ class ReportBuilder {
         this.step(e.stepId).overBudget = true;
         break;
       }
+      default:
+        unhandledEvent(e);
     }
   }
 
@@ -313,6 +323,8 @@ class ReportBuilder {
         drill.finished = e;
         applyFigures(drill, e.figures, this.clock);
         break;
+      default:
+        unhandledEvent(e);
     }
   }
 }

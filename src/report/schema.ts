@@ -3,7 +3,7 @@
 // event; durations are milliseconds. Not a document kind: `validate` never loads it.
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Strict } from '../schema/common.js';
-import { DRILL_VERDICTS, RTO_BASES } from '../schema/drill-outcome.js';
+import { DRILL_VERDICTS, RTO_BASES, RUN_STATUSES } from '../schema/drill-outcome.js';
 
 export const REPORT_VERSION = 1;
 
@@ -172,7 +172,7 @@ export const Report = Strict(
       id: Type.String(),
       createdAt: Type.String({ format: 'date-time' }),
       finishedAt: Opt(Type.String({ format: 'date-time' })),
-      status: OneOf(['succeeded', 'failed', 'interrupted', 'incomplete']),
+      status: OneOf([...RUN_STATUSES, 'incomplete']),
       operator: Type.String(),
       /** Everyone who started or resumed the run, in order. */
       operators: Type.Array(Type.String()),

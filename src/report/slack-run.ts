@@ -9,6 +9,7 @@ import type { RunEvent, Subscriber } from '../engine/events.js';
 import type { Redactor } from '../connectors/redact.js';
 import { describeEvent, probeStatus } from '../engine/views/describe.js';
 import { errorMessage } from '../errors.js';
+import { unhandledEvent } from '../schema/events.js';
 import type { Slack } from '../schema/inventory.js';
 import { backupSummaryLines } from './backup-tables.js';
 import type { Report } from './schema.js';
@@ -217,6 +218,27 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
         state.durationMs = e.durationMs;
         refresh();
         break;
+      // The rest change nothing in the status message; some are posted to the thread below.
+      case 'run-started':
+      case 'run-resumed':
+      case 'step-attempt-failed':
+      case 'step-finished':
+      case 'step-skipped':
+      case 'child-started':
+      case 'budget-exceeded':
+      case 'rto-exceeded':
+      case 'approval-requested':
+      case 'approval-granted':
+      case 'approval-denied':
+      case 'log':
+      case 'steady-state':
+      case 'fault-injected':
+      case 'fault-reverted':
+      case 'drill-finished':
+      case 'run-stopped':
+        break;
+      default:
+        unhandledEvent(e);
     }
     if (!wanted(e, verbosity)) return;
     const text = describeEvent(e);

@@ -1,6 +1,7 @@
-// Wording shared by every renderer (Markdown, HTML, JUnit, Slack, history), so they say the same.
+// Wording shared by every renderer (Markdown, HTML, JUnit, Slack, history), so they say the same;
+// the words of an outcome (verdict, met or missed, the RTO's name) come from src/schema/drill-outcome.ts.
 import { formatDuration } from '../duration.js';
-import { rtoLabelOf } from '../schema/drill-outcome.js';
+import { metWord, rtoLabelOf, verdictWord } from '../schema/drill-outcome.js';
 import type { Report, ReportStep } from './schema.js';
 
 export const dur = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
@@ -22,7 +23,7 @@ export const ofLimit = (ms: number | undefined, limit: number | undefined) =>
 
 export const rows = (n: number | undefined) => (n === undefined ? '—' : `${n} row${n === 1 ? '' : 's'}`);
 
-export const metWord = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
+export { metWord, verdictWord };
 
 const STATUS_MARK: Record<Report['run']['status'] | ReportStep['status'], string> = {
   succeeded: '✅',
@@ -50,7 +51,7 @@ export function outcomeMark(report: Report): string {
 /** The one-line headline of a report. */
 export function headline(report: Report): string {
   const where = `${report.runbook.name} on ${report.environment.name} (${report.environment.label})`;
-  if (report.drill) return `Drill ${report.drill.name}: ${report.drill.verdict.toUpperCase()} — ${where}`;
+  if (report.drill) return `Drill ${report.drill.name}: ${verdictWord(report.drill.verdict)} — ${where}`;
   return `Run ${report.run.status} — ${where}`;
 }
 

@@ -1,4 +1,5 @@
-// Compiled validators: one per document kind, plus one per action kind's `with:` block. `npm run
+// Compiled validators: one per document kind, one per action kind's `with:` block, and the run
+// events (checked when a journal is read). `npm run
 // build` writes them as standalone code (dist/validators/*.cjs) because compiling the schemas at
 // start-up costs ~0.5 s and `validate` must answer fast; without them (tests under tsx) Ajv compiles
 // each once, on first use.
@@ -7,6 +8,7 @@ import type { Ajv as AjvType, Options, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { actions } from '../actions/registry.js';
 import { Drill } from '../schema/drill.js';
+import { RunEvent } from '../schema/events.js';
 import { Inventory } from '../schema/inventory.js';
 import { RunbookEnvelope } from './schema.js';
 
@@ -14,12 +16,13 @@ const require = createRequire(import.meta.url);
 const cache = new Map<string, ValidateFunction>();
 let ajv: AjvType | undefined;
 
-export type ValidatorName = 'Runbook' | 'Inventory' | 'Drill' | `with-${string}`;
+export type ValidatorName = 'Runbook' | 'Inventory' | 'Drill' | 'Events' | `with-${string}`;
 
 export const validatorNames = (): ValidatorName[] => [
   'Runbook',
   'Inventory',
   'Drill',
+  'Events',
   ...[...actions.keys()].map((k) => `with-${k}` as const),
 ];
 
@@ -27,6 +30,7 @@ export function schemaOf(name: ValidatorName): TSchema {
   if (name === 'Runbook') return RunbookEnvelope;
   if (name === 'Inventory') return Inventory;
   if (name === 'Drill') return Drill;
+  if (name === 'Events') return RunEvent;
   return actions.get(name.slice('with-'.length))!.schema;
 }
 

@@ -8,6 +8,7 @@ import type { Drill } from '../schema/drill.js';
 import { DEFAULT_DRILL_DIR, checkScheduledFiles } from './drills.js';
 import { drillSchedule } from './occurrences.js';
 import { readState, type DrillState } from './state.js';
+import { jsonOutput } from '../json-output.js';
 import { formatIn } from '../time-zone.js';
 
 export interface ListOptions {
@@ -111,7 +112,7 @@ export function listCommand(o: ListOptions, io: Output): number {
   );
   const errors = results.flatMap((r) => r.errors);
   for (const e of errors) io.err(e.format());
-  if (o.json) io.out(JSON.stringify(listed, null, 2));
+  if (o.json) io.out(jsonOutput({ drills: listed }, 2));
   else if (!listed.length) io.out(`no scheduled drill in ${dir}`);
   else io.out(listed.flatMap(formatDrill).join('\n'));
   return errors.length ? ExitCode.badInput : ExitCode.ok;

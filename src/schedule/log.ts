@@ -1,5 +1,6 @@
 // The daemon's decisions, one line each: timestamped text for people, or JSON lines with --json.
 import type { Output } from '../system/output.js';
+import { jsonOutput } from '../json-output.js';
 import { formatIn } from '../time-zone.js';
 
 export interface DaemonEvent {
@@ -30,9 +31,7 @@ export function daemonLog(io: Output, options: { json?: boolean; now: () => Date
   return ({ event, drill, occurrence, timezone, message, ...details }) => {
     const time = options.now().toISOString();
     if (options.json) {
-      io.out(
-        JSON.stringify({ time, event, drill, occurrence: occurrence?.toISOString(), message, ...details }),
-      );
+      io.out(jsonOutput({ time, event, drill, occurrence: occurrence?.toISOString(), message, ...details }));
       return;
     }
     const at = occurrence ? ` [${formatIn(occurrence, timezone)}]` : '';

@@ -1,15 +1,30 @@
-// The words of a drill's outcome, defined once: the drill computes them, the engine's events carry
-// them, the scheduler records them and every report renders them.
+// The words of a run's and a drill's outcome, defined once: the runner and the drill compute them,
+// the engine's events carry them (src/schema/events.ts), the scheduler records them and every view
+// and report renders them with the labels below.
+import { Type, type Static } from '@sinclair/typebox';
+import { OneOf, Strict } from './common.js';
+
+/** How a run ended (a report adds `incomplete` for a journal that ends before `run-finished`). */
+export const RUN_STATUSES = ['succeeded', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A finished drill's verdict (a report adds `incomplete` for a journal that ends before one). */
 export const DRILL_VERDICTS = ['pass', 'fail', 'aborted'] as const;
-export type DrillVerdict = (typeof DRILL_VERDICTS)[number];
+export const DrillVerdict = OneOf(DRILL_VERDICTS);
+export type DrillVerdict = Static<typeof DrillVerdict>;
+
+/** A verdict as every view and report shows it. */
+export const verdictWord = (verdict: DrillVerdict | 'incomplete') => verdict.toUpperCase();
+
+/** An objective against what was measured; nothing when there was no objective. */
+export const metWord = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
 /** A drill's objectives: recovery time (ms) and acknowledged rows that may be lost. */
-export interface Objectives {
-  rtoMs: number;
-  rpoRows: number;
-}
+export const Objectives = Strict({
+  rtoMs: Type.Number({ minimum: 0 }),
+  rpoRows: Type.Integer({ minimum: 0 }),
+});
+export type Objectives = Static<typeof Objectives>;
 
 /** What the RTO measured: clients writing again, or the data back in a verified copy. */
 export const RTO_BASES = ['clients', 'recovery'] as const;
@@ -19,29 +34,41 @@ export type RtoBasis = (typeof RTO_BASES)[number];
 export const rtoLabelOf = (basis: RtoBasis | undefined) =>
   basis === 'recovery' ? 'RTO (data recovered and verified)' : 'RTO (client-observed)';
 
+const Ms = (description?: string) => Type.Number({ minimum: 0, description });
+const Count = Type.Integer({ minimum: 0 });
+
 /** The figures of a drill (times on the run's monotonic clock, like an event's `t`). */
-export interface DrillFigures {
-  /**
-   * `clients` (default): the first acknowledged write sent at or after the fault, minus the fault
-   * time. `recovery` (a data fault, or a restore test without one): from the fault (or the start of
-   * the runbook) to the end of its last pitr / restore-test step. Undefined when neither happened.
-   */
-  rtoMs?: number;
-  rtoBasis?: RtoBasis;
-  /** The longest time between two consecutive acknowledgements around the fault (ms). */
-  longestGapMs: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  /** Acknowledged probe rows the new primary does not have. */
-  rpoRows: number;
-  lostSeqs: number[];
-  /** WAL between the old primary's last acknowledged position and the timeline switch point (bytes). */
-  rpoBytes?: number;
-  /** Writes the old primary acknowledged after the promotion: split brain, must be 0. */
-  splitBrainWrites: number;
-  faultAt: number;
-  /** From the first failed write after the fault to the first acknowledged one after it. */
-  outage?: { from: number; to: number };
-  promotedAt?: number;
-}
+export const DrillFigures = Strict({
+  rtoMs: Type.Optional(
+    Ms(
+      '`clients` (default): the first acknowledged write sent at or after the fault, minus the fault ' +
+        'time. `recovery` (a data fault, or a restore test without one): from the fault (or the start ' +
+        'of the runbook) to the end of its last pitr / restore-test step. Absent when neither happened.',
+    ),
+  ),
+  rtoBasis: Type.Optional(OneOf(RTO_BASES)),
+  longestGapMs: Ms('the longest time between two consecutive acknowledgements around the fault'),
+  writesSent: Count,
+  writesAcked: Count,
+  writesFailed: Count,
+  rpoRows: Type.Integer({ minimum: 0, description: 'acknowledged probe rows the new primary does not have' }),
+  lostSeqs: Type.Array(Type.Integer()),
+  rpoBytes: Type.Optional(
+    Type.Number({
+      description: "WAL between the old primary's last acknowledged position and the timeline switch point",
+    }),
+  ),
+  splitBrainWrites: Type.Integer({
+    minimum: 0,
+    description: 'writes the old primary acknowledged after the promotion: split brain, must be 0',
+  }),
+  faultAt: Type.Number(),
+  outage: Type.Optional(
+    Strict(
+      { from: Type.Number(), to: Type.Number() },
+      { description: 'from the first failed write after the fault to the first acknowledged one after it' },
+    ),
+  ),
+  promotedAt: Type.Optional(Type.Number()),
+});
+export type DrillFigures = Static<typeof DrillFigures>;

@@ -42,7 +42,8 @@ describe('drillbook CLI', () => {
       'test/fixtures/invalid/bad-duration.yaml',
     );
     assert.equal(r.code, 2);
-    const results = JSON.parse(r.stdout);
+    const { formatVersion, files: results } = JSON.parse(r.stdout);
+    assert.equal(formatVersion, 1);
     assert.equal(results[0].valid, true);
     assert.deepEqual(results[1].errors[0], {
       line: 7,

@@ -13,6 +13,7 @@ import { UserError } from '../../src/errors.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { checkSteadyState } from '../../src/drill/steady-state.js';
 import { labUp } from '../../src/lab/index.js';
+import { assertJournalMatchesSchema } from '../helpers/events-schema.js';
 import { privateLab } from '../helpers/private-lab.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'drillbook-drills-'));
@@ -54,6 +55,8 @@ describe('shipped drills on a private lab', () => {
         { drillFile: `drills/${name}.yaml`, inventoryFile: l.inventoryPath, stateDir },
         quiet,
       );
+      // The drill's journal, as written, matches the published events schema.
+      assertJournalMatchesSchema(journalPath(stateDir, outcome.runId));
       const finished = readJournal(journalPath(stateDir, outcome.runId)).events.find(
         (e) => e.type === 'drill-finished',
       );

@@ -41,6 +41,7 @@ const finished = (
   waitMs: 0,
   attempts: 1,
   outputs,
+  runId: 'r',
   ts: new Date(1_700_000_000_000 + t).toISOString(),
   t,
 });

@@ -59,11 +59,16 @@ test('run --dry-run prints the plan and what each action would do; run --json st
   );
   // sql cannot connect (port 1): the run fails at q, and every line is a JSON event.
   assert.equal(json.code, 1, json.stderr);
-  const types = json.stdout
+  const lines = json.stdout
     .trim()
     .split('\n')
-    .map((l) => (JSON.parse(l) as { type: string }).type);
-  assert.deepEqual(types, ['run-started', 'step-started', 'step-finished', 'run-finished']);
+    .map((l) => JSON.parse(l) as { type: string; formatVersion: number; runId: string });
+  assert.deepEqual(
+    lines.map((l) => l.type),
+    ['run-started', 'step-started', 'step-finished', 'run-finished'],
+  );
+  // Each line says its format version and whose run it is.
+  assert.ok(lines.every((l) => l.formatVersion === 1 && l.runId === lines[0]!.runId && l.runId));
 });
 
 test('sql and ssh actions against the lab; a wrong host key is refused', async (t) => {

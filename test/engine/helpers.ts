@@ -76,13 +76,13 @@ export async function runInProcess(
     envName: options.envName ?? 'test',
     inputs: options.inputs,
   });
-  const emitter = options.emitter ?? new RunEmitter();
+  const emitter = options.emitter ?? new RunEmitter('test-run');
   for (const [name, v] of Object.entries(options.secrets ?? {})) emitter.redactor.add(v, `secrets.${name}`);
   const events: RunEvent[] = [];
   emitter.subscribe((e) => events.push(e));
   const result = await executeRun(
     {
-      runId: 'test-run',
+      runId: emitter.runId,
       runbook: prepared.runbook,
       runbookPath: files.runbook,
       runbookSha256: 'x',

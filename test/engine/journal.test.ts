@@ -33,7 +33,7 @@ test('the journal is a header line then one event per line, flushed at step boun
     syncBuiltinESMExports();
   });
   const journal = openJournal(path, header('r1'));
-  const emitter = new RunEmitter();
+  const emitter = new RunEmitter('r1');
   emitter.subscribe(journal.subscriber);
   await runInProcess(
     t,
@@ -70,7 +70,14 @@ test('a torn last line is ignored when read and cut off before appending', (t) =
   writeFileSync(path, JSON.stringify(header('r2')) + '\n' + '{"type":"step-sta');
   assert.equal(readJournal(path).events.length, 0);
   const journal = openJournal(path);
-  journal.subscriber({ type: 'log', level: 'info', message: 'hi', ts: 'now', t: 0 });
+  journal.subscriber({
+    type: 'log',
+    level: 'info',
+    message: 'hi',
+    runId: 'r2',
+    ts: new Date().toISOString(),
+    t: 0,
+  });
   journal.close();
   assert.deepEqual(
     readJournal(path).events.map((e) => e.type),
@@ -83,7 +90,7 @@ test('a torn last line is ignored when read and cut off before appending', (t) =
 test('secrets are redacted in every event before any subscriber sees them', async (t) => {
   const secret = 'hunter2-very-secret';
   const seen: string[] = [];
-  const emitter = new RunEmitter();
+  const emitter = new RunEmitter('r1');
   emitter.subscribe((e) => seen.push(JSON.stringify(e)));
   const file = join(tempDir(t), 'pw');
   writeFileSync(file, 'file-secret-value\n');

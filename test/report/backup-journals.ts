@@ -56,6 +56,7 @@ export function syntheticJournal(o: {
       input: s.input ?? {},
       attempts: 1,
       ...(s.budgetMs !== undefined && { budgetMs: s.budgetMs }),
+      runId: o.runId,
       ts: ts(),
       t,
     });
@@ -70,6 +71,7 @@ export function syntheticJournal(o: {
       attempts: 1,
       outputs: s.error ? {} : (s.outputs ?? {}),
       ...(s.error !== undefined && { error: s.error, continued: false }),
+      runId: o.runId,
       ts: ts(),
       t,
     });
@@ -86,6 +88,7 @@ export function syntheticJournal(o: {
     durationMs: t,
     ...(failed && { failedStep: failed.id, error: failed.error }),
     ...(o.rtoMs !== undefined && { rtoMs: o.rtoMs, rtoMet }),
+    runId: o.runId,
     ts: ts(),
     t,
   });

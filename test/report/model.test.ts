@@ -107,6 +107,7 @@ describe('report model', () => {
       phase: 'main',
       input: {},
       attempts: 1,
+      runId: header.runId,
       ts,
       t,
     });
@@ -119,6 +120,7 @@ describe('report model', () => {
           fault: { kind: 'freeze', node: 'pg1' },
           objectives: { rtoMs: 1000, rpoRows: 0 },
           probe: { route: 'router main', intervalMs: 50 },
+          runId: header.runId,
           ts: at(0),
           t: 0,
         },
@@ -142,6 +144,7 @@ describe('report model', () => {
           waitMs: 0,
           attempts: 1,
           outputs: { big: { x: 'y'.repeat(500) } },
+          runId: header.runId,
           ts: at(60_030),
           t: 35,
         },

@@ -75,7 +75,11 @@ describe('schedule list', () => {
       manualSteps: ['run the failback'],
     });
     const r = run({ dir, count: 1, from, stateDir: degradedDir, json: true });
-    const listed = JSON.parse(r.out) as ListedDrill[];
+    const { formatVersion, drills: listed } = JSON.parse(r.out) as {
+      formatVersion: number;
+      drills: ListedDrill[];
+    };
+    assert.equal(formatVersion, 1);
     assert.equal(listed[1]!.occurrences[0]!.skip, 'environment lab is degraded (restore failed)');
     const text = run({ dir, count: 1, from, stateDir: degradedDir }).out;
     assert.match(

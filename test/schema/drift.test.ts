@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { actions } from '../../src/actions/registry.js';
 import { reportSchemaJson } from '../../src/report/schema.js';
+import { eventsSchemaJson } from '../../src/schema/events.js';
 import { documentKinds, schemaFileName, schemaJson, type DocumentKind } from '../../src/runbook/documents.js';
 
 describe('committed JSON schemas', () => {
@@ -15,6 +16,10 @@ describe('committed JSON schemas', () => {
 
   it('schemas/report.schema.json matches the report model (run "npm run schemas" after a change)', () => {
     assert.equal(readFileSync('schemas/report.schema.json', 'utf8'), reportSchemaJson());
+  });
+
+  it('schemas/events.schema.json matches the run events (run "npm run schemas" after a change)', () => {
+    assert.equal(readFileSync('schemas/events.schema.json', 'utf8'), eventsSchemaJson());
   });
 
   it('the runbook schema has one step branch per action kind, discriminated by kind', () => {

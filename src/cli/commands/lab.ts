@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
 import { DEFAULT_LAB_DIR } from '../../lab/config.js';
 import type { ComponentStatus, LabStatus, LabUpOptions } from '../../lab/index.js';
+import { jsonOutput } from '../../json-output.js';
 
 // The lab (and the pg client it uses) loads only when a lab command runs: the CLI starts fast.
 const loadLab = () => import('../../lab/index.js');
@@ -67,7 +68,7 @@ export function registerLab(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (o) => {
       const status = await (await loadLab()).labStatus(o.dir);
-      console.log(o.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      console.log(o.json ? jsonOutput(status, 2) : formatStatus(status));
     });
 
   lab

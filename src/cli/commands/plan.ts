@@ -4,6 +4,7 @@ import { ExitCode } from '../../errors.js';
 import { parseSets } from '../../runbook/inputs.js';
 import { buildPlan, formatPlan } from '../../runbook/plan.js';
 import { prepareRun } from '../../runbook/prepare.js';
+import { jsonOutput } from '../../json-output.js';
 import type { Output } from '../../system/output.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -25,7 +26,7 @@ export function registerPlan(program: Command, io: Output, done: (code: number) 
         inputs: parseSets(options.set),
       });
       const plan = buildPlan(prepared);
-      io.out(options.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+      io.out(options.json ? jsonOutput(plan, 2) : formatPlan(plan));
       done(ExitCode.ok);
     });
 }

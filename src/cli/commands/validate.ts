@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { ExitCode, type UserError } from '../../errors.js';
 import { checkEnvironmentName, checkFile, loadInventory } from '../../runbook/check.js';
+import { jsonOutput } from '../../json-output.js';
 import type { Output } from '../../system/output.js';
 
 export interface ValidateOptions {
@@ -19,15 +20,16 @@ export function validateFiles(files: string[], options: ValidateOptions, io: Out
   if (options.json) {
     const loc = (e: UserError) => ({ line: e.location?.line, col: e.location?.col, message: e.message });
     io.out(
-      JSON.stringify(
-        results.map((r) => ({
-          file: r.file,
-          kind: r.doc?.kind,
-          valid: !failed.includes(r),
-          errors: r.errors.map(loc),
-          warnings: r.warnings.map(loc),
-        })),
-        null,
+      jsonOutput(
+        {
+          files: results.map((r) => ({
+            file: r.file,
+            kind: r.doc?.kind,
+            valid: !failed.includes(r),
+            errors: r.errors.map(loc),
+            warnings: r.warnings.map(loc),
+          })),
+        },
         2,
       ),
     );

@@ -1,5 +1,7 @@
 // One line of text per run event, shared by the plain view and the live view's log.
 import { formatDuration } from '../../duration.js';
+import { metWord, rtoLabelOf, verdictWord } from '../../schema/drill-outcome.js';
+import { unhandledEvent } from '../../schema/events.js';
 import type { RunEvent } from '../events.js';
 
 const ofBudget = (ms: number, budget?: number) =>
@@ -31,6 +33,8 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `⚠ ${e.stepId} is over its budget: ${ofBudget(e.elapsedMs, e.budgetMs)}`;
     case 'rto-exceeded':
       return `⚠ RTO exceeded: ${ofBudget(e.elapsedMs, e.rtoMs)}`;
+    case 'child-started':
+      return undefined; // for resume to find orphans, not for people
     case 'rollback-started':
       return `↺ rollback after ${e.failedStep} failed: ${e.steps.map((s) => s.id).join(', ')}`;
     case 'approval-requested':
@@ -57,15 +61,16 @@ export function describeEvent(e: RunEvent): string | undefined {
       const f = e.figures;
       const rto = f.rtoMs === undefined ? 'never recovered' : ofBudget(f.rtoMs, e.objectives.rtoMs);
       const why = e.reasons.length ? `: ${e.reasons.join('; ')}` : '';
-      return `drill ${e.verdict.toUpperCase()}${why} — RTO ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
+      return `drill ${verdictWord(e.verdict)}${why} — ${rtoLabelOf(f.rtoBasis)} ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
     }
     case 'run-stopped':
       return `run stopped after ${formatDuration(e.durationMs)}: ${e.reason}; it is resumable (drillbook resume)`;
     case 'run-finished': {
-      const rto =
-        e.rtoMs === undefined ? '' : `; RTO ${formatDuration(e.rtoMs)} ${e.rtoMet ? 'met' : 'MISSED'}`;
+      const rto = e.rtoMs === undefined ? '' : `; RTO ${formatDuration(e.rtoMs)} ${metWord(e.rtoMet)}`;
       const why = e.failedStep ? ` at ${e.failedStep}: ${e.error}` : '';
       return `run ${e.status}${why} in ${formatDuration(e.durationMs)}${rto}`;
     }
+    default:
+      return unhandledEvent(e);
   }
 }

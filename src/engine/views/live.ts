@@ -2,6 +2,7 @@
 // it through events; each task just waits for its step's outcome.
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import { formatDuration } from '../../duration.js';
+import { unhandledEvent } from '../../schema/events.js';
 import type { RunEvent, StepSummary, Subscriber } from '../events.js';
 import { probeStatus } from './describe.js';
 
@@ -131,6 +132,19 @@ export function liveView(steps: StepSummary[], rollback: StepSummary[]): LiveVie
         startRollback(false);
         for (const s of slots.values()) s.settle({ kind: 'skipped', message: `stopped: ${e.reason}` });
         break;
+      // The rest change no step's line.
+      case 'run-started':
+      case 'child-started':
+      case 'budget-exceeded':
+      case 'rto-exceeded':
+      case 'log':
+      case 'drill-started':
+      case 'steady-state':
+      case 'fault-reverted':
+      case 'drill-finished':
+        break;
+      default:
+        unhandledEvent(e);
     }
   };
   return { subscriber, done };

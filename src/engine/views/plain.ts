@@ -1,4 +1,5 @@
 // Without a terminal: one timestamped line per event (logs, CI, `| tee`).
+import { jsonOutput } from '../../json-output.js';
 import type { Subscriber } from '../events.js';
 import { describeEvent } from './describe.js';
 
@@ -9,8 +10,8 @@ export const plainView =
     if (text !== undefined) write(`${event.ts.slice(11, 23)} ${text}`);
   };
 
-/** `--json`: the events themselves, one JSON object per line. */
+/** `--json`: the events themselves, one JSON object per line, each with the format version. */
 export const jsonView =
   (write: (line: string) => void): Subscriber =>
   (event) =>
-    write(JSON.stringify(event));
+    write(jsonOutput(event));

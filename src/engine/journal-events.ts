@@ -1,0 +1,40 @@
+// A journal's event lines, checked against the events schema when a journal is read (resume,
+// report): a line that does not match is one clear error, never a crash later in a reader. Checked
+// on read, not on emit, so the runner's hot path pays nothing.
+import type { ErrorObject } from 'ajv';
+import { UserError } from '../errors.js';
+import { RunEvent } from '../schema/events.js';
+import { validatorFor } from '../runbook/validators.js';
+
+/** The position of each event type's branch in the schema's anyOf, to pick that branch's errors. */
+const branchOf = new Map(RunEvent.anyOf.map((branch, i) => [branch.properties.type.const as string, i]));
+
+/**
+ * Checks one event line of the journal of run `runId`; `where` is `file:line`. Events written before
+ * every event carried its run id get the header's: those journals still resume and report.
+ */
+export function journalEvent(record: unknown, runId: string, where: string): RunEvent {
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    throw new UserError(`${where}: not a run event (a JSON object expected)`);
+  const event = record as Record<string, unknown>;
+  const type = String(event.type);
+  const branch = branchOf.get(type);
+  if (branch === undefined)
+    throw new UserError(`${where}: unknown run event type ${JSON.stringify(event.type)}`);
+  event.runId ??= runId;
+  if (event.runId !== runId)
+    throw new UserError(`${where}: an event of run ${String(event.runId)} in the journal of run ${runId}`);
+  const validate = validatorFor('Events');
+  if (!validate(event))
+    throw new UserError(`${where}: ${type} event: ${firstProblem(validate.errors, branch)}`);
+  return event as RunEvent;
+}
+
+/** The first error of the event's own branch (the other branches fail on `type` alone). */
+function firstProblem(errors: ErrorObject[] | null | undefined, branch: number): string {
+  const own = (errors ?? []).find((e) => e.schemaPath.startsWith(`#/anyOf/${branch}/`));
+  if (!own) return 'does not match the events schema';
+  const at = own.instancePath ? `${own.instancePath.slice(1).replaceAll('/', '.')} ` : '';
+  const extra = own.keyword === 'additionalProperties' ? ` (${String(own.params.additionalProperty)})` : '';
+  return `${at}${own.message ?? 'is invalid'}${extra}`;
+}
