@@ -2,7 +2,7 @@
 // reply in it. Kept in the run's directory next to its journal, one entry per channel asked for.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runDir, stateDirOf } from '../engine/paths.js';
+import { runDir } from '../engine/paths.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 export interface SlackThread {
@@ -13,7 +13,7 @@ export interface SlackThread {
 
 type Threads = Record<string, SlackThread>;
 
-export const slackThreadFile = (runId: string, stateDir = stateDirOf()) =>
+export const slackThreadFile = (runId: string, stateDir: string) =>
   join(runDir(stateDir, runId), 'slack-thread.json');
 
 export async function readSlackThread(file: string, channel: string): Promise<SlackThread | undefined> {

@@ -1,5 +1,6 @@
 // An ActionContext for calling one action directly in a test, without the engine.
 import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
+import { stateDirOf } from '../../src/engine/paths.js';
 import { Redactor } from '../../src/engine/redact.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../../src/actions/types.js';
 import type { Environment } from '../../src/schema/inventory.js';
@@ -16,6 +17,7 @@ export function actionContext(env: Environment & { name?: string }, stepId = 'te
     env: { name: 'lab', ...env } as EnvContext,
     runId: 'test-run',
     stepId,
+    stateDir: stateDirOf(),
     secret: resolveSecretRef,
     redactor: new Redactor(),
     childEnv: () => childEnv(),

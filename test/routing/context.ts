@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
 import { childEnv, resolveSecretRef } from '../../src/connectors/secrets.js';
+import { stateDirOf } from '../../src/engine/paths.js';
 import { Redactor } from '../../src/engine/redact.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
 import type { Environment } from '../../src/schema/inventory.js';
@@ -16,6 +17,7 @@ export function actionContext(env: Environment, overrides: Partial<ActionContext
     env: envContext,
     runId: `test-${process.pid}-${Date.now()}`,
     stepId: 'step',
+    stateDir: stateDirOf(),
     secret: resolveSecretRef,
     redactor: new Redactor(),
     childEnv: () => childEnv(),
