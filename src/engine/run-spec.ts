@@ -80,4 +80,3 @@ export function checkExecutable(runbook: Runbook, actions = registry): void {
     );
   }
 }
-

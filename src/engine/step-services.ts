@@ -45,7 +45,12 @@ export function stepContext(
 }
 
 /** Emits `budget-exceeded` once when the step started at `start` runs past its budget. */
-export function watchBudget(emitter: RunEmitter, stepId: string, budgetMs: number | undefined, start: number) {
+export function watchBudget(
+  emitter: RunEmitter,
+  stepId: string,
+  budgetMs: number | undefined,
+  start: number,
+) {
   let reported = false;
   let timer: NodeJS.Timeout | undefined;
   const report = () => {

@@ -23,7 +23,8 @@ function runContext(env: Environment, runId = `notify-test-${process.pid}-${runI
   return actionContext(env, { runId });
 }
 after(() => {
-  for (const id of runIds) rmSync(dirname(slackThreadFile(id, stateDirOf())), { recursive: true, force: true });
+  for (const id of runIds)
+    rmSync(dirname(slackThreadFile(id, stateDirOf())), { recursive: true, force: true });
 });
 
 async function messages(env: Environment): Promise<StoredSlackMessage[]> {
