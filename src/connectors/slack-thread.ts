@@ -20,7 +20,22 @@ export async function readSlackThread(file: string, channel: string): Promise<Sl
   return (await readThreads(file))[channel];
 }
 
+/** Writes of each file in this process, in order: the run's thread and notify may save at once. */
+const saving = new Map<string, Promise<void>>();
+
 export async function saveSlackThread(file: string, channel: string, thread: SlackThread): Promise<void> {
+  const save = (saving.get(file) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => writeThread(file, channel, thread));
+  saving.set(file, save);
+  try {
+    await save;
+  } finally {
+    if (saving.get(file) === save) saving.delete(file);
+  }
+}
+
+async function writeThread(file: string, channel: string, thread: SlackThread): Promise<void> {
   const threads = { ...(await readThreads(file)), [channel]: thread };
   await mkdir(dirname(file), { recursive: true });
   // Written aside and renamed: an interrupted write never leaves a half file that loses the thread.
