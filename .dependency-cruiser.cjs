@@ -26,9 +26,6 @@ const upward = LAYERS.slice(1).map((layer, i) => ({
 
 /** Wrong-way imports not fixed yet, each with the issue that removes it. */
 const exceptions = [
-  // TODO(issue 14.1): the session rewrite composes reports and the Slack thread in its callers;
-  // until then the engine starts them itself (session.ts) and takes their options (commands.ts).
-  { from: '^src/engine/(session|commands)\\.ts$', to: '^src/report/evidence\\.ts$' },
   // TODO(issue 14): backup operations take the action contract (ActionContext) and the SSH helpers
   // of actions/node-host.ts; both belong below backup, a move that touches every action file.
   { from: '^src/backup/', to: '^src/actions/(types|node-host)\\.ts$' },

@@ -26,9 +26,4 @@ export default tseslint.config(
       'max-lines': ['error', { max: 350, skipBlankLines: true, skipComments: true }],
     },
   },
-  {
-    // TODO(issue 14): split after the hardening merge
-    files: ['src/engine/runner.ts', 'src/engine/session.ts', 'src/report/slack-run.ts'],
-    rules: { 'max-lines-per-function': 'off', 'max-lines': 'off' },
-  },
 );

@@ -26,7 +26,8 @@ import { fileURLToPath } from 'node:url';
 import type { EnvContext } from '../src/actions/types.js';
 import { RunEmitter } from '../src/engine/events.js';
 import { JOURNAL_VERSION, openJournal } from '../src/engine/journal.js';
-import { executeRun, type RunSpec } from '../src/engine/runner.js';
+import type { RunSpec } from '../src/engine/run-spec.js';
+import { executeRun } from '../src/engine/runner.js';
 import type { Runbook } from '../src/runbook/schema.js';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -89,7 +90,7 @@ async function perStep(runbook: Runbook, dir: string | undefined, n: string): Pr
         });
   if (journal) emitter.subscribe(journal.subscriber);
   const start = performance.now();
-  const result = await executeRun(spec, { emitter });
+  const result = await executeRun(spec, { emitter, stateDir: dir ?? tmpdir() });
   const ms = performance.now() - start;
   journal?.close();
   if (result.status !== 'succeeded') throw new Error(`bench run failed: ${String(result.error)}`);

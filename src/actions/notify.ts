@@ -55,7 +55,7 @@ async function postSlack(
     signal: ctx.signal,
     log: ctx.log,
   });
-  const file = slackThreadFile(ctx.runId);
+  const file = slackThreadFile(ctx.runId, ctx.stateDir);
   const thread = await readSlackThread(file, channel);
   const posted = await poster.post({
     channel: thread?.channel ?? channel,

@@ -14,6 +14,8 @@ export interface ActionContext {
   env: EnvContext;
   runId: string;
   stepId: string;
+  /** The session's state directory: run files an action keeps (the Slack thread) go in its run's directory. */
+  stateDir: string;
   /** Resolves a secret reference (env:NAME, file:PATH); the value is redacted everywhere. */
   secret(ref: string): Promise<string>;
   /** The run's redactor: what an action sends out of the process itself (Slack, webhooks) goes through it. */

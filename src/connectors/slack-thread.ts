@@ -2,7 +2,7 @@
 // reply in it. Kept in the run's directory next to its journal, one entry per channel asked for.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runDir, stateDirOf } from '../system/run-paths.js';
+import { runDir } from '../system/run-paths.js';
 import { StepFailure, errorMessage } from '../errors.js';
 
 export interface SlackThread {
@@ -13,14 +13,29 @@ export interface SlackThread {
 
 type Threads = Record<string, SlackThread>;
 
-export const slackThreadFile = (runId: string, stateDir = stateDirOf()) =>
+export const slackThreadFile = (runId: string, stateDir: string) =>
   join(runDir(stateDir, runId), 'slack-thread.json');
 
 export async function readSlackThread(file: string, channel: string): Promise<SlackThread | undefined> {
   return (await readThreads(file))[channel];
 }
 
+/** Writes of each file in this process, in order: the run's thread and notify may save at once. */
+const saving = new Map<string, Promise<void>>();
+
 export async function saveSlackThread(file: string, channel: string, thread: SlackThread): Promise<void> {
+  const save = (saving.get(file) ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => writeThread(file, channel, thread));
+  saving.set(file, save);
+  try {
+    await save;
+  } finally {
+    if (saving.get(file) === save) saving.delete(file);
+  }
+}
+
+async function writeThread(file: string, channel: string, thread: SlackThread): Promise<void> {
   const threads = { ...(await readThreads(file)), [channel]: thread };
   await mkdir(dirname(file), { recursive: true });
   // Written aside and renamed: an interrupted write never leaves a half file that loses the thread.

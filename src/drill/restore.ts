@@ -1,12 +1,11 @@
 // After the measurement, the restore runbook (failback) returns the environment to its steady
-// state. It runs as a run of its own (own id and journal) under the drill's lock.
+// state. It is a run of its own (own id, journal, reports and Slack thread: a standard session)
+// under the drill's lock and signals.
 import type { Output } from '../system/output.js';
-import { newRun } from '../engine/commands.js';
-import { RunEmitter } from '../engine/events.js';
-import { openJournal } from '../engine/journal.js';
-import { journalPath } from '../system/run-paths.js';
-import { executeRun } from '../engine/runner.js';
-import { jsonView, plainView } from '../engine/views/plain.js';
+import { standardSession } from '../compose/session.js';
+import { newRun } from '../engine/new-run.js';
+import type { RunResult } from '../engine/run-spec.js';
+import { exitCodeOf } from '../engine/session.js';
 import { errorMessage } from '../errors.js';
 import { prepareRun } from '../runbook/prepare.js';
 
@@ -27,7 +26,8 @@ export async function runRestore(o: {
   stateDir: string;
   json?: boolean;
   io: Output;
-  secret(ref: string): Promise<string>;
+  /** Where the restore's reports go (default reports/, as the drill's). */
+  reportsDir?: string;
 }): Promise<RestoreOutcome> {
   let runId: string | undefined;
   try {
@@ -39,27 +39,30 @@ export async function runRestore(o: {
     });
     const { spec, header } = newRun(prepared, o.restoreFile);
     runId = spec.runId;
-    const emitter = new RunEmitter(spec.runId);
-    const journal = openJournal(journalPath(o.stateDir, spec.runId), header);
-    emitter.subscribe(journal.subscriber);
-    emitter.subscribe(o.json ? jsonView(o.io.out) : plainView(o.io.out));
-    try {
-      const result = await executeRun(spec, {
-        emitter,
-        approvals: { all: true, steps: new Set() },
-        resolveSecret: o.secret,
-      });
-      if (result.status === 'succeeded') return { status: 'succeeded', runId, manualSteps: [] };
-      const failed = prepared.runbook.steps.findIndex((s) => s.id === result.failedStep);
-      return {
-        status: 'failed',
-        runId,
-        error: result.error?.message ?? result.status,
-        manualSteps: manualSteps(prepared.runbook.steps.slice(Math.max(0, failed)), o),
-      };
-    } finally {
-      journal.close();
-    }
+    let result: RunResult | undefined;
+    // Unattended like its drill: approvals are granted. Its lines stay plain beside the drill's view.
+    await standardSession(
+      spec,
+      {
+        stateDir: o.stateDir,
+        json: o.json,
+        live: false,
+        yes: true,
+        header,
+        nested: true,
+        reportsDir: o.reportsDir,
+        around: async (w) => exitCodeOf((result = await w.execute())),
+      },
+      o.io,
+    );
+    if (result?.status === 'succeeded') return { status: 'succeeded', runId, manualSteps: [] };
+    const failed = prepared.runbook.steps.findIndex((s) => s.id === result?.failedStep);
+    return {
+      status: 'failed',
+      runId,
+      error: result?.error?.message ?? result?.status ?? 'the restore did not run',
+      manualSteps: manualSteps(prepared.runbook.steps.slice(Math.max(0, failed)), o),
+    };
   } catch (err) {
     return { status: 'failed', runId, error: errorMessage(err), manualSteps: manualSteps([], o) };
   }

@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Output } from '../system/output.js';
-import { newRun } from '../engine/commands.js';
+import { standardSession } from '../compose/session.js';
+import { newRun } from '../engine/new-run.js';
 import { stateDirOf } from '../system/run-paths.js';
-import { runSession, type WrapContext } from '../engine/session.js';
+import type { WrapContext } from '../engine/session.js';
 import { ExitCode } from '../errors.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../report/write.js';
 import { prepareRun } from '../runbook/prepare.js';
@@ -34,7 +35,7 @@ export async function runDrill(o: DrillOptions, io: Output): Promise<DrillOutcom
   const { spec, header } = newRun(prepared, loaded.runbookFile);
   let outcome: DrillOutcome = { runId: spec.runId, verdict: 'aborted', exitCode: ExitCode.failed };
   // Drills run unattended: approvals are granted, and their (zero) wait is still recorded apart.
-  await runSession(
+  await standardSession(
     spec,
     {
       stateDir,

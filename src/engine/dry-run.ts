@@ -13,7 +13,7 @@ export interface DryRun {
   actions: { id: string; kind: string; text: string }[];
 }
 
-export async function dryRun(prepared: PreparedRun): Promise<DryRun> {
+export async function dryRun(prepared: PreparedRun, stateDir: string): Promise<DryRun> {
   const plan = buildPlan(prepared);
   const signal = new AbortController().signal;
   const out: DryRun['actions'] = [];
@@ -24,6 +24,7 @@ export async function dryRun(prepared: PreparedRun): Promise<DryRun> {
       env: prepared.env,
       runId: 'dry-run',
       stepId: step.id,
+      stateDir,
       secret: async () => REDACTED,
       // Secrets are never resolved in a dry run: nothing to redact, and no child is started.
       redactor: new Redactor(),

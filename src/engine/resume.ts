@@ -7,7 +7,7 @@ import type { StepResult } from './context.js';
 import type { InterruptedDecision } from './events.js';
 import type { ChildRecord } from './children.js';
 import type { Journal } from './journal.js';
-import type { ResumeState } from './runner.js';
+import type { ResumeState } from './run-spec.js';
 
 export interface ResumeFlags {
   retryInterrupted?: boolean;

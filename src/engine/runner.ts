@@ -1,91 +1,19 @@
 // The runner: steps in order (when, render, validate, attempts with timeout and retries), outputs
 // into the context, budgets and the RTO watched, rollback after a failure. It only emits events.
-import pRetry from 'p-retry';
 import { actions as registry } from '../actions/registry.js';
-import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../actions/types.js';
-import { childEnv } from '../system/child-env.js';
-import { parseDuration } from '../duration.js';
-import { StepFailure, UserError, errorMessage } from '../errors.js';
-import type { InputValues } from '../runbook/inputs.js';
-import type { RunStatus } from '../schema/drill-outcome.js';
-import type { Runbook, Step } from '../runbook/schema.js';
-import { requestApproval, type ApprovalPolicy } from './approvals.js';
+import type { ActionDefinition, Outputs } from '../actions/types.js';
+import { StepFailure, errorMessage } from '../errors.js';
+import type { Step } from '../runbook/schema.js';
 import { asStepError, runAttempt, type StepError } from './attempt.js';
-import { evaluateCondition, stepSecretNames, type RunContext, type StepResult } from './context.js';
-import type { InterruptedDecision, RunEmitter, StepPhase, StepSummary } from './events.js';
-import { processStartTime, type ChildRecord } from './children.js';
+import { evaluateCondition, type RunContext } from './context.js';
+import type { RunEmitter, StepPhase } from './events.js';
 import { renderInput } from './input.js';
-
-/** Everything fixed before the first step. */
-export interface RunSpec {
-  runId: string;
-  runbook: Runbook;
-  runbookPath: string;
-  runbookSha256: string;
-  env: EnvContext;
-  inputs: InputValues;
-  /** `secrets.NAME` values (already registered with the emitter's redactor). */
-  secrets: Record<string, string>;
-  operator: string;
-}
-
-/** What a resumed run starts from (see resume.ts). */
-export interface ResumeState {
-  startedAt: string;
-  /** Finished steps, main and rollback: not run again, outputs restored. */
-  results: Record<string, StepResult>;
-  /** The main phase had already failed: only rollback remains. */
-  failed?: { stepId: string; error: string };
-  rollbackStarted: boolean;
-  interrupted?: { stepId: string; decision: InterruptedDecision };
-  /** Processes the step in flight had started: they may have outlived the crash. */
-  children: ChildRecord[];
-}
-
-export interface RunnerOptions {
-  emitter: RunEmitter;
-  /** Aborted on the first Ctrl-C: the current step stops, rollback runs. */
-  signal?: AbortSignal;
-  /**
-   * Aborted when the run must stop without rollback and stay resumable (a signal, a journal that
-   * cannot be written): no step starts after it, and a step it cuts short counts as in flight.
-   * Its reason says why.
-   */
-  stop?: AbortSignal;
-  approvals?: ApprovalPolicy;
-  actions?: ReadonlyMap<string, ActionDefinition>;
-  resolveSecret?: (ref: string) => Promise<string>;
-  resume?: ResumeState;
-}
-
-export interface RunResult {
-  /** stopped: by `stop`, without rollback; `resume` continues it. */
-  status: RunStatus | 'stopped';
-  failedStep?: string;
-  /** The error that failed the run (its class gives the exit code). */
-  error?: StepError;
-  durationMs: number;
-}
+import { ms, summarize, type RunResult, type RunSpec, type RunnerOptions } from './run-spec.js';
+import { stepContext, watchBudget, withRetries } from './step-services.js';
 
 /** A step or phase cut short by `stop`: nothing more runs, nothing is rolled back. */
 const STOPPED = Symbol('stopped');
 type Stopped = typeof STOPPED;
-
-const ms = (d: string | undefined) => (d === undefined ? undefined : parseDuration(d));
-
-export const summarize = (steps: Step[], phase: StepPhase): StepSummary[] =>
-  steps.map((s) => ({ id: s.id, kind: s.kind, name: s.name, budgetMs: ms(s.budget), phase }));
-
-/** Kinds whose executor is not built yet are refused before anything runs. */
-export function checkExecutable(runbook: Runbook, actions = registry): void {
-  const missing = [...runbook.steps, ...(runbook.rollback ?? [])].filter((s) => !actions.get(s.kind)?.run);
-  if (missing.length) {
-    const kinds = [...new Set(missing.map((s) => s.kind))];
-    throw new UserError(
-      `this version of drillbook cannot execute action kind(s) ${kinds.join(', ')} (steps ${missing.map((s) => s.id).join(', ')}); "plan" shows them`,
-    );
-  }
-}
 
 export async function executeRun(spec: RunSpec, options: RunnerOptions): Promise<RunResult> {
   return new Runner(spec, options).run();
@@ -284,38 +212,15 @@ class Runner {
     });
     // The journal may have failed to record the start: then the step must not act at all.
     if (this.options.stop?.aborted) return STOPPED;
-    let budgetReported = false;
-    let budgetTimer: NodeJS.Timeout | undefined;
-    const reportBudget = () => {
-      const elapsedMs = emitter.now() - start;
-      // Timers may fire a fraction of a millisecond early on the monotonic clock: wait the rest.
-      if (elapsedMs < budgetMs!) {
-        budgetTimer = setTimeout(reportBudget, Math.ceil(budgetMs! - elapsedMs));
-        return;
-      }
-      budgetReported = true;
-      emitter.emit({ type: 'budget-exceeded', stepId: step.id, budgetMs: budgetMs!, elapsedMs });
-    };
-    if (budgetMs !== undefined) budgetTimer = setTimeout(reportBudget, budgetMs);
+    const budget = watchBudget(emitter, step.id, budgetMs, start);
 
-    const actionContext = (signal: AbortSignal): ActionContext => ({
-      signal,
-      env: this.spec.env,
-      runId: this.spec.runId,
-      stepId: step.id,
-      secret: (ref) => emitter.redactor.resolve(ref, this.options.resolveSecret),
-      redactor: emitter.redactor,
-      childEnv: () => childEnv(stepSecretNames(step)),
-      log: (message) => emitter.emit({ type: 'log', stepId: step.id, level: 'info', message }),
-      child: (pid) =>
-        emitter.emit({ type: 'child-started', stepId: step.id, pid, startTime: processStartTime(pid) }),
-      evaluate: (expression) => evaluateCondition(expression, ctx),
-      requestApproval: async (request) => {
-        const answer = await requestApproval(this.options.approvals ?? {}, emitter, step.id, request, signal);
-        waitMs += answer.waitMs;
-        return answer;
-      },
-    });
+    const actionContext = (signal: AbortSignal) =>
+      stepContext(step, signal, {
+        spec: this.spec,
+        options: this.options,
+        ctx,
+        onApproval: (answer) => (waitMs += answer.waitMs),
+      });
     const attempt = (n: number) => {
       attempts = n;
       return runAttempt(step.id, (signal) => action.run!(actionContext(signal), input!), {
@@ -338,16 +243,16 @@ class Runner {
             : undefined;
         alreadyDone = done !== undefined;
         outputs =
-          done ?? (maxAttempts > 1 ? await this.withRetries(step, attempt, runSignal) : await attempt(1));
+          done ?? (maxAttempts > 1 ? await withRetries(step, attempt, runSignal, emitter) : await attempt(1));
       } catch (err) {
         error = asStepError(err, step.id);
       }
     }
-    clearTimeout(budgetTimer);
+    budget.clear();
     // Cut short by a stop: its effect is unknown, so it stays in flight for `resume` (crash rules).
     if (error && this.options.stop?.aborted) return STOPPED;
     const durationMs = emitter.now() - start;
-    if (budgetMs !== undefined && !budgetReported && durationMs > budgetMs) reportBudget();
+    budget.reportIfMissed(durationMs);
     ctx.steps[step.id] = { status: error ? 'failed' : 'succeeded', outputs, durationMs };
     emitter.emit({
       type: 'step-finished',
@@ -362,39 +267,5 @@ class Runner {
       ...(alreadyDone && { alreadyDone }),
     });
     return error;
-  }
-
-  /** Retries only failures the action marked retryable, with the step's backoff. */
-  private withRetries(
-    step: Step,
-    attempt: (n: number) => Promise<Outputs>,
-    runSignal: AbortSignal | undefined,
-  ) {
-    const retry = step.retry!;
-    const delay = ms(retry.delay) ?? 1000;
-    const factor = retry.factor ?? 1;
-    const maxDelay = ms(retry.maxDelay) ?? Infinity;
-    const retryable = (e: unknown) => e instanceof StepFailure && e.retryable && !runSignal?.aborted;
-    return pRetry(attempt, {
-      retries: retry.attempts - 1,
-      minTimeout: delay,
-      factor,
-      maxTimeout: maxDelay,
-      randomize: false,
-      signal: runSignal,
-      shouldRetry: ({ error }) => retryable(error),
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        const willRetry = retryable(error) && retriesLeft > 0;
-        this.emitter.emit({
-          type: 'step-attempt-failed',
-          stepId: step.id,
-          attempt: attemptNumber,
-          error: errorMessage(error),
-          retryable: error instanceof StepFailure && error.retryable,
-          willRetry,
-          ...(willRetry && { delayMs: Math.min(delay * factor ** (attemptNumber - 1), maxDelay) }),
-        });
-      },
-    });
   }
 }

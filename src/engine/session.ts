@@ -1,32 +1,52 @@
-// One run (or resume) from the command line: lock, journal, views, Ctrl-C, then the runner. This is
-// where the process meets the engine; the runner itself neither prints nor touches signals.
-import { constants as osConstants, hostname, userInfo } from 'node:os';
-import { createInterface } from 'node:readline';
-import { actions as registry } from '../actions/registry.js';
+// One run (or resume) as a session: lock, journal, signals, then the runner. This is where the
+// process meets the engine; the runner itself neither prints nor touches signals. What people see
+// of the run (views, reports, a Slack thread) the caller attaches: the engine imports none of it.
+import { hostname } from 'node:os';
 import { resolveSecretRef } from '../connectors/secrets.js';
-import { parseDuration } from '../duration.js';
-import { ExitCode, StepFailure, exitCodeFor } from '../errors.js';
-import { startEvidence, type Evidence, type EvidenceOptions } from '../report/evidence.js';
-import type { Output } from '../system/output.js';
-import type { ApprovalPolicy, AskApproval } from './approvals.js';
-import { RunEmitter, journalStructure } from './events.js';
+import { ExitCode, exitCodeFor } from '../errors.js';
+import { actions as registry } from '../actions/registry.js';
+import type { InputValues } from '../runbook/inputs.js';
+import type { AskApproval } from './approvals.js';
 import { settleOrphans, type OrphanPolicy } from './children.js';
+import { RunEmitter, journalStructure } from './events.js';
 import { openJournal, type JournalHeader, type JournalWriter, type StateWriteFailed } from './journal.js';
 import { acquireRunLock, type HeldLock } from './lock.js';
-import { registerRunSecrets } from './run-secrets.js';
 import { journalPath } from '../system/run-paths.js';
-import type { InputValues } from '../runbook/inputs.js';
-import { executeRun, summarize, type ResumeState, type RunResult, type RunSpec } from './runner.js';
-import { plainView, jsonView } from './views/plain.js';
+import { registerRunSecrets } from './run-secrets.js';
+import type { ResumeState, RunResult, RunSpec } from './run-spec.js';
+import { executeRun } from './runner.js';
+import { sessionSignals, signalExitCode } from './session-signals.js';
 
-export const operatorName = () => `${userInfo().username}@${hostname()}`;
-
-/** Reports and the Slack thread (`EvidenceOptions`) come with every session. */
-export interface SessionOptions extends EvidenceOptions {
+/** What a session gives what its caller attaches to it. */
+export interface SessionServices {
+  runId: string;
   stateDir: string;
-  json?: boolean;
+  emitter: RunEmitter;
+  /** Resolves a secret reference and registers its value for redaction. */
+  secret(ref: string): Promise<string>;
+}
+
+/** Something attached to a run (a view, the reports, a Slack thread); every hook is optional. */
+export interface Attachment {
+  /** After the run ended normally: waits for what must be done first (a live view's last frame). */
+  settled?(): Promise<void>;
+  /** After the run (and its wrapper) ended, before the journal closes; never throws. */
+  finish?(): Promise<void>;
+  /** Instead of `finish` when the process exits at once (a second signal): synchronous work only. */
+  finishNow?(): void;
+}
+
+/** Called in order once the lock and the journal are in place, before anything acts. */
+export type Attach = (services: SessionServices) => Promise<Attachment>;
+
+export interface SessionOptions {
+  stateDir: string;
   yes?: boolean;
   approve?: string[];
+  /** Asks an operator about an approval that was not given in advance. */
+  ask?: AskApproval;
+  /** Views, reports, Slack: what the run's events go to besides the journal. */
+  attach?: readonly Attach[];
   /** The journal header for a new run; absent when resuming (the journal is appended to). */
   header?: JournalHeader;
   resume?: ResumeState;
@@ -37,6 +57,11 @@ export interface SessionOptions extends EvidenceOptions {
    * given, the session leaves the process's signals to its caller.
    */
   signal?: AbortSignal;
+  /**
+   * A run inside another session (a drill's restore): it runs under that session's lock and
+   * signals, so it takes neither.
+   */
+  nested?: boolean;
   /** Work around the runbook under the same lock and journal (a drill); returns the exit code. */
   around?: RunWrapper;
 }
@@ -62,58 +87,35 @@ export const exitCodeOf = (result: RunResult) =>
       ? ExitCode.failed
       : exitCodeFor(result.error);
 
-/** The conventional exit code of a process ended by `signal`: 130 for SIGINT, 143 for SIGTERM. */
-const signalExitCode = (signal: NodeJS.Signals) => 128 + osConstants.signals[signal];
-
 /**
- * Runs the spec under the environment's lock (and its runbook's `lock:`) with journal and views;
- * returns the exit code.
+ * Runs the spec under the environment's lock (and its runbook's `lock:`) with its journal and what
+ * the caller attaches; returns the exit code. `io.err` says why a run stopped on a journal failure.
  */
-export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): Promise<number> {
+export async function runSession(
+  spec: RunSpec,
+  o: SessionOptions,
+  io: { err(text: string): void },
+): Promise<number> {
   const emitter = new RunEmitter(spec.runId);
   await registerRunSecrets(emitter.redactor, spec.env, spec.secrets);
   const secret = (ref: string) => emitter.redactor.resolve(ref);
   const warn = (message: string) => emitter.emit({ type: 'log', level: 'warn', message });
   let lock: HeldLock | undefined;
   let journal: JournalWriter | undefined;
-  let evidence: Evidence | undefined;
-
-  // A signal to a plain run stops it resumable (no rollback: `resume` continues it under the crash
-  // rules); a drill instead aborts its runbook and reverts its fault. A second signal exits at
-  // once. Either way the exit code is the signal's, the lock is released and the report written.
-  // The handlers stay from before the lock is taken until after it is released.
-  const stop = new AbortController();
-  const interrupt = new AbortController();
-  const resumable = !o.around;
-  let signalled: NodeJS.Signals | undefined;
+  const attached: Attachment[] = [];
   let journalFailure: StateWriteFailed | undefined;
-  const exitNow = (signal: NodeJS.Signals) => {
-    journal?.close();
-    evidence?.writeReport();
-    void lock?.release(); // the lock files go synchronously; the coordination session with the process
-    process.exit(signalExitCode(signal));
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return exitNow(signal);
-    signalled = signal;
-    if (resumable) {
-      warn(
-        `${signal}: stopping the current step, no rollback; the run stays resumable (drillbook resume ${spec.runId}); signal again to exit at once`,
-      );
-      stop.abort(new StepFailure(`stopped by ${signal}`));
-    } else warn(`${signal}: stopping the current step, then rollback; signal again to exit at once`);
-    interrupt.abort(new StepFailure(`interrupted by ${signal}`));
-  };
-  const onDaemonStop = () => {
-    warn('interrupt: stopping the current step, then rollback');
-    interrupt.abort(new StepFailure('interrupted by the operator'));
-  };
-  // A caller that handles signals itself (the scheduler daemon) passes its own signal instead.
-  if (o.signal) o.signal.addEventListener('abort', onDaemonStop, { once: true });
-  else {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  // The handlers stay from before the lock is taken until after it is released.
+  const signals = sessionSignals({
+    runId: spec.runId,
+    resumable: !o.around,
+    source: o.nested ? 'none' : (o.signal ?? 'process'),
+    warn,
+    beforeExit: () => {
+      journal?.close();
+      for (const a of attached) a.finishNow?.();
+      void lock?.release(); // the lock files go synchronously; the coordination session with the process
+    },
+  });
   let lost: Error | undefined;
   const lostTimer = setInterval(() => {
     if (!lost) return;
@@ -123,46 +125,22 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
   lostTimer.unref();
   let code: number;
   try {
-    lock = await acquireRunLock({
-      stateDir: o.stateDir,
-      // `lock:` adds a lock: the environment stays locked whatever the runbook says.
-      keys: [spec.env.name, ...(spec.runbook.lock ? [spec.runbook.lock] : [])],
-      holder: {
-        operator: spec.operator,
-        runId: spec.runId,
-        since: new Date().toISOString(),
-        pid: process.pid,
-        host: hostname(),
-      },
-      coordination: spec.env.coordination,
-      secret,
-      onLost: (err) => (lost = err),
-    });
+    if (!o.nested) lock = await takeLock(spec, o.stateDir, secret, (err) => (lost = err));
     const path = journalPath(o.stateDir, spec.runId);
     journal = openJournal(path, o.header && emitter.redactor.redact(o.header, journalStructure), (error) => {
       journalFailure ??= error;
-      stop.abort(error); // the current step ends; nothing after it runs unrecorded
+      signals.stop.abort(error); // the current step ends; nothing after it runs unrecorded
     });
     emitter.subscribe(journal.subscriber);
-    code = await runJournaled(spec, o, io, {
-      emitter,
-      secret,
-      lock,
-      stop: stop.signal,
-      interrupt,
-      setEvidence: (e) => (evidence = e),
-    });
+    const services = { runId: spec.runId, stateDir: o.stateDir, emitter, secret };
+    for (const attach of o.attach ?? []) attached.push(await attach(services));
+    code = await runJournaled(spec, o, { ...services, lock, signals, attached });
   } finally {
-    o.signal?.removeEventListener('abort', onDaemonStop);
     clearInterval(lostTimer);
-    await evidence?.finish();
+    for (const a of attached) await a.finish?.();
     journal?.close();
     await lock?.release();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    // Signalled, the process is on its way out (a step's kill timer may keep it a moment): another
-    // signal meanwhile still ends it with the signal's code, not by the default action.
-    if (signalled) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, exitNow);
+    signals.release();
   }
   if (journalFailure) {
     io.err(
@@ -170,107 +148,70 @@ export async function runSession(spec: RunSpec, o: SessionOptions, io: Output): 
     );
     return ExitCode.failed;
   }
+  const signalled = signals.signalled();
   return signalled ? signalExitCode(signalled) : code;
 }
 
-/** The run itself, once lock and journal are in place: views, orphans of a crash, evidence, steps. */
+/** The environment's lock plus the runbook's `lock:` (which adds a lock, never replaces it). */
+function takeLock(
+  spec: RunSpec,
+  stateDir: string,
+  secret: (ref: string) => Promise<string>,
+  onLost: (err: Error) => void,
+): Promise<HeldLock> {
+  return acquireRunLock({
+    stateDir,
+    keys: [spec.env.name, ...(spec.runbook.lock ? [spec.runbook.lock] : [])],
+    holder: {
+      operator: spec.operator,
+      runId: spec.runId,
+      since: new Date().toISOString(),
+      pid: process.pid,
+      host: hostname(),
+    },
+    coordination: spec.env.coordination,
+    secret,
+    onLost,
+  });
+}
+
+/** The run itself, once lock, journal and attachments are in place: orphans of a crash, then steps. */
 async function runJournaled(
   spec: RunSpec,
   o: SessionOptions,
-  io: Output,
-  c: {
-    emitter: RunEmitter;
-    secret(ref: string): Promise<string>;
-    lock: HeldLock;
-    stop: AbortSignal;
-    interrupt: AbortController;
-    setEvidence(evidence: Evidence): void;
+  c: SessionServices & {
+    lock: HeldLock | undefined;
+    signals: ReturnType<typeof sessionSignals>;
+    attached: Attachment[];
   },
 ): Promise<number> {
-  const { emitter, secret } = c;
-  const tty = !o.json && process.stdout.isTTY === true;
-  let viewDone: Promise<void> = Promise.resolve();
-  if (o.json) emitter.subscribe(jsonView(io.out));
-  else if (tty) {
-    const { liveView } = await import('./views/live.js');
-    const view = liveView(
-      summarize(spec.runbook.steps, 'main'),
-      summarize(spec.runbook.rollback ?? [], 'rollback'),
-    );
-    emitter.subscribe(view.subscriber);
-    viewDone = view.done;
-  } else emitter.subscribe(plainView(io.out));
-
+  const { emitter, secret, signals } = c;
   const warn = (message: string) => emitter.emit({ type: 'log', level: 'warn', message });
-  if (c.lock.tookOver) {
+  if (c.lock?.tookOver) {
     const h = c.lock.tookOver;
     warn(`took over lock "${h.key}" from ${h.operator} (run ${h.runId}, pid ${h.pid} is no longer running)`);
   }
   // Before anything acts: what the crashed run's step left running ends first (never two copies).
   if (o.resume?.children.length && o.orphans) await settleOrphans(o.resume.children, { ...o.orphans, warn });
 
-  const approvals: ApprovalPolicy = {
-    all: o.yes,
-    steps: new Set(o.approve ?? []),
-    ask: process.stdin.isTTY ? ttyAsk(spec.operator, tty ? undefined : process.stderr) : undefined,
-  };
-  const evidence = await startEvidence(
-    {
-      runId: spec.runId,
-      runbook: spec.runbook.metadata.name,
-      env: spec.env,
-      rtoMs: parseDuration(spec.runbook.objectives?.rto ?? ''),
-      stateDir: o.stateDir,
-      startedAt: o.resume?.startedAt,
-      emitter,
-      secret,
-      json: o.json,
-      io,
-    },
-    o,
-  );
-  c.setEvidence(evidence);
-  const execute = (signal: AbortSignal = c.interrupt.signal, inputs: InputValues = {}) =>
+  const approvals = { all: o.yes, steps: new Set(o.approve ?? []), ask: o.ask };
+  const execute = (signal: AbortSignal = signals.interrupt.signal, inputs: InputValues = {}) =>
     executeRun(
       { ...spec, inputs: { ...spec.inputs, ...inputs } },
       {
         emitter,
+        stateDir: o.stateDir,
         signal,
-        stop: c.stop,
+        stop: signals.stop.signal,
         approvals,
         resolveSecret: resolveSecretRef,
         actions: registry,
         resume: o.resume,
       },
     );
-  if (o.around) {
-    const code = await o.around({ emitter, signal: c.interrupt.signal, secret, execute });
-    await viewDone;
-    return code;
-  }
-  const result = await execute();
-  await viewDone;
-  return exitCodeOf(result);
-}
-
-/** Reads y/N from the terminal; `prompt` is where the question is written (the live view shows it itself). */
-function ttyAsk(operator: string, prompt: NodeJS.WritableStream | undefined): AskApproval {
-  return (request, signal) =>
-    new Promise((resolve, reject) => {
-      const rl = createInterface({ input: process.stdin, terminal: false });
-      const finish = () => {
-        signal.removeEventListener('abort', onAbort);
-        rl.close();
-      };
-      const onAbort = () => {
-        finish();
-        reject(signal.reason as Error);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      prompt?.write(`? ${request.stepId}: ${request.message} [y/N] `);
-      rl.once('line', (line) => {
-        finish();
-        resolve({ approved: /^y(es)?$/i.test(line.trim()), by: operator });
-      });
-    });
+  const code = o.around
+    ? await o.around({ emitter, signal: signals.interrupt.signal, secret, execute })
+    : exitCodeOf(await execute());
+  for (const a of c.attached) await a.settled?.();
+  return code;
 }

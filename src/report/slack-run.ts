@@ -2,17 +2,21 @@
 // the RTO), step results as replies, and a Block Kit summary at the end. It shares the run's thread
 // with the notify action (the same thread file and connector). Slack is never on the critical
 // path: every call is queued, header updates are throttled, and failures become warnings.
-import { readSlackThread, saveSlackThread, slackThreadFile } from '../connectors/slack-thread.js';
+import {
+  readSlackThread,
+  saveSlackThread,
+  slackThreadFile,
+  type SlackThread,
+} from '../connectors/slack-thread.js';
 import type { SlackPoster } from '../connectors/slack.js';
-import { formatDuration } from '../duration.js';
 import type { RunEvent, Subscriber } from '../engine/events.js';
 import type { Redactor } from '../connectors/redact.js';
-import { describeEvent, probeStatus } from '../engine/views/describe.js';
-import { errorMessage } from '../errors.js';
-import { unhandledEvent } from '../schema/events.js';
+import { describeEvent } from '../engine/views/describe.js';
 import type { Slack } from '../schema/inventory.js';
 import { backupSummaryLines } from './backup-tables.js';
 import type { Report } from './schema.js';
+import { runHeader, slackText } from './slack-header.js';
+import { slackQueue } from './slack-queue.js';
 import { dur, headline, metWord, ofLimit, outcomeMark, rows, rtoLabel } from './text.js';
 
 export type SlackVerbosity = 'all' | 'failures' | 'summary';
@@ -49,8 +53,6 @@ export interface RunThread {
   close(report?: Report, location?: string): Promise<void>;
 }
 
-/** Consecutive failed calls after which the thread stops trying for this run. */
-const GIVE_UP_AFTER = 3;
 /** Replies use the terminal's wording; these events are for the header or the summary instead. */
 const NOT_REPLIED = new Set<RunEvent['type']>([
   'run-started',
@@ -78,9 +80,6 @@ function wanted(e: RunEvent, verbosity: SlackVerbosity): boolean {
   return FAILURE_EVENTS.has(e.type);
 }
 
-/** Slack's mrkdwn treats &, < and > as markup. */
-const slackText = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([
     promise,
@@ -91,64 +90,13 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
   const verbosity = o.verbosity ?? 'all';
   const file = slackThreadFile(o.runId, o.stateDir);
   const headerKey = `${o.slack.channel} header`;
+  const head = runHeader(o);
+  const calls = slackQueue(o.warn);
   let poster: SlackPoster | undefined;
-  let thread: { channel: string; ts: string } | undefined;
-  let header: { channel: string; ts: string } | undefined;
-  let failures = 0;
-  let gaveUp = false;
-  let queue: Promise<void> = Promise.resolve();
+  let thread: SlackThread | undefined;
+  let header: SlackThread | undefined;
 
-  /** Runs Slack calls one at a time, in order; a failure is a warning, and three in a row end it. */
-  const enqueue = (what: string, call: () => Promise<void>) => {
-    queue = queue.then(async () => {
-      if (gaveUp) return;
-      try {
-        await call();
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        if (failures === 1) o.warn(`slack: ${what} failed (the run goes on): ${errorMessage(err)}`);
-        if (failures >= GIVE_UP_AFTER) {
-          gaveUp = true;
-          o.warn(`slack: ${failures} calls in a row failed; no more Slack messages for this run`);
-        }
-      }
-    });
-    return queue;
-  };
-
-  const state = {
-    status: 'running',
-    step: '',
-    drill: '',
-    probe: '',
-    durationMs: undefined as number | undefined,
-  };
-  const headerText = () => {
-    const elapsed = state.durationMs ?? Date.now() - o.startedAt;
-    const rto =
-      o.rtoMs === undefined
-        ? formatDuration(elapsed)
-        : `${formatDuration(elapsed)} of RTO ${formatDuration(o.rtoMs)}`;
-    const icon =
-      {
-        running: ':arrow_forward:',
-        succeeded: ':white_check_mark:',
-        failed: ':x:',
-        interrupted: ':stop_button:',
-        'rolling back': ':leftwards_arrow_with_hook:',
-      }[state.status] ?? ':grey_question:';
-    const now = state.status === 'running' && state.step ? ` — ${state.step}` : '';
-    const drill = state.drill ? `Drill ${state.drill}: ` : '';
-    const probe = state.probe ? ` — ${state.probe}` : '';
-    return `${icon} ${slackText(`${drill}*${o.runbook}* on *${o.environment.name}* (${o.environment.label}) — ${state.status} — ${rto}${now}${probe}`)}`;
-  };
-  const headerBlocks = () => [
-    { type: 'section', text: { type: 'mrkdwn', text: headerText() } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `run \`${o.runId}\`` }] },
-  ];
-
-  const open = enqueue('opening the run’s thread', async () => {
+  const open = calls.enqueue('opening the run’s thread', async () => {
     const { slackPoster } = await import('../connectors/slack.js');
     poster = await slackPoster(o.slack, { secret: o.secret, redactor: o.redactor, log: () => undefined });
     thread = await readSlackThread(file, o.slack.channel);
@@ -157,8 +105,8 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
     // A thread the notify action opened keeps its first message: the header becomes a reply in it.
     const posted = await poster.post({
       channel: thread?.channel ?? o.slack.channel,
-      text: headerText(),
-      blocks: headerBlocks(),
+      text: head.text(),
+      blocks: head.blocks(),
       threadTs: thread?.ts,
     });
     header = posted;
@@ -170,7 +118,7 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
   });
 
   async function updateHeader() {
-    if (poster && header) await poster.update({ ...header, text: headerText(), blocks: headerBlocks() });
+    if (poster && header) await poster.update({ ...header, text: head.text(), blocks: head.blocks() });
   }
 
   // Throttled header updates: at most one per updateEveryMs; changes in between are coalesced.
@@ -183,7 +131,7 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
     pending = setTimeout(() => {
       pending = undefined;
       lastUpdate = Date.now();
-      void enqueue('updating the header', updateHeader);
+      void calls.enqueue('updating the header', updateHeader);
     }, wait);
     pending.unref();
   };
@@ -191,55 +139,12 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
   ticker.unref();
 
   const reply = (text: string, blocks?: unknown[]) =>
-    enqueue('posting to the run’s thread', async () => {
+    calls.enqueue('posting to the run’s thread', async () => {
       if (poster && thread) await poster.post({ channel: thread.channel, threadTs: thread.ts, text, blocks });
     });
 
   const subscriber: Subscriber = (e) => {
-    switch (e.type) {
-      case 'step-started':
-        state.step = e.stepId;
-        refresh();
-        break;
-      case 'rollback-started':
-        state.status = 'rolling back';
-        refresh();
-        break;
-      case 'drill-started':
-        state.drill = e.drill.name;
-        refresh();
-        break;
-      case 'probe-progress':
-        state.probe = probeStatus(e);
-        refresh();
-        break;
-      case 'run-finished':
-        state.status = e.status;
-        state.durationMs = e.durationMs;
-        refresh();
-        break;
-      // The rest change nothing in the status message; some are posted to the thread below.
-      case 'run-started':
-      case 'run-resumed':
-      case 'step-attempt-failed':
-      case 'step-finished':
-      case 'step-skipped':
-      case 'child-started':
-      case 'budget-exceeded':
-      case 'rto-exceeded':
-      case 'approval-requested':
-      case 'approval-granted':
-      case 'approval-denied':
-      case 'log':
-      case 'steady-state':
-      case 'fault-injected':
-      case 'fault-reverted':
-      case 'drill-finished':
-      case 'run-stopped':
-        break;
-      default:
-        unhandledEvent(e);
-    }
+    if (head.observe(e)) refresh();
     if (!wanted(e, verbosity)) return;
     const text = describeEvent(e);
     if (text) void reply(slackText(text.trim()));
@@ -251,9 +156,9 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
     async close(report, location) {
       clearInterval(ticker);
       clearTimeout(pending);
-      void enqueue('updating the header', updateHeader);
-      void reply(summaryText(report, state.status), summaryBlocks(o.runId, report, location));
-      await withTimeout(queue, o.closeTimeoutMs ?? 15_000);
+      void calls.enqueue('updating the header', updateHeader);
+      void reply(summaryText(report, head.status()), summaryBlocks(o.runId, report, location));
+      await withTimeout(calls.idle(), o.closeTimeoutMs ?? 15_000);
     },
   };
 }

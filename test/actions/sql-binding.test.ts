@@ -10,7 +10,7 @@ import '../../src/actions/registry.js';
 import { copyBack } from '../../src/backup/copy-back.js';
 import { connectPostgres, nodeEndpoint } from '../../src/connectors/postgres.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
-import { runCommand } from '../../src/engine/commands.js';
+import { runCommand } from '../../src/compose/commands.js';
 import { UserError } from '../../src/errors.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
 import { sql } from '../backup/fixture.js';

@@ -12,7 +12,8 @@ import type { ActionDefinition } from '../../src/actions/types.js';
 import { prepareRun } from '../../src/runbook/prepare.js';
 import { createAjv, schemaOf, validatorFile, validatorNames } from '../../src/runbook/validators.js';
 import { RunEmitter, type RunEvent } from '../../src/engine/events.js';
-import { executeRun, type RunnerOptions, type RunResult } from '../../src/engine/runner.js';
+import type { RunnerOptions, RunResult } from '../../src/engine/run-spec.js';
+import { executeRun } from '../../src/engine/runner.js';
 
 export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'drillbook-engine-'));
@@ -69,7 +70,8 @@ export async function runInProcess(
     envName?: string;
   } = {},
 ): Promise<InProcessRun> {
-  const files = writeFiles(tempDir(t), body);
+  const dir = tempDir(t);
+  const files = writeFiles(dir, body);
   const prepared = prepareRun({
     runbookFile: files.runbook,
     inventoryFile: options.inventory ?? files.inventory,
@@ -91,7 +93,7 @@ export async function runInProcess(
       secrets: options.secrets ?? {},
       operator: 'tester@host',
     },
-    { ...options, emitter },
+    { stateDir: dir, ...options, emitter },
   );
   return { result, events, types: events.map((e) => e.type) };
 }

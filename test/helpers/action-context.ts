@@ -1,6 +1,7 @@
 // An ActionContext for calling one action directly in a test, without the engine.
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { childEnv } from '../../src/system/child-env.js';
+import { stateDirOf } from '../../src/system/run-paths.js';
 import { Redactor } from '../../src/connectors/redact.js';
 import type { ActionContext, ActionDefinition, EnvContext, Outputs } from '../../src/actions/types.js';
 import type { Environment } from '../../src/schema/inventory.js';
@@ -17,6 +18,7 @@ export function actionContext(env: Environment & { name?: string }, stepId = 'te
     env: { name: 'lab', ...env } as EnvContext,
     runId: 'test-run',
     stepId,
+    stateDir: stateDirOf(),
     secret: resolveSecretRef,
     redactor: new Redactor(),
     childEnv: () => childEnv(),

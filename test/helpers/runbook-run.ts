@@ -9,7 +9,7 @@ import { connectPostgres, nodeEndpoint } from '../../src/connectors/postgres.js'
 import { HaproxyRuntime, inventoryRouter } from '../../src/connectors/haproxy.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { probeRoute } from '../../src/drill/probe-route.js';
-import { runCommand } from '../../src/engine/commands.js';
+import { runCommand } from '../../src/compose/commands.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { labStatus } from '../../src/lab/index.js';
 import type { PrivateLab } from './private-lab.js';

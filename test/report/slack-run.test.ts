@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { parse, stringify } from 'yaml';
 import '../../src/actions/registry.js';
-import { runCommand } from '../../src/engine/commands.js';
+import { runCommand } from '../../src/compose/commands.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { readJournal } from '../../src/engine/journal.js';
 import { journalPath, runDir, stateDirOf } from '../../src/system/run-paths.js';

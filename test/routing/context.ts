@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { ActionContext, EnvContext } from '../../src/actions/types.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { childEnv } from '../../src/system/child-env.js';
+import { stateDirOf } from '../../src/system/run-paths.js';
 import { Redactor } from '../../src/connectors/redact.js';
 import { LAB_ENVIRONMENT } from '../../src/lab/inventory.js';
 import type { Environment } from '../../src/schema/inventory.js';
@@ -17,6 +18,7 @@ export function actionContext(env: Environment, overrides: Partial<ActionContext
     env: envContext,
     runId: `test-${process.pid}-${Date.now()}`,
     stepId: 'step',
+    stateDir: stateDirOf(),
     secret: resolveSecretRef,
     redactor: new Redactor(),
     childEnv: () => childEnv(),

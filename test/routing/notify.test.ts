@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { notify } from '../../src/actions/notify.js';
 import { slackThreadFile } from '../../src/connectors/slack-thread.js';
+import { stateDirOf } from '../../src/system/run-paths.js';
 import { StepFailure, UserError } from '../../src/errors.js';
 import type { StoredSlackMessage } from '../../src/lab/slack-server.js';
 import type { Environment } from '../../src/schema/inventory.js';
@@ -22,7 +23,8 @@ function runContext(env: Environment, runId = `notify-test-${process.pid}-${runI
   return actionContext(env, { runId });
 }
 after(() => {
-  for (const id of runIds) rmSync(dirname(slackThreadFile(id)), { recursive: true, force: true });
+  for (const id of runIds)
+    rmSync(dirname(slackThreadFile(id, stateDirOf())), { recursive: true, force: true });
 });
 
 async function messages(env: Environment): Promise<StoredSlackMessage[]> {

@@ -27,7 +27,7 @@ export function registerResume(program: Command, io: Output, done: (code: number
     .addOption(slackVerbosityOption())
     .addOption(stateDirOption())
     .action(async (runId, o) => {
-      const { resumeCommand } = await import('../../engine/commands.js');
+      const { resumeCommand } = await import('../../compose/commands.js');
       done(await resumeCommand({ runId, inventoryFile: o.inventory, ...o }, io));
     });
 }

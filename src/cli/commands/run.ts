@@ -36,7 +36,7 @@ export function registerRun(program: Command, io: Output, done: (code: number) =
     .addOption(slackVerbosityOption())
     .addOption(stateDirOption())
     .action(async (runbookFile, o) => {
-      const { runCommand } = await import('../../engine/commands.js');
+      const { runCommand } = await import('../../compose/commands.js');
       done(
         await runCommand(
           {

@@ -81,6 +81,5 @@ async function restoreAfter(s: DrillState): Promise<RestoreOutcome> {
     stateDir: s.stateDir,
     json: s.options.json,
     io: s.io,
-    secret: s.w.secret,
   });
 }

@@ -1,23 +1,19 @@
-// `drillbook run` and `drillbook resume` behind the thin CLI modules (loaded lazily by them).
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+// `drillbook run` and `drillbook resume` behind the thin CLI modules (loaded lazily by them): a
+// prepared runbook or a journal to resume becomes a standard session.
 import { actions } from '../actions/registry.js';
-import { namedSecrets } from '../connectors/secrets.js';
-import { parseDuration } from '../duration.js';
-import { ExitCode, UserError } from '../errors.js';
-import { parseSets } from '../runbook/inputs.js';
-import { prepareRun, type PreparedRun } from '../runbook/prepare.js';
 import type { Output } from '../system/output.js';
+import { parseDuration } from '../duration.js';
+import type { OrphanPolicy } from '../engine/children.js';
+import { dryRun, formatDryRun } from '../engine/dry-run.js';
+import { readJournal } from '../engine/journal.js';
+import { newRun, sha256Of, specOf } from '../engine/new-run.js';
+import { journalPath, stateDirOf } from '../system/run-paths.js';
+import { resumeState } from '../engine/resume.js';
+import { ExitCode, UserError } from '../errors.js';
 import type { EvidenceOptions } from '../report/evidence.js';
-import type { OrphanPolicy } from './children.js';
-import { secretNames } from './context.js';
-import { dryRun, formatDryRun } from './dry-run.js';
-import { JOURNAL_VERSION, readJournal, type JournalHeader } from './journal.js';
-import { checkRunId, journalPath, newRunId, stateDirOf } from '../system/run-paths.js';
-import { resumeState } from './resume.js';
-import { checkExecutable, type RunSpec } from './runner.js';
-import { operatorName, runSession } from './session.js';
+import { parseSets } from '../runbook/inputs.js';
+import { prepareRun } from '../runbook/prepare.js';
+import { standardSession } from './session.js';
 
 /** Reports and the Slack thread pass through to the session. */
 interface CommonOptions extends EvidenceOptions {
@@ -48,22 +44,6 @@ export interface ResumeOptions extends CommonOptions {
   orphanWait?: string;
 }
 
-const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-function specOf(prepared: PreparedRun, runId: string, runbookPath: string, sha256: string): RunSpec {
-  checkExecutable(prepared.runbook);
-  return {
-    runId,
-    runbook: prepared.runbook,
-    runbookPath,
-    runbookSha256: sha256,
-    env: prepared.env,
-    inputs: prepared.inputs,
-    secrets: namedSecrets(secretNames(prepared.runbook)),
-    operator: operatorName(),
-  };
-}
-
 export async function runCommand(o: RunOptions, io: Output): Promise<number> {
   const prepared = prepareRun({
     runbookFile: o.runbookFile,
@@ -72,37 +52,12 @@ export async function runCommand(o: RunOptions, io: Output): Promise<number> {
     inputs: parseSets(o.set ?? []),
   });
   if (o.dryRun) {
-    const d = await dryRun(prepared);
+    const d = await dryRun(prepared, stateDirOf(o.stateDir));
     io.out(o.json ? JSON.stringify(d, null, 2) : formatDryRun(d));
     return ExitCode.ok;
   }
   const { spec, header } = newRun(prepared, o.runbookFile, o.runId);
-  return runSession(spec, { ...o, stateDir: stateDirOf(o.stateDir), header }, io);
-}
-
-/** The spec and journal header of a new run of a prepared runbook (also used by drills). */
-export function newRun(
-  prepared: PreparedRun,
-  runbookFile: string,
-  runId?: string,
-): { spec: RunSpec; header: JournalHeader } {
-  const runbookPath = resolve(runbookFile);
-  const sha256 = sha256Of(runbookPath);
-  const id = runId ? checkRunId(runId) : newRunId(prepared.runbook.metadata.name);
-  const spec = specOf(prepared, id, runbookPath, sha256);
-  const header: JournalHeader = {
-    type: 'journal',
-    version: JOURNAL_VERSION,
-    runId: id,
-    createdAt: new Date().toISOString(),
-    runbook: { name: prepared.runbook.metadata.name, path: runbookPath, sha256 },
-    inventory: prepared.inventory.file,
-    environment: { name: prepared.env.name, label: prepared.env.label },
-    inputs: prepared.inputs,
-    operator: spec.operator,
-    pid: process.pid,
-  };
-  return { spec, header };
+  return standardSession(spec, { ...o, stateDir: stateDirOf(o.stateDir), header }, io);
 }
 
 export async function resumeCommand(o: ResumeOptions, io: Output): Promise<number> {
@@ -130,7 +85,7 @@ export async function resumeCommand(o: ResumeOptions, io: Output): Promise<numbe
     inputs: header.inputs,
   });
   const state = resumeState(journal, prepared.runbook, actions, o);
-  return runSession(
+  return standardSession(
     specOf(prepared, o.runId, header.runbook.path, sha256),
     { ...o, stateDir, resume: state, orphans: { policy: o.orphans ?? 'wait', waitMs: orphanWaitMs } },
     io,
