@@ -160,14 +160,12 @@ function explainRecoveryFailure(err: unknown, scratch: Scratch, archive: string)
   if (segment) {
     return new StepFailure(
       `recovery ended before reaching the target: WAL segment ${segment} is not in the archive ${archive}`,
-      undefined,
-      false,
-      { cause: err },
+      { retryable: false, cause: err },
     );
   }
   return err instanceof StepFailure
     ? err
-    : new StepFailure(errorMessage(err), undefined, false, { cause: err });
+    : new StepFailure(errorMessage(err), { retryable: false, cause: err });
 }
 
 async function runChecks(ctx: ActionContext, scratch: Scratch, input: PitrInput) {

@@ -73,8 +73,7 @@ export const route = defineAction({
       throw new StepFailure(
         `haproxy ${router.socket}: ${slot}${where} is not UP after ${formatDuration(healthTimeoutMs)} ` +
           `(the node does not accept connections or HAProxy's check fails); previous state ${describe(before)}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     return {

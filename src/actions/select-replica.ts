@@ -96,8 +96,7 @@ export const selectReplica = defineAction({
     if (!best) {
       throw new StepFailure(
         `no usable replica among ${names.join(', ')}: ${candidates.map((c) => `${c.node} ${c.skipped}`).join('; ')}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     const maxLag = input.maxLagBytes ?? DEFAULT_MAX_LAG_BYTES;
@@ -114,8 +113,7 @@ export const selectReplica = defineAction({
         // its own); WAL it never received will not come, so a person decides (allowLag).
         throw new StepFailure(
           `the most advanced replica ${best.node} is ${best.lagBytes} bytes behind ${primaryLsn ? `the primary (${primaryLsn})` : 'the most advanced position'} (${best.unreceivedBytes} not received), more than maxLagBytes ${maxLag}; set allowLag: true to accept the loss`,
-          undefined,
-          best.unreceivedBytes === 0,
+          { retryable: best.unreceivedBytes === 0 },
         );
       }
       ctx.log(

@@ -42,7 +42,7 @@ export const shell = defineAction({
         const why = out.exitCode === null ? `killed by ${out.signal}` : `exited with code ${out.exitCode}`;
         const last = outputs.stderr.split('\n').at(-1);
         // Retryable: a command may succeed next time, and `retry:` is the author saying so.
-        throw new StepFailure(`command ${why}${last ? `: ${last}` : ''}`, undefined, true);
+        throw new StepFailure(`command ${why}${last ? `: ${last}` : ''}`, { retryable: true });
       }
       return outputs;
     } finally {

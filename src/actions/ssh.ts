@@ -21,7 +21,7 @@ export const ssh = defineAction({
       const why = r.exitCode === null ? `killed by ${r.signal}` : `exited with code ${r.exitCode}`;
       const last = r.stderr.split('\n').at(-1);
       // Retryable: a command may succeed next time, and `retry:` is the author saying so.
-      throw new StepFailure(`${input.host}: command ${why}${last ? `: ${last}` : ''}`, undefined, true);
+      throw new StepFailure(`${input.host}: command ${why}${last ? `: ${last}` : ''}`, { retryable: true });
     }
     return outputs;
   },

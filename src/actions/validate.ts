@@ -96,8 +96,7 @@ async function clientRoute(
   if (!address)
     throw new StepFailure(
       `validate: ${record.name} has no ${record.type} record at ${describeNameserver(ns)}`,
-      undefined,
-      true,
+      { retryable: true },
     );
   return { endpoint: { ...node, host: address }, route: `dns ${record.name} (${address}:${node.port})` };
 }
@@ -120,12 +119,11 @@ async function checkServer(client: Client, route: string, target: string, expect
   const at = `${server.addr}:${server.port}`;
   // Retryable: right after a switch the route may still settle.
   if (row.recovery)
-    throw new StepFailure(`validate: ${route} reaches a replica (${at}), not a primary`, undefined, true);
+    throw new StepFailure(`validate: ${route} reaches a replica (${at}), not a primary`, { retryable: true });
   if (server.addr !== expected.host || server.port !== expected.port) {
     throw new StepFailure(
       `validate: ${route} reaches the primary at ${at}, expected ${target} (${expected.host}:${expected.port})`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   return server;
@@ -174,8 +172,7 @@ async function streamingReplicas(ctx: ActionContext, primary: string, replicas: 
     const seen = rows.map((r) => `${r.name || r.addr} ${r.state}`).join(', ') || 'no replication connections';
     throw new StepFailure(
       `validate: ${missing.join(', ')} not streaming from ${primary} (pg_stat_replication: ${seen})`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   return names;

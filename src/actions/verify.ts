@@ -109,8 +109,7 @@ export const verify = defineAction({
       // Retryable: the target's state may still be changing (a primary going down, a replica catching up).
       throw new StepFailure(
         `${what}: expected ${expected}, ${agreed} of ${answers.length} vantage points agree (quorum ${quorum}): ${summary}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     return { answers, agreed, quorum, observed: mostCommon(answers.map((a) => a.observed)) };

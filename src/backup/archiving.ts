@@ -56,8 +56,7 @@ export async function checkArchiving(ctx: ActionContext, input: ArchivingInput):
   if (failing) {
     throw new StepFailure(
       `${node}: WAL archiving is failing: segment ${row.last_failed_wal} could not be archived, last tried at ${at(row.last_failed_time!)}; ${archived}; ${row.failed_count} failed attempts in all`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   ctx.log(`${node}: WAL archiving keeps up: ${archived}, ${row.failed_count} failed attempts in all`);

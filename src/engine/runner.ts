@@ -9,7 +9,7 @@ import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { InputValues } from '../runbook/inputs.js';
 import type { Runbook, Step } from '../schema/runbook.js';
 import { requestApproval, type ApprovalPolicy } from './approvals.js';
-import { asStepError, runAttempt, type StepError } from './attempt.js';
+import { asStepError, mayRetry, runAttempt, type StepError } from './attempt.js';
 import { evaluateCondition, stepSecretNames, type RunContext, type StepResult } from './context.js';
 import type { InterruptedDecision, RunEmitter, StepPhase, StepSummary } from './events.js';
 import { renderInput } from './input.js';
@@ -141,7 +141,7 @@ class Runner {
     this.watchRto();
     let failure: { stepId: string; error: StepError } | undefined = resume?.failed && {
       stepId: resume.failed.stepId,
-      error: new StepFailure(resume.failed.error, resume.failed.stepId),
+      error: new StepFailure(resume.failed.error, { stepId: resume.failed.stepId }),
     };
     try {
       if (!failure) failure = await this.runMain();
@@ -336,7 +336,7 @@ class Runner {
     const delay = ms(retry.delay) ?? 1000;
     const factor = retry.factor ?? 1;
     const maxDelay = ms(retry.maxDelay) ?? Infinity;
-    const retryable = (e: unknown) => e instanceof StepFailure && e.retryable && !runSignal?.aborted;
+    const retryable = (e: unknown) => mayRetry(e, retry.nonRetryable) && !runSignal?.aborted;
     return pRetry(attempt, {
       retries: retry.attempts - 1,
       minTimeout: delay,

@@ -38,12 +38,18 @@ export function run(command: string, args: readonly string[], options: RunOption
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', (err) => reject(new StepFailure(`cannot run ${command}: ${err.message}`, 'lab')));
+    child.on('error', (err) =>
+      reject(new StepFailure(`cannot run ${command}: ${err.message}`, { stepId: 'lab' })),
+    );
     child.on('close', (code, signal) => {
       if (code === 0) return resolve({ stdout, stderr });
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
       const detail = (stderr.trim() || stdout.trim()).split('\n').slice(-5).join('\n');
-      reject(new StepFailure(`${command} ${args.join(' ')} ${how}${detail ? `:\n${detail}` : ''}`, 'lab'));
+      reject(
+        new StepFailure(`${command} ${args.join(' ')} ${how}${detail ? `:\n${detail}` : ''}`, {
+          stepId: 'lab',
+        }),
+      );
     });
     // A command may exit without reading its input; that is its answer, not an EPIPE crash.
     child.stdin.on('error', () => undefined);

@@ -22,7 +22,7 @@ export function spawnDetached(command: string, args: readonly string[], options:
       env: { ...childEnv(), ...options.env },
       ...userIds(options.as),
     });
-    if (child.pid === undefined) throw new StepFailure(`cannot start ${command}`, 'lab');
+    if (child.pid === undefined) throw new StepFailure(`cannot start ${command}`, { stepId: 'lab' });
     // Keep the error listener: a spawn failure must not crash the caller after it returned.
     child.on('error', () => undefined);
     child.unref();
@@ -59,7 +59,7 @@ export async function stopProcess(
   if (await waitFor(() => !isLabProcess(pid, marker), timeoutMs)) return;
   signalQuietly(pid, 'SIGKILL');
   if (!(await waitFor(() => !isLabProcess(pid, marker), 5_000))) {
-    throw new StepFailure(`process ${pid} did not exit after SIGKILL`, 'lab');
+    throw new StepFailure(`process ${pid} did not exit after SIGKILL`, { stepId: 'lab' });
   }
 }
 
