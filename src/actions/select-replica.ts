@@ -8,6 +8,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Targets } from '../schema/common.js';
 import { laterLsn, lsnDistance, parseLsn } from './lsn.js';
 import { defineAction, type ActionContext } from './types.js';
+import { OrNull } from './contract.js';
 
 const DEFAULT_MAX_LAG_BYTES = 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
@@ -49,6 +50,25 @@ export const selectReplica = defineAction({
     allowLag: Type.Optional(Type.Boolean({ description: 'accept a replica beyond maxLagBytes (data loss)' })),
     connectTimeout: Type.Optional(Duration('per-node connection timeout (default 2s)')),
   }),
+  outputs: Strict({
+    node: Type.String({ description: 'the most advanced usable replica' }),
+    lsn: OrNull(Type.String()),
+    lagBytes: Type.Optional(Type.Integer()),
+    primaryLsn: OrNull(Type.String({ description: 'the old primary’s position, when it answered' })),
+    candidates: Type.Array(
+      Strict({
+        node: Type.String(),
+        reachable: Type.Boolean(),
+        replica: Type.Optional(Type.Boolean()),
+        receiveLsn: Type.Optional(OrNull(Type.String())),
+        replayLsn: Type.Optional(OrNull(Type.String())),
+        lagBytes: Type.Optional(Type.Integer()),
+        unreceivedBytes: Type.Optional(Type.Integer()),
+        skipped: Type.Optional(Type.String()),
+      }),
+    ),
+  }),
+  example: { id: 'pick', with: { candidates: '${{ env.replicas }}', maxLagBytes: 0 } },
   async run(ctx, input) {
     const timeoutMs = parseDuration(input.connectTimeout ?? '') ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const names = candidateNames(ctx, input.candidates);

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { Strict, Text } from '../schema/common.js';
 import { StepFailure } from '../errors.js';
 import { defineAction } from './types.js';
+import { OrNull } from './contract.js';
 
 /** After SIGTERM, what survives in the process group gets SIGKILL this much later. */
 const KILL_GRACE_MS = 1000;
@@ -17,6 +18,12 @@ export const shell = defineAction({
     allowFailure: Type.Optional(Type.Boolean()),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
+  outputs: Strict({
+    exitCode: OrNull(Type.Integer({ description: 'null when a signal ended it' })),
+    stdout: Type.String(),
+    stderr: Type.String(),
+  }),
+  example: { id: 'snapshot', with: { command: 'date -u +%FT%TZ', allowFailure: false } },
   async run(ctx, input) {
     const { $ } = await import('zx');
     // The command runs as written (no zx prefix such as `set -euo pipefail`), in its own process

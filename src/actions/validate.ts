@@ -15,6 +15,7 @@ import {
 import { resolveNode } from '../schema/inventory.js';
 import { Strict, Target, Targets, OneOf } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 type Via = 'router' | 'dns' | 'direct';
 
@@ -32,6 +33,17 @@ export const validate = defineAction({
     ),
     replicas: Type.Optional(Targets('node', 'replicas that must stream from the new primary')),
   }),
+  outputs: Strict({
+    via: OneOf(['router', 'dns', 'direct']),
+    route: Type.String({ description: 'the way a client went, e.g. router writer (127.0.0.1:6432)' }),
+    server: Strict({ node: Type.String(), addr: Type.String(), port: Type.Integer() }),
+    writeMs: Type.Optional(Ms('write and read back of the validation row')),
+    replicasStreaming: Type.Optional(Type.Array(Type.String())),
+  }),
+  example: {
+    id: 'check-writes',
+    with: { target: '${{ steps.promote.outputs.node }}', via: 'router', router: 'writer' },
+  },
   async run(ctx, input) {
     const via = input.via ?? 'router';
     const target = resolveNode(ctx.env, input.target);

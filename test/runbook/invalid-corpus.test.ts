@@ -36,7 +36,7 @@ const corpus: Record<string, [number, number, string[]]> = {
   'bad-name.yaml': [3, 19, ['"PG_Failover"', 'lowercase']],
   'zero-timeout.yaml': [7, 14, ['timeout must be longer than 0']],
   'retry-zero-attempts.yaml': [7, 24, ['attempts must be at least 1']],
-  'with-unknown-key.yaml': [9, 7, ['unknown key "targt"', 'did you mean "target"']],
+  'with-unknown-key.yaml': [10, 7, ['unknown key "expct"', 'did you mean "expect"']],
   'with-bad-enum.yaml': [10, 15, ['"dwn"', '"down"', 'did you mean "down"']],
   'own-output.yaml': [7, 12, ['cannot read its own outputs']],
   'function-call.yaml': [8, 20, ['only these functions may be called']],
