@@ -39,6 +39,12 @@ const corpus: Record<string, [number, number, string[]]> = {
   'with-unknown-key.yaml': [10, 7, ['unknown key "expct"', 'did you mean "expect"']],
   'with-bad-enum.yaml': [10, 15, ['"dwn"', '"down"', 'did you mean "down"']],
   'own-output.yaml': [7, 12, ['cannot read its own outputs']],
+  'verify-sql-without-query.yaml': [7, 11, ['missing required key "query"']],
+  'unknown-output.yaml': [
+    10,
+    26,
+    ['steps.pick.outputs.nod does not exist', 'did you mean "node"', 'a select-replica step'],
+  ],
   'function-call.yaml': [8, 20, ['only these functions may be called']],
   'retry-delays.yaml': [7, 49, ['maxDelay', 'shorter than retry.delay']],
   'alias-bomb.yaml': [1, 1, ['alias', 'bomb']],
