@@ -3,20 +3,27 @@
 // DRILLBOOK_CHECK_OUTPUTS=1. A result that does not match the action's output schema is a bug in
 // drillbook, so it fails the step as an InternalError rather than reach later expressions.
 import { Type, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { ValidateFunction } from 'ajv';
 import { InternalError } from '../errors.js';
+import { createAjv } from '../schema/ajv.js';
 import type { ActionDefinition } from './types.js';
 
 export const checkingOutputs = (): boolean =>
   process.env.NODE_TEST_CONTEXT !== undefined || process.env.DRILLBOOK_CHECK_OUTPUTS === '1';
 
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
 /** Throws when outputs do not match the kind's output schema, naming the first mismatch. */
 export function checkOutputs(kind: string, schema: TSchema, outputs: unknown): void {
-  const first = Value.Errors(schema, outputs).First();
-  if (!first) return;
-  const where = first.path || '(the outputs)';
+  let validate = compiled.get(schema);
+  // Ajv, not TypeBox's Value: the enums (OneOf) are Type.Unsafe, which only JSON Schema knows.
+  if (!validate) compiled.set(schema, (validate = createAjv({ allErrors: false }).compile(schema)));
+  if (validate(outputs)) return;
+  const first = validate.errors![0]!;
+  const where = first.instancePath || '(the outputs)';
+  const extra = first.params.additionalProperty ? ` "${String(first.params.additionalProperty)}"` : '';
   throw new InternalError(
-    `action ${kind} broke its output contract at ${where}: ${first.message} (got ${JSON.stringify(first.value)})`,
+    `action ${kind} broke its output contract at ${where}: ${first.message}${extra} (got ${JSON.stringify(first.data)})`,
   );
 }
 
