@@ -37,17 +37,30 @@ export class UserErrors extends UserError {
   }
 }
 
+export interface StepFailureOptions {
+  /** The step it ended; the engine fills it in when an action does not know. */
+  stepId?: string;
+  /** Whether retrying the same attempt may succeed (the engine retries only these). Default false. */
+  retryable?: boolean;
+  /**
+   * A stable name for what went wrong (a SQLSTATE, an errno, `timeout`, `http-503`...): a step's
+   * `retry.nonRetryable` lists the codes it must not retry even when they are retryable.
+   */
+  code?: string;
+  cause?: unknown;
+}
+
 /** A step (or a drill objective) failed at run time. Exit code 1. */
 export class StepFailure extends Error {
   override name = 'StepFailure';
-  constructor(
-    message: string,
-    readonly stepId?: string,
-    /** Whether retrying the same attempt may succeed (the engine retries only these). */
-    readonly retryable = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  readonly stepId?: string;
+  readonly retryable: boolean;
+  readonly code?: string;
+  constructor(message: string, options: StepFailureOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.stepId = options.stepId;
+    this.retryable = options.retryable ?? false;
+    this.code = options.code;
   }
 }
 

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Strict, Text } from '../schema/common.js';
 import { defineAction } from './types.js';
+import { Ms } from './contract.js';
 
 export const approve = defineAction({
   kind: 'approve',
@@ -12,6 +13,11 @@ export const approve = defineAction({
     message: Text('the question shown to the operator'),
     approvers: Type.Optional(Type.Array(Type.String())),
   }),
+  outputs: Strict({
+    approvedBy: Type.String({ description: 'who approved (operator name, --yes or --approve)' }),
+    waitMs: Ms('time spent waiting for the answer'),
+  }),
+  example: { id: 'go-ahead', with: { message: 'Promote pg2 and move the writers?' } },
   async run(ctx, input) {
     const answer = await ctx.requestApproval({ message: input.message, approvers: input.approvers });
     return { approvedBy: answer.by, waitMs: answer.waitMs };

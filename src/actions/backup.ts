@@ -22,6 +22,7 @@ import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 const schema = Strict({
   method: Type.Optional(
@@ -63,6 +64,26 @@ export const backup = defineAction({
   summary:
     'back up a node (pg_basebackup or pg_dump) into a local, SSH or S3 store with a verified catalog entry',
   schema,
+  outputs: Strict({
+    label: Type.String(),
+    method: OneOf(['basebackup', 'dump']),
+    sizeBytes: Type.Integer({ minimum: 0 }),
+    durationMs: Ms(),
+    makeMs: Ms('pg_basebackup / pg_dump'),
+    verifyMs: Ms(),
+    storeMs: Ms(),
+    startLsn: Type.Optional(Type.String()),
+    stopLsn: Type.Optional(Type.String()),
+    sha256: Type.String({ description: 'covers every file of the backup' }),
+    location: Type.String(),
+    verified: Type.Literal(true),
+    removed: Type.Array(Type.String(), { description: 'labels retention removed' }),
+    tables: Type.Array(Type.Unknown(), { description: 'row counts and checksums at backup time' }),
+  }),
+  example: {
+    id: 'nightly',
+    with: { method: 'basebackup', storage: { type: 'local', path: '/var/backups/pg' } },
+  },
   async run(ctx, input) {
     checkStorageSpec(input.storage, ctx.stepId);
     const method = input.method ?? 'basebackup';
@@ -146,7 +167,7 @@ export const backup = defineAction({
         stopLsn: entry.stopLsn,
         sha256: entry.sha256,
         location: `${storage.location.replace(/\/$/, '')}/${label}`,
-        verified: true,
+        verified: true as const,
         removed: victims.map((v) => v.label),
         tables: entry.tables,
       };

@@ -9,6 +9,7 @@ import { waitForPropagation } from '../connectors/dns/resolve.js';
 import { Duration, Strict, Target, Text } from '../schema/common.js';
 import { resolveNode } from '../schema/inventory.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 const DEFAULT_PROPAGATION_TIMEOUT_MS = 60_000;
 /** A record without a TTL anywhere (inventory, step, provider) gets this one. */
@@ -28,6 +29,20 @@ export const dns = defineAction({
       Duration('how long the provider change and the nameservers may take (default 60s)'),
     ),
   }),
+  outputs: Strict({
+    record: Type.String(),
+    name: Type.String(),
+    type: Type.String(),
+    value: Type.String(),
+    previous: Type.Optional(Type.String()),
+    ttl: Type.Integer(),
+    previousTtl: Type.Optional(Type.Integer()),
+    changed: Type.Boolean(),
+    changeMs: Ms(),
+    propagationMs: Type.Optional(Ms('until every nameserver answers the new value')),
+    message: Type.String({ description: 'how long clients may keep the old answer' }),
+  }),
+  example: { id: 'repoint', with: { record: 'primary', to: '${{ steps.promote.outputs.node }}', ttl: 30 } },
   async run(ctx, input) {
     const { record, zone } = inventoryRecord(ctx.env, input.record);
     const value = desiredValue(ctx, input);

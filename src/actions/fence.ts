@@ -10,7 +10,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { stopPostmasterScript } from '../connectors/postmaster.js';
 import { nodeHost, runOnNode, runRemote, shq } from './node-host.js';
-import { defineAction, type ActionContext, type Outputs } from './types.js';
+import { defineAction, type ActionContext } from './types.js';
 
 /** iptables rules go into this chain (jumped to from INPUT), so removing them is exact. */
 export const FENCE_CHAIN = 'DRILLBOOK-FENCE';
@@ -45,6 +45,16 @@ export const fence = defineAction({
   summary: 'stop, disable in the router, or firewall the old primary, then verify it takes no writes',
   idempotent: true,
   schema,
+  outputs: Strict({
+    node: Type.String(),
+    method: OneOf(['stop', 'router', 'iptables']),
+    verified: Type.Literal(true, { description: 'nothing answers on its PostgreSQL port / slots' }),
+    action: Type.String({ description: 'what was done' }),
+    undo: Type.String({ description: 'how to undo it' }),
+    address: Type.Optional(Type.String()),
+    slots: Type.Optional(Type.Array(Type.String())),
+  }),
+  example: { id: 'fence-old', with: { target: 'primary', method: 'stop', allowUnreachable: true } },
   async run(ctx, input) {
     const node = resolveNode(ctx.env, input.target);
     const method = input.method ?? 'stop';
@@ -53,7 +63,7 @@ export const fence = defineAction({
         ? await fenceRouter(ctx, input, node)
         : await fenceOverSsh(ctx, input, node, method);
     ctx.log(`${node} fenced (${method}): ${String(outputs.action)}; undo: ${String(outputs.undo)}`);
-    return { node, method, verified: true, ...outputs };
+    return { node, method, verified: true as const, ...outputs };
   },
   async dryRun(ctx, input) {
     const node = resolveNode(ctx.env, input.target);
@@ -71,7 +81,7 @@ async function fenceOverSsh(
   input: FenceInput,
   node: string,
   method: 'stop' | 'iptables',
-): Promise<Outputs> {
+): Promise<{ action: string; undo: string; address: string }> {
   const host = nodeHost(ctx.env, node, `fence method ${method}`);
   const { host: addr, port } = host.node;
   let action: string;
@@ -133,7 +143,11 @@ async function assertTakesNoConnections(ctx: ActionContext, input: FenceInput, n
   );
 }
 
-async function fenceRouter(ctx: ActionContext, input: FenceInput, node: string): Promise<Outputs> {
+async function fenceRouter(
+  ctx: ActionContext,
+  input: FenceInput,
+  node: string,
+): Promise<{ action: string; undo: string; slots: string[] }> {
   if (!input.router) throw new UserError(`step ${ctx.stepId}: fence method router needs router`);
   const router = inventoryRouter(ctx.env, input.router);
   const { host, port } = nodeEndpoint(ctx.env, node);

@@ -25,6 +25,20 @@ export const notify = defineAction({
     url: Type.Optional(Text('webhook URL (to: webhook)')),
     severity: Type.Optional(OneOf(['info', 'warning', 'critical'], { default: 'info' })),
   }),
+  outputs: Strict({
+    to: OneOf(['slack', 'webhook']),
+    channel: Type.Optional(Type.String()),
+    ts: Type.Optional(Type.String({ description: 'the Slack message timestamp' })),
+    threadTs: Type.Optional(
+      Type.String({ description: "the run's thread (every message of a run goes there)" }),
+    ),
+    thread: Type.Optional(OneOf(['opened', 'reply'])),
+    url: Type.Optional(Type.String({ description: 'the webhook origin posted to' })),
+  }),
+  example: {
+    id: 'tell',
+    with: { text: 'Failover of ${{ env.name }} started: ${{ inputs.reason }}', severity: 'warning' },
+  },
   async run(ctx, input) {
     const severity = input.severity ?? 'info';
     return (input.to ?? 'slack') === 'webhook'
@@ -65,11 +79,11 @@ async function postSlack(
   });
   if (!thread) await saveSlackThread(file, channel, posted);
   return {
-    to: 'slack',
+    to: 'slack' as const,
     channel: posted.channel,
     ts: posted.ts,
     threadTs: thread?.ts ?? posted.ts,
-    thread: thread ? 'reply' : 'opened',
+    thread: thread ? ('reply' as const) : ('opened' as const),
   };
 }
 
@@ -112,5 +126,5 @@ async function postWebhook(ctx: ActionContext, url: string | undefined, text: st
     }),
     signal: ctx.signal,
   });
-  return { to: 'webhook', url: origin };
+  return { to: 'webhook' as const, url: origin };
 }

@@ -22,6 +22,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { SqlParams, SqlText, Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
 import { sameValue } from './verify.js';
+import { Ms } from './contract.js';
 
 const schema = Strict({
   storage: StorageSpec,
@@ -86,6 +87,26 @@ export const pitr = defineAction({
     'recover a base backup plus the WAL archive to a point in time in a scratch instance and check the data there',
   sqlFields: ['expect.*.query', 'copyBack.where'],
   schema,
+  outputs: Strict({
+    label: Type.String({ description: 'the base backup recovery started from' }),
+    target: Type.Record(Type.String(), Type.String(), { description: 'the recovery_target_* setting used' }),
+    stoppedAt: Type.Optional(Type.String()),
+    timeToUsableMs: Ms(),
+    recoveryMs: Ms(),
+    checks: Type.Array(Strict({ query: Type.String(), value: Type.String() })),
+    copiedBack: Type.Optional(
+      Strict({ table: Type.String(), read: Type.Integer(), inserted: Type.Integer(), into: Type.String() }),
+    ),
+  }),
+  example: {
+    id: 'undo-delete',
+    with: {
+      storage: { type: 'local', path: '/var/backups/pg' },
+      archive: '/var/lib/postgresql/archive',
+      target: { time: '${{ inputs.before }}' },
+      expect: [{ query: 'SELECT count(*) FROM orders', equals: 1000 }],
+    },
+  },
   async run(ctx, input) {
     checkInput(ctx, input);
     const { tools, root, startTimeoutMs: timeoutMs } = await startScratchStep(ctx, input);
@@ -163,14 +184,12 @@ function explainRecoveryFailure(err: unknown, scratch: Scratch, archive: string)
   if (segment) {
     return new StepFailure(
       `recovery ended before reaching the target: WAL segment ${segment} is not in the archive ${archive}`,
-      undefined,
-      false,
-      { cause: err },
+      { retryable: false, cause: err },
     );
   }
   return err instanceof StepFailure
     ? err
-    : new StepFailure(errorMessage(err), undefined, false, { cause: err });
+    : new StepFailure(errorMessage(err), { retryable: false, cause: err });
 }
 
 async function runChecks(ctx: ActionContext, scratch: Scratch, input: PitrInput) {

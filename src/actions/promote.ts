@@ -12,6 +12,7 @@ import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { nodeHost, runOnNode, shq } from './node-host.js';
 import { CURRENT_TIMELINE_SQL } from './lsn.js';
 import { defineAction } from './types.js';
+import { Ms } from './contract.js';
 
 const DEFAULT_WAIT_MS = 60_000;
 const POLL_MS = 2;
@@ -29,6 +30,14 @@ export const promote = defineAction({
   summary: 'promote a replica with pg_promote() or pg_ctl promote over SSH',
   idempotent: true,
   schema,
+  outputs: Strict({
+    node: Type.String(),
+    alreadyPrimary: Type.Boolean(),
+    promotionMs: Ms('from the promote call until the node leaves recovery'),
+    lsn: Type.String({ description: 'pg_current_wal_lsn() once primary' }),
+    timeline: Type.Integer({ description: 'the new timeline' }),
+  }),
+  example: { id: 'promote', with: { target: '${{ steps.pick.outputs.node }}', method: 'sql' } },
   async run(ctx, input) {
     const node = resolveNode(ctx.env, input.target);
     const method = input.method ?? 'sql';

@@ -12,6 +12,7 @@ import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './nod
 import { CURRENT_TIMELINE_SQL } from './lsn.js';
 import { POSTMASTER_SH } from '../connectors/postmaster.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 const DEFAULT_WAIT_STREAMING_MS = 60_000;
 
@@ -46,6 +47,15 @@ export const rejoin = defineAction({
   kind: 'rejoin',
   summary: 'rewind the old primary with pg_rewind and start it as a replica of the new primary',
   schema,
+  outputs: Strict({
+    node: Type.String(),
+    primary: Type.String(),
+    rewound: Type.Boolean(),
+    recloned: Type.Boolean(),
+    alreadyStreaming: Type.Boolean(),
+    streamingAfterMs: Ms(),
+  }),
+  example: { id: 'rejoin-old', with: { target: 'pg1', primary: '${{ steps.promote.outputs.node }}' } },
   async run(ctx, input) {
     const { node, primary } = names(ctx, input);
     const host = nodeHost(ctx.env, node, 'rejoin');

@@ -20,8 +20,9 @@ import { checkRestored } from '../backup/verify-restored.js';
 import { waitWritable } from '../backup/restore.js';
 import { formatDuration } from '../duration.js';
 import { errorMessage } from '../errors.js';
-import { Strict, Text } from '../schema/common.js';
+import { OneOf, Strict, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 const schema = Strict({
   storage: StorageSpec,
@@ -37,6 +38,20 @@ export const restoreTest = defineAction({
   summary:
     'restore a backup into a scratch instance, verify it against the backup-time checksums, measure, tear down',
   schema,
+  outputs: Strict({
+    label: Type.String(),
+    method: OneOf(['basebackup', 'dump']),
+    sizeBytes: Type.Integer({ minimum: 0 }),
+    backupAgeMs: Ms(),
+    fetchMs: Ms(),
+    timeToUsableMs: Ms('until the restored copy accepts connections'),
+    verifyMs: Ms(),
+    totalMs: Ms(),
+    port: Type.Integer(),
+    tablesChecked: Type.Integer({ minimum: 0 }),
+    indexesChecked: Type.Union([Type.Integer({ minimum: 0 }), Type.Literal('unavailable')]),
+  }),
+  example: { id: 'prove-restore', with: { storage: { type: 'local', path: '/var/backups/pg' } } },
   async run(ctx, input) {
     checkStorageSpec(input.storage, ctx.stepId);
     const step = await startScratchStep(ctx, input);

@@ -9,6 +9,7 @@ import { portAnswers } from '../system/ports.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { defineAction, type EnvContext } from './types.js';
+import { Ms } from './contract.js';
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 10_000;
 
@@ -30,6 +31,24 @@ export const route = defineAction({
       Duration('how long set/enable wait for HAProxy’s health check to mark the server UP (default 10s)'),
     ),
   }),
+  outputs: Strict({
+    router: Type.String(),
+    backend: Type.String(),
+    server: Type.String(),
+    action: OneOf(['set', 'enable', 'disable', 'drain']),
+    changed: Type.Boolean(),
+    previous: Strict({
+      node: Type.Optional(Type.String()),
+      addr: Type.String(),
+      port: Type.Integer(),
+      state: Type.String(),
+    }),
+    routedTo: Strict({ node: Type.Optional(Type.String()), addr: Type.String(), port: Type.Integer() }),
+    state: Type.String({ description: 'admin state: ready, drain or maint' }),
+    operational: Type.String({ description: 'health as HAProxy sees it' }),
+    switchMs: Ms(),
+  }),
+  example: { id: 'move-writers', with: { router: 'writer', to: '${{ steps.promote.outputs.node }}' } },
   async run(ctx, input) {
     const router = inventoryRouter(ctx.env, input.router);
     const backend = input.backend ?? router.backend;
@@ -73,8 +92,7 @@ export const route = defineAction({
       throw new StepFailure(
         `haproxy ${router.socket}: ${slot}${where} is not UP after ${formatDuration(healthTimeoutMs)} ` +
           `(the node does not accept connections or HAProxy's check fails); previous state ${describe(before)}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     return {

@@ -8,6 +8,7 @@ import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Targets } from '../schema/common.js';
 import { laterLsn, lsnDistance, parseLsn } from './lsn.js';
 import { defineAction, type ActionContext } from './types.js';
+import { OrNull } from './contract.js';
 
 const DEFAULT_MAX_LAG_BYTES = 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
@@ -49,6 +50,25 @@ export const selectReplica = defineAction({
     allowLag: Type.Optional(Type.Boolean({ description: 'accept a replica beyond maxLagBytes (data loss)' })),
     connectTimeout: Type.Optional(Duration('per-node connection timeout (default 2s)')),
   }),
+  outputs: Strict({
+    node: Type.String({ description: 'the most advanced usable replica' }),
+    lsn: OrNull(Type.String()),
+    lagBytes: Type.Optional(Type.Integer()),
+    primaryLsn: OrNull(Type.String({ description: 'the old primary’s position, when it answered' })),
+    candidates: Type.Array(
+      Strict({
+        node: Type.String(),
+        reachable: Type.Boolean(),
+        replica: Type.Optional(Type.Boolean()),
+        receiveLsn: Type.Optional(OrNull(Type.String())),
+        replayLsn: Type.Optional(OrNull(Type.String())),
+        lagBytes: Type.Optional(Type.Integer()),
+        unreceivedBytes: Type.Optional(Type.Integer()),
+        skipped: Type.Optional(Type.String()),
+      }),
+    ),
+  }),
+  example: { id: 'pick', with: { candidates: '${{ env.replicas }}', maxLagBytes: 0 } },
   async run(ctx, input) {
     const timeoutMs = parseDuration(input.connectTimeout ?? '') ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const names = candidateNames(ctx, input.candidates);
@@ -96,8 +116,7 @@ export const selectReplica = defineAction({
     if (!best) {
       throw new StepFailure(
         `no usable replica among ${names.join(', ')}: ${candidates.map((c) => `${c.node} ${c.skipped}`).join('; ')}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     const maxLag = input.maxLagBytes ?? DEFAULT_MAX_LAG_BYTES;
@@ -114,8 +133,7 @@ export const selectReplica = defineAction({
         // its own); WAL it never received will not come, so a person decides (allowLag).
         throw new StepFailure(
           `the most advanced replica ${best.node} is ${best.lagBytes} bytes behind ${primaryLsn ? `the primary (${primaryLsn})` : 'the most advanced position'} (${best.unreceivedBytes} not received), more than maxLagBytes ${maxLag}; set allowLag: true to accept the loss`,
-          undefined,
-          best.unreceivedBytes === 0,
+          { retryable: best.unreceivedBytes === 0 },
         );
       }
       ctx.log(

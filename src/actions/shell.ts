@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { Strict, Text } from '../schema/common.js';
 import { StepFailure } from '../errors.js';
 import { defineAction } from './types.js';
+import { OrNull } from './contract.js';
 
 /** After SIGTERM, what survives in the process group gets SIGKILL this much later. */
 const KILL_GRACE_MS = 1000;
@@ -73,6 +74,12 @@ export const shell = defineAction({
     allowFailure: Type.Optional(Type.Boolean()),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
+  outputs: Strict({
+    exitCode: OrNull(Type.Integer({ description: 'null when a signal ended it' })),
+    stdout: Type.String(),
+    stderr: Type.String(),
+  }),
+  example: { id: 'snapshot', with: { command: 'date -u +%FT%TZ', allowFailure: false } },
   async run(ctx, input) {
     const shellPath = findBash();
     const dieWithDrillbook = watcher(shellPath);
@@ -115,7 +122,7 @@ export const shell = defineAction({
         const why = out.exitCode === null ? `killed by ${out.signal}` : `exited with code ${out.exitCode}`;
         const last = outputs.stderr.split('\n').at(-1);
         // Retryable: a command may succeed next time, and `retry:` is the author saying so.
-        throw new StepFailure(`command ${why}${last ? `: ${last}` : ''}`, undefined, true);
+        throw new StepFailure(`command ${why}${last ? `: ${last}` : ''}`, { retryable: true });
       }
       return outputs;
     } finally {

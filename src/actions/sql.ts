@@ -16,6 +16,18 @@ export const sql = defineAction({
     database: Type.Optional(Text()),
     idempotent: Type.Optional(Type.Boolean({ description: 'safe to re-run on resume' })),
   }),
+  outputs: Strict({
+    rows: Type.Array(Type.Record(Type.String(), Type.Unknown())),
+    rowCount: Type.Integer({ minimum: 0 }),
+  }),
+  example: {
+    id: 'count-orders',
+    with: {
+      target: 'primary',
+      query: 'SELECT count(*) AS n FROM orders WHERE placed_at > $1',
+      params: ['2024-01-01'],
+    },
+  },
   async run(ctx, input) {
     const options = { signal: ctx.signal, secret: ctx.secret, database: input.database };
     return withNode(ctx.env, input.target, options, async (client) => {

@@ -2,6 +2,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Redactor } from '../connectors/redact.js';
 import type { Environment } from '../schema/inventory.js';
+import { checkingOutputs, withOutputCheck } from './contract.js';
 
 export type Outputs = Record<string, unknown>;
 
@@ -47,12 +48,22 @@ export interface ApprovalRequest {
   approvers?: string[];
 }
 
-export interface ActionDefinition<S extends TSchema = TSchema> {
+/** What `run` returns: typed by the output schema, plain Outputs where the kind is not known. */
+type OutputsOf<O extends TSchema> = unknown extends Static<O> ? Outputs : Static<O>;
+
+export interface ActionDefinition<S extends TSchema = TSchema, O extends TSchema = TSchema> {
   kind: string;
   /** One line for `--help`-like listings and the schema's description. */
   summary: string;
   /** The JSON Schema of the step's `with:` block. */
   schema: S;
+  /**
+   * The JSON Schema of what `run` (and `alreadyDone`) return, the step's `steps.<id>.outputs`:
+   * `validate` checks references against it, and under test every result is checked against it.
+   */
+  outputs: O;
+  /** One step of this kind, shown by `drillbook actions` and in the README; the tests load it. */
+  example: { id: string; with: Static<S> };
   /**
    * `with:` fields holding SQL text, as paths (`expect.*.query`: that field of each list item). Their
    * `${{ }}` expressions become bound parameters `$n`, appended to the `params` beside the field.
@@ -61,11 +72,11 @@ export interface ActionDefinition<S extends TSchema = TSchema> {
   /** True when running it twice has the same effect as once (resume may re-run it). */
   idempotent?: boolean;
   /** Executes the step. Absent while the kind exists only in the schema (its executor is planned). */
-  run?(ctx: ActionContext, input: Static<S>): Promise<Outputs>;
+  run?(ctx: ActionContext, input: Static<S>): Promise<OutputsOf<O>>;
   /** What the step would do, for `run --dry-run`; never changes anything. */
   dryRun?(ctx: ActionContext, input: Static<S>): Promise<string>;
   /** For resume: outputs when the step's effect is already in place, undefined otherwise. */
-  alreadyDone?(ctx: ActionContext, input: Static<S>): Promise<Outputs | undefined>;
+  alreadyDone?(ctx: ActionContext, input: Static<S>): Promise<OutputsOf<O> | undefined>;
 }
 
 /** Whether a path inside `with:` (list indexes as numbers or `*`) is one of the action's SQL texts. */
@@ -79,5 +90,7 @@ export function isSqlField(action: Pick<ActionDefinition, 'sqlFields'>, path: re
   });
 }
 
-/** Helper that keeps `run` typed against the schema. */
-export const defineAction = <S extends TSchema>(def: ActionDefinition<S>): ActionDefinition<S> => def;
+/** Keeps `run` typed against both schemas; under test its results are checked against `outputs`. */
+export const defineAction = <S extends TSchema, O extends TSchema>(
+  def: ActionDefinition<S, O>,
+): ActionDefinition<S, O> => (checkingOutputs() ? withOutputCheck(def) : def);

@@ -15,6 +15,7 @@ import {
 import { resolveNode } from '../schema/inventory.js';
 import { Strict, Target, Targets, OneOf } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
+import { Ms } from './contract.js';
 
 type Via = 'router' | 'dns' | 'direct';
 
@@ -32,6 +33,17 @@ export const validate = defineAction({
     ),
     replicas: Type.Optional(Targets('node', 'replicas that must stream from the new primary')),
   }),
+  outputs: Strict({
+    via: OneOf(['router', 'dns', 'direct']),
+    route: Type.String({ description: 'the way a client went, e.g. router writer (127.0.0.1:6432)' }),
+    server: Strict({ node: Type.String(), addr: Type.String(), port: Type.Integer() }),
+    writeMs: Type.Optional(Ms('write and read back of the validation row')),
+    replicasStreaming: Type.Optional(Type.Array(Type.String())),
+  }),
+  example: {
+    id: 'check-writes',
+    with: { target: '${{ steps.promote.outputs.node }}', via: 'router', router: 'writer' },
+  },
   async run(ctx, input) {
     const via = input.via ?? 'router';
     const target = resolveNode(ctx.env, input.target);
@@ -96,8 +108,7 @@ async function clientRoute(
   if (!address)
     throw new StepFailure(
       `validate: ${record.name} has no ${record.type} record at ${describeNameserver(ns)}`,
-      undefined,
-      true,
+      { retryable: true },
     );
   return { endpoint: { ...node, host: address }, route: `dns ${record.name} (${address}:${node.port})` };
 }
@@ -120,12 +131,11 @@ async function checkServer(client: Client, route: string, target: string, expect
   const at = `${server.addr}:${server.port}`;
   // Retryable: right after a switch the route may still settle.
   if (row.recovery)
-    throw new StepFailure(`validate: ${route} reaches a replica (${at}), not a primary`, undefined, true);
+    throw new StepFailure(`validate: ${route} reaches a replica (${at}), not a primary`, { retryable: true });
   if (server.addr !== expected.host || server.port !== expected.port) {
     throw new StepFailure(
       `validate: ${route} reaches the primary at ${at}, expected ${target} (${expected.host}:${expected.port})`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   return server;
@@ -174,8 +184,7 @@ async function streamingReplicas(ctx: ActionContext, primary: string, replicas: 
     const seen = rows.map((r) => `${r.name || r.addr} ${r.state}`).join(', ') || 'no replication connections';
     throw new StepFailure(
       `validate: ${missing.join(', ')} not streaming from ${primary} (pg_stat_replication: ${seen})`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   return names;

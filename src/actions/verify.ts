@@ -21,29 +21,14 @@ import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
+import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
 
 /** Short by default: detection time is part of the RTO, and "down" is a timeout from a quorum. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 
-const schema = Strict({
-  check: OneOf(['postgres', 'tcp', 'sql', 'http', 'backup-age', 'archiving']),
-  target: Type.Optional(
-    Target(
-      'node',
-      'PostgreSQL node (postgres, sql checks; archiving defaults to the primary; tcp defaults to its address)',
-    ),
-  ),
-  host: Type.Optional(Text('host for a tcp check')),
-  port: Type.Optional(OrExpr(Port)),
-  url: Type.Optional(Text('URL for an http check (loopback only in the lab)')),
-  status: Type.Optional(
-    Type.Integer({ minimum: 100, maximum: 599, description: 'expected HTTP status (default 200)' }),
-  ),
-  query: Type.Optional(SqlText('SQL for a sql check; its first column of the first row is compared')),
-  params: SqlParams,
-  equals: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
-  expect: Type.Optional(OneOf(['up', 'down', 'primary', 'replica'], { default: 'up' })),
+/** Where a probe runs from and how many of those places must agree. */
+const vantageFields = {
   from: Type.Optional(
     Type.Array(Type.String({ pattern: '^(local|ssh:[A-Za-z0-9_.-]+)$', [TARGET_ANNOTATION]: 'vantage' }), {
       minItems: 1,
@@ -54,17 +39,65 @@ const schema = Strict({
     Type.Integer({ minimum: 1, description: 'vantage points that must agree (default: all)' }),
   ),
   connectTimeout: Type.Optional(Duration('per-check connection timeout (default 2s)')),
-  maxAge: Type.Optional(Duration('backup-age: the newest verified backup must be younger than this')),
-  catalog: Type.Optional(Text('backup-age: path of a catalog.json')),
-  storage: Type.Optional(StorageSpec),
-});
+};
+const upOrDown = Type.Optional(OneOf(['up', 'down'], { default: 'up' }));
+const Check = <N extends string>(name: N, description: string) => Type.Literal(name, { description });
+
+/** One branch per check, told apart by `check`: each lists the fields that check needs. */
+const schema = Type.Union(
+  [
+    Strict({
+      check: Check('postgres', 'a PostgreSQL node answers (and is primary or replica)'),
+      target: Target('node', 'the PostgreSQL node'),
+      expect: Type.Optional(OneOf(['up', 'down', 'primary', 'replica'], { default: 'up' })),
+      ...vantageFields,
+    }),
+    Strict({
+      check: Check('sql', 'a query gives the expected value'),
+      target: Target('node', 'the PostgreSQL node the query runs on'),
+      query: SqlText('SQL for a sql check; its first column of the first row is compared'),
+      params: SqlParams,
+      equals: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+      expect: upOrDown,
+      ...vantageFields,
+    }),
+    Strict({
+      check: Check('tcp', 'a TCP port accepts connections'),
+      target: Type.Optional(Target('node', 'a node whose address and port are checked')),
+      host: Type.Optional(Text('host for a tcp check (default: the target’s)')),
+      port: Type.Optional(OrExpr(Port)),
+      expect: upOrDown,
+      ...vantageFields,
+    }),
+    Strict({
+      check: Check('http', 'a URL answers with the expected status'),
+      url: Text('URL for an http check (loopback only in the lab)'),
+      status: Type.Optional(
+        Type.Integer({ minimum: 100, maximum: 599, description: 'expected HTTP status (default 200)' }),
+      ),
+      expect: upOrDown,
+      ...vantageFields,
+    }),
+    Strict({
+      check: Check('backup-age', 'the newest verified backup is recent enough'),
+      maxAge: Duration('the newest verified backup must be younger than this'),
+      catalog: Type.Optional(Text('path of a catalog.json')),
+      storage: Type.Optional(StorageSpec),
+    }),
+    Strict({
+      check: Check('archiving', 'WAL archiving keeps up (pg_stat_archiver)'),
+      target: Type.Optional(Target('node', 'the node whose archiver is read (default: the primary)')),
+    }),
+  ],
+  { description: 'what to check; the fields depend on check' },
+);
 
 type VerifyInput = (typeof schema)['static'];
 /**
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
  * instead, archiving reads pg_stat_archiver).
  */
-type ProbeInput = VerifyInput & { check: Exclude<VerifyInput['check'], 'backup-age' | 'archiving'> };
+type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' }>;
 const isProbe = (input: VerifyInput): input is ProbeInput =>
   input.check !== 'backup-age' && input.check !== 'archiving';
 
@@ -84,6 +117,43 @@ export const verify = defineAction({
   idempotent: true,
   sqlFields: ['query'],
   schema,
+  outputs: Type.Union([
+    Strict({
+      answers: Type.Array(
+        Strict({
+          from: Type.String(),
+          ok: Type.Boolean(),
+          observed: Type.String({
+            description: 'primary, replica, up, down, error, the sql value or HTTP status',
+          }),
+          error: Type.Optional(Type.String()),
+          ms: Ms(),
+        }),
+      ),
+      agreed: Type.Integer({ description: 'vantage points that saw what was expected' }),
+      quorum: Type.Integer(),
+      observed: Type.String({ description: 'the most common answer' }),
+    }),
+    Strict({
+      label: Type.String({ description: 'backup-age: the newest verified backup' }),
+      ageMs: Ms(),
+      finishedAt: Type.String(),
+      method: Type.String(),
+    }),
+    Strict({
+      node: Type.String({ description: 'archiving: the node whose archiver was read' }),
+      archivedCount: Type.Integer(),
+      lastArchivedWal: Type.String(),
+      lastArchivedTime: Type.String(),
+      failedCount: Type.Integer(),
+      lastFailedWal: Type.String(),
+      lastFailedTime: Type.String(),
+    }),
+  ]),
+  example: {
+    id: 'primary-down',
+    with: { check: 'postgres', target: 'primary', expect: 'down', from: ['local', 'ssh:pg2'], quorum: 2 },
+  },
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
@@ -122,8 +192,7 @@ export const verify = defineAction({
       // Retryable: the target's state may still be changing (a primary going down, a replica catching up).
       throw new StepFailure(
         `${what}: expected ${expected}, ${agreed} of ${answers.length} vantage points agree (quorum ${quorum}): ${summary}`,
-        undefined,
-        true,
+        { retryable: true },
       );
     }
     return { answers, agreed, quorum, observed: mostCommon(answers.map((a) => a.observed)) };
@@ -143,18 +212,14 @@ function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
     if (value === undefined) throw new UserError(`step ${ctx.stepId}: a ${input.check} check needs ${field}`);
     return value;
   };
-  const expect = input.expect ?? 'up';
-  if ((expect === 'primary' || expect === 'replica') && input.check !== 'postgres') {
-    throw new UserError(`step ${ctx.stepId}: expect: ${expect} needs check: postgres`);
-  }
   switch (input.check) {
     case 'postgres':
-      return { check: 'postgres', endpoint: nodeEndpoint(ctx.env, need(input.target, 'target')) };
+      return { check: 'postgres', endpoint: nodeEndpoint(ctx.env, input.target) };
     case 'sql':
       return {
         check: 'sql',
-        endpoint: nodeEndpoint(ctx.env, need(input.target, 'target')),
-        query: need(input.query, 'query'),
+        endpoint: nodeEndpoint(ctx.env, input.target),
+        query: input.query,
         values: input.params ?? [],
       };
     case 'tcp': {
@@ -169,7 +234,7 @@ function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
       };
     }
     case 'http':
-      return { check: 'http', url: need(input.url, 'url') };
+      return { check: 'http', url: input.url };
   }
 }
 
@@ -208,15 +273,10 @@ function expectation(input: ProbeInput): string {
 }
 
 function describeTarget(ctx: ActionContext, input: ProbeInput, spec: ProbeSpec): string {
-  switch (spec.check) {
-    case 'postgres':
-    case 'sql':
-      return `${resolveNode(ctx.env, input.target!)} (${spec.endpoint.host}:${spec.endpoint.port})`;
-    case 'tcp':
-      return `${spec.host}:${spec.port}`;
-    case 'http':
-      return spec.url;
-  }
+  if (spec.check === 'tcp') return `${spec.host}:${spec.port}`;
+  if (spec.check === 'http') return spec.url;
+  const node = input.check === 'postgres' || input.check === 'sql' ? input.target : 'primary';
+  return `${resolveNode(ctx.env, node)} (${spec.endpoint.host}:${spec.endpoint.port})`;
 }
 
 function mostCommon(values: string[]): string {

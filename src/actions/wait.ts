@@ -5,6 +5,7 @@ import { Duration, Strict, Text } from '../schema/common.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
 import { defineAction } from './types.js';
+import { Ms } from './contract.js';
 
 const DEFAULT_INTERVAL_MS = 1000;
 
@@ -18,6 +19,14 @@ export const wait = defineAction({
     interval: Type.Optional(Duration()),
     deadline: Type.Optional(Duration()),
   }),
+  outputs: Strict({
+    waitedMs: Ms(),
+    checks: Type.Optional(Type.Integer({ minimum: 1, description: 'times `until` was evaluated' })),
+  }),
+  example: {
+    id: 'settle',
+    with: { until: 'steps.pick.outputs.lagBytes == 0', interval: '1s', deadline: '30s' },
+  },
   async run(ctx, input) {
     const started = performance.now();
     if (input.until === undefined) {

@@ -1,7 +1,7 @@
 // The backup-age check of `verify`: the newest VERIFIED backup is younger than a limit, so a
 // runbook (a failover, say) can refuse to go on without a recent restorable backup.
 import { readFile } from 'node:fs/promises';
-import type { ActionContext, Outputs } from '../actions/types.js';
+import type { ActionContext } from '../actions/types.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import { newestVerified, readCatalog, type Catalog } from './catalog.js';
@@ -14,7 +14,7 @@ export interface BackupAgeInput {
   storage?: StorageSpec;
 }
 
-export async function checkBackupAge(ctx: ActionContext, input: BackupAgeInput): Promise<Outputs> {
+export async function checkBackupAge(ctx: ActionContext, input: BackupAgeInput) {
   const limitMs = parseDuration(input.maxAge ?? '');
   if (limitMs === undefined) throw new UserError(`step ${ctx.stepId}: a backup-age check needs maxAge`);
   const { catalog, where } = await loadCatalog(ctx, input);

@@ -1,7 +1,7 @@
 // The archiving check of `verify`: WAL archiving on a node keeps up. pg_stat_archiver must show the
 // last success after the last failure; a failing archive_command (a full archive disk, a lost
 // mount) quietly ends what PITR can reach, long before anyone restores, so a runbook stops on it.
-import type { ActionContext, Outputs } from '../actions/types.js';
+import type { ActionContext } from '../actions/types.js';
 import { connectNode } from '../connectors/postgres.js';
 import { formatDuration } from '../duration.js';
 import { StepFailure } from '../errors.js';
@@ -22,7 +22,7 @@ interface ArchiverRow {
   now: Date;
 }
 
-export async function checkArchiving(ctx: ActionContext, input: ArchivingInput): Promise<Outputs> {
+export async function checkArchiving(ctx: ActionContext, input: ArchivingInput) {
   const node = resolveNode(ctx.env, input.target ?? 'primary');
   const client = await connectNode(ctx.env, node, { signal: ctx.signal, secret: ctx.secret });
   let row: ArchiverRow;
@@ -56,8 +56,7 @@ export async function checkArchiving(ctx: ActionContext, input: ArchivingInput):
   if (failing) {
     throw new StepFailure(
       `${node}: WAL archiving is failing: segment ${row.last_failed_wal} could not be archived, last tried at ${at(row.last_failed_time!)}; ${archived}; ${row.failed_count} failed attempts in all`,
-      undefined,
-      true,
+      { retryable: true },
     );
   }
   ctx.log(`${node}: WAL archiving keeps up: ${archived}, ${row.failed_count} failed attempts in all`);

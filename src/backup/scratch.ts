@@ -125,7 +125,8 @@ export async function createScratch(tools: PgTools, root: string, signal: AbortS
           },
         );
       } catch (err) {
-        throw new StepFailure(`${errorMessage(err)}\n${logTail(paths.log, 12)}`, undefined, false, {
+        throw new StepFailure(`${errorMessage(err)}\n${logTail(paths.log, 12)}`, {
+          retryable: false,
           cause: err,
         });
       }

@@ -51,7 +51,8 @@ export function pgTools(binDir: string | undefined, stepId: string, signal: Abor
         if (signal.aborted) throw signal.reason;
         if (err instanceof UserError) throw err;
         // The lab's runner names its own step; this failure belongs to the running step.
-        throw new StepFailure(`${options.what ?? tool} failed: ${errorMessage(err)}`, undefined, false, {
+        throw new StepFailure(`${options.what ?? tool} failed: ${errorMessage(err)}`, {
+          retryable: false,
           cause: err,
         });
       }

@@ -2,6 +2,7 @@
 // errors become exit codes.
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { registerActions } from './commands/actions.js';
 import { registerDrill } from './commands/drill.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerLab } from './commands/lab.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerSchedule(program, io, done);
   registerDaemon(program, io, done);
   registerDrill(program, io, done);
+  registerActions(program, io, done);
   return program;
 }
 

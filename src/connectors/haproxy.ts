@@ -123,7 +123,7 @@ function sendCommand(socket: string, line: string, options: HaproxyOptions): Pro
     const fail = (why: string, retryable: boolean, cause?: unknown) => {
       cleanup();
       conn.destroy();
-      reject(new StepFailure(`haproxy ${socket}: "${line}": ${why}`, undefined, retryable, { cause }));
+      reject(new StepFailure(`haproxy ${socket}: "${line}": ${why}`, { retryable, cause }));
     };
     const onAbort = () => fail('aborted', false);
     const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`, true), timeoutMs);

@@ -48,18 +48,19 @@ export async function requestText(what: string, req: JsonRequest): Promise<strin
     if (req.signal?.aborted) throw req.signal.reason;
     const cause = (err as { cause?: unknown }).cause;
     // A refused or timed-out connection may pass; the caller's retry policy decides.
-    throw new StepFailure(`${what}: ${req.method} failed: ${errorMessage(cause ?? err)}`, undefined, true, {
+    throw new StepFailure(`${what}: ${req.method} failed: ${errorMessage(cause ?? err)}`, {
+      retryable: true,
+      code: (cause as { code?: string } | undefined)?.code,
       cause: err,
     });
   }
   const text = await response.text();
   if (!response.ok) {
     const detail = text.trim().slice(0, MAX_DETAIL) || response.statusText;
-    throw new StepFailure(
-      `${what}: ${req.method} answered HTTP ${response.status}: ${detail}`,
-      undefined,
-      response.status === 429 || response.status >= 500,
-    );
+    throw new StepFailure(`${what}: ${req.method} answered HTTP ${response.status}: ${detail}`, {
+      retryable: response.status === 429 || response.status >= 500,
+      code: `http-${response.status}`,
+    });
   }
   return text;
 }

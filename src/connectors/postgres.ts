@@ -108,12 +108,9 @@ export function pgFailure(err: unknown, what: string): StepFailure | UserError {
   const message = errorMessage(err);
   const retryable =
     RETRYABLE_SQLSTATE.test(code) || RETRYABLE_NET.has(code) || /timeout|terminated/i.test(message);
-  return new StepFailure(
-    `${what}: ${message}${/^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : ''}`,
-    undefined,
+  return new StepFailure(`${what}: ${message}${/^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : ''}`, {
     retryable,
-    {
-      cause: err,
-    },
-  );
+    ...(code && { code }),
+    cause: err,
+  });
 }

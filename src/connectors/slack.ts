@@ -121,8 +121,8 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 function slackFailure(err: unknown, what: string): StepFailure {
   const e = err as { code?: string; data?: { error?: string }; statusCode?: number };
   if (e.code === 'slack_webapi_platform_error') {
-    return new StepFailure(`${what} was refused: ${e.data?.error ?? 'unknown error'}`, undefined, false);
+    return new StepFailure(`${what} was refused: ${e.data?.error ?? 'unknown error'}`, { retryable: false });
   }
   const detail = e.code === 'slack_webapi_http_error' ? `HTTP ${e.statusCode}` : errorMessage(err);
-  return new StepFailure(`${what} failed: ${detail}`, undefined, true, { cause: err });
+  return new StepFailure(`${what} failed: ${detail}`, { retryable: true, cause: err });
 }

@@ -67,12 +67,11 @@ export async function sshConnect(env: Environment, name: string, options: SshOpt
     const retryable =
       ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code ?? '') ||
       /timed out/i.test(errorMessage(err));
-    throw new StepFailure(
-      `ssh ${name} (${knownHostsName(host.host, port)}): ${errorMessage(err)}`,
-      undefined,
+    throw new StepFailure(`ssh ${name} (${knownHostsName(host.host, port)}): ${errorMessage(err)}`, {
       retryable,
-      { cause: err },
-    );
+      ...(code && { code }),
+      cause: err,
+    });
   }
 }
 

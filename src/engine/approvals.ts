@@ -46,7 +46,7 @@ export async function requestApproval(
   if (!policy.ask) {
     throw new StepFailure(
       `needs an approval and there is no terminal to ask on: pass --approve ${stepId} (or --yes) to approve in advance`,
-      stepId,
+      { stepId },
     );
   }
   const start = performance.now();
@@ -54,7 +54,7 @@ export async function requestApproval(
   const waitMs = performance.now() - start;
   if (!answer.approved) {
     emitter.emit({ type: 'approval-denied', stepId, by: answer.by, waitMs });
-    throw new StepFailure(`not approved by ${answer.by}`, stepId);
+    throw new StepFailure(`not approved by ${answer.by}`, { stepId });
   }
   emitter.emit({ type: 'approval-granted', stepId, by: answer.by, waitMs });
   return { by: answer.by, waitMs };

@@ -20,7 +20,13 @@ export async function runAttempt<T>(
       ? undefined
       : setTimeout(
           () =>
-            ac.abort(new StepFailure(`timed out after ${formatDuration(options.timeoutMs!)}`, stepId, true)),
+            ac.abort(
+              new StepFailure(`timed out after ${formatDuration(options.timeoutMs!)}`, {
+                stepId,
+                retryable: true,
+                code: 'timeout',
+              }),
+            ),
           options.timeoutMs,
         );
   try {
@@ -45,10 +51,19 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * Whether a failed attempt may be tried again: the action marked it retryable and the step does
+ * not list its code in `retry.nonRetryable` (e.g. a timeout that means the node hangs).
+ */
+export const mayRetry = (err: unknown, nonRetryable: readonly string[] = []): boolean =>
+  err instanceof StepFailure && err.retryable && !(err.code !== undefined && nonRetryable.includes(err.code));
+
 /** Bugs and library errors become non-retryable step failures carrying the step id. */
 export function asStepError(err: unknown, stepId: string): StepError {
   if (err instanceof UserError) return err;
   if (err instanceof StepFailure)
-    return err.stepId === stepId ? err : new StepFailure(err.message, stepId, err.retryable, { cause: err });
-  return new StepFailure(errorMessage(err), stepId, false, { cause: err });
+    return err.stepId === stepId
+      ? err
+      : new StepFailure(err.message, { stepId, retryable: err.retryable, code: err.code, cause: err });
+  return new StepFailure(errorMessage(err), { stepId, retryable: false, cause: err });
 }

@@ -31,7 +31,8 @@ export async function dryRun(prepared: PreparedRun, stateDir: string): Promise<D
       childEnv: () => childEnv(),
       log: () => undefined,
       evaluate: () => undefined,
-      requestApproval: () => Promise.reject(new StepFailure('no approvals in a dry run', step.id)),
+      requestApproval: () =>
+        Promise.reject(new StepFailure('no approvals in a dry run', { stepId: step.id })),
     };
     // The plan's rendering: values known only at run time appear as ⟨expression⟩.
     const text = action?.dryRun

@@ -25,7 +25,7 @@ export class StateWriteFailed extends StepFailure {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`cannot write ${path}: ${errorMessage(cause)}`, undefined, false, { cause });
+    super(`cannot write ${path}: ${errorMessage(cause)}`, { cause });
   }
 }
 

@@ -82,7 +82,7 @@ class Runner {
     this.watchRto();
     let failure: { stepId: string; error: StepError } | Stopped | undefined = resume?.failed && {
       stepId: resume.failed.stepId,
-      error: new StepFailure(resume.failed.error, resume.failed.stepId),
+      error: new StepFailure(resume.failed.error, { stepId: resume.failed.stepId }),
     };
     let stopped = false;
     try {

@@ -7,6 +7,7 @@ import { StepFailure, errorMessage } from '../errors.js';
 import type { Step } from '../runbook/schema.js';
 import { requestApproval } from './approvals.js';
 import { processStartTime } from './children.js';
+import { mayRetry } from './attempt.js';
 import { evaluateCondition, stepSecretNames, type RunContext } from './context.js';
 import type { RunEmitter } from './events.js';
 import { ms, type RunSpec, type RunnerOptions } from './run-spec.js';
@@ -84,7 +85,7 @@ export function withRetries(
   const delay = ms(retry.delay) ?? 1000;
   const factor = retry.factor ?? 1;
   const maxDelay = ms(retry.maxDelay) ?? Infinity;
-  const retryable = (e: unknown) => e instanceof StepFailure && e.retryable && !runSignal?.aborted;
+  const retryable = (e: unknown) => mayRetry(e, retry.nonRetryable) && !runSignal?.aborted;
   return pRetry(attempt, {
     retries: retry.attempts - 1,
     minTimeout: delay,

@@ -30,7 +30,7 @@ export async function ensureHaproxy(ctx: LabContext, primary: LabNode): Promise<
   ) {
     throw new StepFailure(
       `haproxy did not start listening on ${listen.host}:${listen.port}:\n${logTail(log)}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   ctx.report(

@@ -104,7 +104,7 @@ export async function labUp(
     const messages = failures.map((f) => (f instanceof Error ? f.message : String(f))).join('\n');
     throw new StepFailure(
       `lab up did not finish:\n${messages}\nWhat started is recorded in ${paths.state}: run lab up again to repair it, or lab down to remove it.`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   writeInventory(paths.inventory, labInventory(ctx));

@@ -102,7 +102,7 @@ export async function finishReplication(
   if (!(await waitFor(streaming, STREAMING_TIMEOUT_MS, 100))) {
     throw new StepFailure(
       `replicas ${names.join(', ')} did not all start streaming from ${primary.name} within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   if (!ctx.config.sync) return;
@@ -186,7 +186,7 @@ async function startNode(ctx: LabContext, node: LabNode): Promise<void> {
   } catch (err) {
     throw new StepFailure(
       `${node.name} did not start: ${err instanceof Error ? err.message : String(err)}\n${logTail(paths.log)}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
 }

@@ -43,7 +43,7 @@ export async function ensurePowerdns(ctx: LabContext, primary: LabNode): Promise
   if (!(await waitFor(up, 15_000))) {
     throw new StepFailure(
       `pdns_server did not start on ${host}:${dnsPort} (API ${dnsApiPort}):\n${logTail(log)}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   await ensureZone(ctx, primary);
@@ -77,7 +77,7 @@ async function ensureZone(ctx: LabContext, primary: LabNode): Promise<void> {
   if (!created.ok) {
     throw new StepFailure(
       `PowerDNS refused to create ${LAB_ZONE}: HTTP ${created.status} ${await created.text()}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
 }

@@ -36,7 +36,7 @@ export async function ensureSlack(ctx: LabContext): Promise<void> {
   ) {
     throw new StepFailure(
       `the Slack endpoint did not start on ${listen.host}:${listen.port}:\n${logTail(log)}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   ctx.report(
@@ -62,6 +62,6 @@ export function serverEntry(): string[] {
   }
   throw new StepFailure(
     `cannot find the Slack endpoint server (slack-server.js) near ${here}; run npm run build`,
-    'lab',
+    { stepId: 'lab' },
   );
 }

@@ -61,7 +61,7 @@ export async function ensureSshd(ctx: LabContext): Promise<void> {
   if (!(await waitFor(up, 10_000))) {
     throw new StepFailure(
       `sshd did not start listening on ${listen.map((l) => `${l.host}:${l.port}`).join(', ')}:\n${logTail(files.log)}`,
-      'lab',
+      { stepId: 'lab' },
     );
   }
   ctx.report(

@@ -7,7 +7,7 @@ import type { Inventory } from '../schema/inventory.js';
 import { loadDocument, type LoadedDocument } from './load.js';
 import { rules } from './rules/index.js';
 import type { Finding } from './rules/types.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../system/suggest.js';
 
 export interface CheckOptions {
   expected?: DocumentKind;

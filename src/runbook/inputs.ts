@@ -1,7 +1,7 @@
 // Runbook inputs: declared defaults overridden by --set key=value, typed and checked.
 import { UserError } from '../errors.js';
 import type { InputSpec } from './schema.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../system/suggest.js';
 
 export type InputValues = Record<string, string | number | boolean>;
 

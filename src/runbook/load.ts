@@ -11,7 +11,7 @@ import type { Runbook } from './schema.js';
 import { validatorFor } from './validators.js';
 import { locatedErrors } from './schema-errors.js';
 import { readSource, type YamlSource } from './source.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../system/suggest.js';
 
 export type LoadedDocument =
   | { kind: 'Runbook'; data: Runbook; source: YamlSource }

@@ -4,7 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { byPosition, UserError } from '../errors.js';
 import { HINT } from '../schema/common.js';
 import type { PathSegment, YamlSource } from './source.js';
-import { didYouMean, listOf } from './suggest.js';
+import { didYouMean, listOf } from '../system/suggest.js';
 
 type Schema = Record<string, unknown> & {
   properties?: Record<string, Schema>;

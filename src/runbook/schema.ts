@@ -8,6 +8,13 @@ export const Retry = Strict({
   delay: Type.Optional(Duration('pause before the second attempt')),
   factor: Type.Optional(Type.Number({ minimum: 1, description: 'backoff multiplier' })),
   maxDelay: Type.Optional(Duration()),
+  nonRetryable: Type.Optional(
+    Type.Array(Type.String({ minLength: 1 }), {
+      uniqueItems: true,
+      description:
+        'failure codes this step must not retry even when the action calls them retryable (timeout, a SQLSTATE such as 57P03, an errno such as ECONNREFUSED, http-503)',
+    }),
+  ),
 });
 
 export const Phase = OneOf(['detect', 'decide', 'promote', 'route', 'validate', 'other'], {

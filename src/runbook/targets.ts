@@ -21,7 +21,10 @@ const fieldsCache = new Map<string, [string, TargetKind][]>();
 export function targetFields(kind: string): [string, TargetKind][] {
   let fields = fieldsCache.get(kind);
   if (!fields) {
-    const props = (actions.get(kind)?.schema.properties ?? {}) as Record<string, TSchema>;
+    // A `with:` told apart by a discriminator (verify's check) has its fields in its branches.
+    const schema = actions.get(kind)?.schema;
+    const branches = (schema?.anyOf as TSchema[] | undefined) ?? (schema ? [schema] : []);
+    const props = Object.assign({}, ...branches.map((b) => b.properties ?? {})) as Record<string, TSchema>;
     fields = Object.entries(props).flatMap(([k, s]) => {
       const t = annotation(s);
       return t ? [[k, t] as [string, TargetKind]] : [];

@@ -4,13 +4,16 @@
 // start-up costs ~0.5 s and `validate` must answer fast; without them (tests under tsx) Ajv compiles
 // each once, on first use.
 import { createRequire } from 'node:module';
-import type { Ajv as AjvType, Options, ValidateFunction } from 'ajv';
+import type { Ajv as AjvType, ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import { actions } from '../actions/registry.js';
 import { Drill } from '../schema/drill.js';
 import { RunEvent } from '../schema/events.js';
 import { Inventory } from '../schema/inventory.js';
 import { RunbookEnvelope } from './schema.js';
+import { createAjv } from '../schema/ajv.js';
+
+export { createAjv };
 
 const require = createRequire(import.meta.url);
 const cache = new Map<string, ValidateFunction>();
@@ -36,13 +39,6 @@ export function schemaOf(name: ValidatorName): TSchema {
 
 /** dist/validators/, reached from both dist/runbook/ (tsc) and dist/bundle/ (the CLI bundle). */
 export const validatorFile = (name: ValidatorName) => `../validators/${name.toLowerCase()}.cjs`;
-
-export function createAjv(extra: Options = {}): AjvType {
-  // Loaded lazily with require: the prebuilt path never pays for Ajv itself.
-  const { Ajv } = require('ajv') as typeof import('ajv');
-  const addFormats = require('ajv-formats') as (a: AjvType) => AjvType;
-  return addFormats(new Ajv({ allErrors: true, verbose: true, strict: false, ...extra }));
-}
 
 export function validatorFor(name: ValidatorName): ValidateFunction {
   let v = cache.get(name);

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { actions } from '../../src/actions/registry.js';
 import { StepFailure } from '../../src/errors.js';
 import type { Environment } from '../../src/schema/inventory.js';
+import { explainErrors } from '../../src/runbook/schema-errors.js';
+import { validatorFor } from '../../src/runbook/validators.js';
 import { runAction } from '../helpers/action-context.js';
 import { requireLab } from '../helpers/lab.js';
 
@@ -137,15 +139,31 @@ test('verify tcp, sql and http from here and over SSH', async (t) => {
   );
 });
 
-test('verify bad input: a check without what it needs, primary for a tcp check, quorum above the vantage points', async (t) => {
+/** What the `with:` schema says about an input, as `validate` phrases it. */
+function schemaErrors(input: Record<string, unknown>): string {
+  const validate = validatorFor('with-verify');
+  return validate(input)
+    ? ''
+    : explainErrors(validate.errors!, input)
+        .map((e) => e.message)
+        .join('; ');
+}
+
+test('verify with: is discriminated by check: each check needs its own fields, found before anything runs', () => {
+  assert.equal(schemaErrors({ check: 'sql', target: 'pg1' }), 'missing required key "query"');
+  assert.match(
+    schemaErrors({ check: 'tcp', host: 'x', port: 1, expect: 'primary' }),
+    /must be one of "up", "down"/,
+  );
+  assert.match(schemaErrors({ check: 'backup-age' }), /missing required key "maxAge"/);
+  assert.match(schemaErrors({ check: 'http', url: 'http://127.0.0.1/', query: 'x' }), /unknown key "query"/);
+  assert.equal(schemaErrors({ check: 'sql', target: 'pg1', query: 'SELECT 1', equals: 1 }), '');
+});
+
+test('verify bad input: quorum above the vantage points', async (t) => {
   const lab = requireLab(t);
   if (!lab) return;
   const env = lab.environment;
-  await assert.rejects(runAction(verify, env, { check: 'sql', target: 'pg1' }), /sql check needs query/);
-  await assert.rejects(
-    runAction(verify, env, { check: 'tcp', host: 'x', port: 1, expect: 'primary' }),
-    /needs check: postgres/,
-  );
   await assert.rejects(
     runAction(verify, env, { check: 'postgres', target: 'pg1', quorum: 2 }),
     /quorum 2 is more than the 1/,

@@ -91,20 +91,20 @@ test('a resumed run skips finished steps, restores their outputs, and uses alrea
   let ran: string[] = [];
   const fake = withFakes({
     shell: {
-      run: async (ctx, input) => (ran.push(ctx.stepId), { echo: (input as { command: string }).command }),
-      alreadyDone: async () => ({ echo: 'found in place' }),
+      run: async (ctx, input) => (ran.push(ctx.stepId), { stdout: (input as { command: string }).command }),
+      alreadyDone: async () => ({ stdout: 'found in place' }),
     },
   });
   const body = `steps:
   - { id: a, kind: shell, with: { command: first } }
-  - { id: b, kind: shell, with: { command: "\${{ steps.a.outputs.echo }}-second" } }
-  - { id: c, kind: shell, with: { command: "\${{ steps.b.outputs.echo }}-third" } }
+  - { id: b, kind: shell, with: { command: "\${{ steps.a.outputs.stdout }}-second" } }
+  - { id: c, kind: shell, with: { command: "\${{ steps.b.outputs.stdout }}-third" } }
 `;
   const { events } = await runInProcess(t, body, {
     actions: fake,
     resume: {
       startedAt: new Date().toISOString(),
-      results: { a: { status: 'succeeded', outputs: { echo: 'restored' } } },
+      results: { a: { status: 'succeeded', outputs: { stdout: 'restored' } } },
       rollbackStarted: false,
       children: [],
       interrupted: { stepId: 'b', decision: 'check' },
@@ -113,7 +113,7 @@ test('a resumed run skips finished steps, restores their outputs, and uses alrea
   assert.deepEqual(ran, ['c']);
   const done = ofType(events, 'step-finished');
   assert.deepEqual(
-    done.map((e) => [e.stepId, e.alreadyDone ?? false, e.outputs.echo]),
+    done.map((e) => [e.stepId, e.alreadyDone ?? false, e.outputs.stdout]),
     [
       ['b', true, 'found in place'],
       ['c', false, 'found in place-third'],

@@ -37,7 +37,7 @@ test('retries only failures the action marks retryable, with the configured atte
       run: async (_ctx, input) => {
         calls++;
         if ((input as { command: string }).command === 'retryable')
-          throw new StepFailure('busy', undefined, true);
+          throw new StepFailure('busy', { retryable: true });
         throw new StepFailure('broken');
       },
     },
@@ -77,6 +77,45 @@ test('a timeout stops an attempt even when the action ignores its signal, and is
   assert.equal(calls, 2);
   assert.equal(result.status, 'failed');
   assert.match(ofType(events, 'step-finished')[0]!.error!, /timed out after 50ms/);
+});
+
+test('retry.nonRetryable: a retryable failure whose code the step lists is not retried', async (t) => {
+  let calls = 0;
+  const refused = withFakes({
+    shell: {
+      run: async () => {
+        calls++;
+        throw new StepFailure('connection refused', { retryable: true, code: 'ECONNREFUSED' });
+      },
+    },
+  });
+  const body = (never: string) => `steps:
+  - { id: s, kind: shell, retry: { attempts: 3, delay: 1ms, nonRetryable: [${never}] }, with: { command: x } }
+`;
+  const listed = await runInProcess(t, body('timeout, ECONNREFUSED'), { actions: refused });
+  assert.equal(calls, 1);
+  assert.equal(listed.result.status, 'failed');
+  assert.deepEqual(
+    ofType(listed.events, 'step-attempt-failed').map((e) => [e.retryable, e.willRetry]),
+    [[true, false]],
+  );
+  calls = 0;
+  await runInProcess(t, body('57P03'), { actions: refused });
+  assert.equal(calls, 3, 'a code not listed is retried as before');
+});
+
+test('retry.nonRetryable: [timeout] stops at the first timed-out attempt', async (t) => {
+  let calls = 0;
+  const hang = withFakes({ shell: { run: () => (calls++, new Promise(() => undefined)) } });
+  const { result } = await runInProcess(
+    t,
+    `steps:
+  - { id: h, kind: shell, timeout: 30ms, retry: { attempts: 3, delay: 1ms, nonRetryable: [timeout] }, with: { command: x } }
+`,
+    { actions: hang },
+  );
+  assert.equal(calls, 1);
+  assert.equal(result.status, 'failed');
 });
 
 test('continueOnError records the failure and goes on', async (t) => {

@@ -33,7 +33,8 @@ export function localStorage(root: string, location: string): Storage {
   const failing =
     (what: string) =>
     (err: unknown): never => {
-      throw new StepFailure(`backup store ${location}: ${what}: ${fsCause(err)}`, undefined, false, {
+      throw new StepFailure(`backup store ${location}: ${what}: ${fsCause(err)}`, {
+        retryable: false,
         cause: err,
       });
     };

@@ -52,9 +52,7 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
       const status = e.$metadata?.httpStatusCode ?? 0;
       throw new StepFailure(
         `backup store ${location}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}${status ? ` (HTTP ${status})` : ''}`,
-        undefined,
-        Boolean(e.$retryable) || status >= 500 || status === 429,
-        { cause: err },
+        { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
       );
     }
   };

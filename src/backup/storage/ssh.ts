@@ -21,14 +21,10 @@ export async function sshStorage(
     ssh = await sshConnect(ctx.env, host, { signal: ctx.signal, secret: ctx.secret });
   } catch (err) {
     if (!(err instanceof StepFailure)) throw err;
-    throw new StepFailure(
-      `backup store ${location}: cannot connect: ${err.message}`,
-      undefined,
-      err.retryable,
-      {
-        cause: err,
-      },
-    );
+    throw new StepFailure(`backup store ${location}: cannot connect: ${err.message}`, {
+      retryable: err.retryable,
+      cause: err,
+    });
   }
   const path = (key: string) => inside(root, key, `backup store ${location}`);
   const fail = (what: string, detail: string): never => {

@@ -39,14 +39,10 @@ export async function queryNameserver(
     if (signal?.aborted) throw signal.reason;
     const code = (err as { code?: string }).code ?? '';
     if (NO_DATA.has(code)) return [];
-    throw new StepFailure(
-      `nameserver ${describeNameserver(ns)}: ${type} ${name}: ${errorMessage(err)}`,
-      undefined,
-      true,
-      {
-        cause: err,
-      },
-    );
+    throw new StepFailure(`nameserver ${describeNameserver(ns)}: ${type} ${name}: ${errorMessage(err)}`, {
+      retryable: true,
+      cause: err,
+    });
   } finally {
     signal?.removeEventListener('abort', cancel);
   }
@@ -86,11 +82,9 @@ export async function waitForPropagation(
   );
   if (!ok) {
     const seen = [...last].map(([ns, answer]) => `${ns} answers ${answer}`).join('; ');
-    throw new StepFailure(
-      `${type} ${name} = ${value} not visible after ${timeoutMs} ms: ${seen}`,
-      undefined,
-      true,
-    );
+    throw new StepFailure(`${type} ${name} = ${value} not visible after ${timeoutMs} ms: ${seen}`, {
+      retryable: true,
+    });
   }
   return Math.round(performance.now() - started);
 }

@@ -105,11 +105,9 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
         { timeoutMs, intervalMs: options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, signal: abortSignal },
       );
       if (!synced) {
-        throw new StepFailure(
-          `${target}: change ${id} is not INSYNC after ${timeoutMs / 1000}s`,
-          undefined,
-          true,
-        );
+        throw new StepFailure(`${target}: change ${id} is not INSYNC after ${timeoutMs / 1000}s`, {
+          retryable: true,
+        });
       }
     },
   };
@@ -121,8 +119,6 @@ function apiFailure(what: string, err: unknown): StepFailure {
   const status = e.$metadata?.httpStatusCode ?? 0;
   return new StepFailure(
     `${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}`,
-    undefined,
-    Boolean(e.$retryable) || status >= 500 || status === 429,
-    { cause: err },
+    { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
   );
 }

@@ -1,4 +1,4 @@
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../system/suggest.js';
 import { error, type Rule } from './types.js';
 
 /** Drills act only on environments labelled staging. */

@@ -1,3 +1,4 @@
+import { outputPathProblem } from '../../actions/output-fields.js';
 import { Environment } from '../../schema/inventory.js';
 import {
   CONTEXT_ROOTS,
@@ -8,7 +9,7 @@ import {
   type ExpressionSite,
 } from '../expressions.js';
 import type { PathSegment } from '../source.js';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../system/suggest.js';
 import { error, stepsOf, type Finding, type Rule } from './types.js';
 
 /** Fields holding a bare condition: `x == 1` means the same as `${{ x == 1 }}`. */
@@ -51,6 +52,7 @@ export const expressions: Rule = {
     const all = stepsOf(ctx);
     const mainIds = all.filter((s) => !s.rollback).map((s) => s.step.id);
     const allIds = all.map((s) => s.step.id);
+    const kinds = new Map(all.map((s) => [s.step.id, s.step.kind]));
     const findings: Finding[] = [];
 
     for (const { step, path, rollback, index } of all) {
@@ -72,7 +74,7 @@ export const expressions: Rule = {
             error(where, msg, Math.max(0, site.start + 3 + leadingSpace(site.source)));
           try {
             for (const ref of references(parseSite(site))) {
-              const problem = checkReference(ref, { inputs, earlier, allIds, stepId: step.id });
+              const problem = checkReference(ref, { inputs, earlier, allIds, kinds, stepId: step.id });
               if (problem) findings.push(at(problem));
             }
           } catch (e) {
@@ -92,10 +94,12 @@ interface Scope {
   inputs: string[];
   earlier: string[];
   allIds: string[];
+  /** The action kind of each step id: its output schema says what `steps.<id>.outputs` holds. */
+  kinds: Map<string, string>;
   stepId: string;
 }
 
-function checkReference([root, name, field]: string[], scope: Scope): string | undefined {
+function checkReference([root, name, field, ...rest]: string[], scope: Scope): string | undefined {
   if (!root) return undefined;
   if (!(CONTEXT_ROOTS as readonly string[]).includes(root)) {
     return `unknown name "${root}" in expression; expressions read ${CONTEXT_ROOTS.join(', ')}${didYouMean(root, CONTEXT_ROOTS)}`;
@@ -122,6 +126,7 @@ function checkReference([root, name, field]: string[], scope: Scope): string | u
       if (field !== undefined && !STEP_RESULT_FIELDS.includes(field)) {
         return `steps.${name}.${field} does not exist; a step has ${STEP_RESULT_FIELDS.join(', ')}${didYouMean(field, STEP_RESULT_FIELDS)}`;
       }
+      if (field === 'outputs') return outputPathProblem(scope.kinds.get(name) ?? '', `steps.${name}`, rest);
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../system/suggest.js';
 import { error, type Finding, type Rule } from './types.js';
 
 /** Inside an inventory, names point at things that exist (primary, replicas, ssh hosts, zones). */

@@ -1,4 +1,4 @@
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../system/suggest.js';
 import { targetFields, targetNames } from '../targets.js';
 import { chosenEnvironment, error, stepsOf, type Finding, type Rule } from './types.js';
 

@@ -1,7 +1,7 @@
 import { parseDuration } from '../../duration.js';
 import { cronProblem } from '../../cron.js';
 import { knownTimezones, timezoneProblem } from '../../time-zone.js';
-import { didYouMean } from '../suggest.js';
+import { didYouMean } from '../../system/suggest.js';
 import { error, type Finding, type Rule } from './types.js';
 
 /** A drill's schedule can fire: its cron expressions parse and match some date, its time zone
