@@ -139,7 +139,7 @@ function flushMs(dir: string, n: string): number {
 async function speed(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'drillbook-bench-'));
   try {
-    // warm-up: module loading (zx), validator compilation, JIT
+    // warm-up: module loading, validator compilation, JIT
     await perStep(waits, dir, 'warm-w');
     await perStep(shells, undefined, 'warm-s');
     const m = {

@@ -25,7 +25,6 @@ await build({
     'ssh2',
     '@slack/web-api',
     '@aws-sdk/*',
-    'zx',
     'listr2',
     'ajv',
     'ajv-formats',

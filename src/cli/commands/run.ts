@@ -1,5 +1,5 @@
-// `drillbook run RUNBOOK --env E`. The engine (and pg, ssh, listr2,
-// zx behind it) is loaded only when one of them runs, so `validate` starts fast.
+// `drillbook run RUNBOOK --env E`. The engine (and pg, ssh and listr2 behind it) is loaded only
+// when one of them runs, so `validate` starts fast.
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { SlackVerbosity } from '../../report/slack-run.js';
 import type { Output } from '../../system/output.js';
