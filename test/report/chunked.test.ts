@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { buildReport } from '../../src/report/model.js';
 import type { Report } from '../../src/report/schema.js';
 import { writeReportFiles } from '../../src/report/write.js';
-import { allKindsRun, backupRun, syntheticJournal } from './backup-journals.js';
+import { allKindsRun, backupRun, syntheticJournal, type SyntheticStep } from './backup-journals.js';
 import { fixtureReport } from './fixtures.js';
 
 const GOLDEN = 'test/fixtures/reports/rendered';
@@ -23,7 +23,7 @@ const longRun = () =>
       runbook: 'long',
       createdAt: '2025-03-01T10:00:00.000Z',
       rtoMs: 60_000,
-      steps: Array.from({ length: 300 }, (_, i) => ({
+      steps: Array.from({ length: 300 }, (_, i): SyntheticStep => ({
         id: `s${i}`,
         kind: 'wait',
         budgetMs: i % 7 ? 1000 : 5,
