@@ -2,14 +2,14 @@
 // end of every run and drill (engine/session.ts) and by `drillbook report`.
 import { chmodSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readJournal, type JournalHeader } from '../engine/journal.js';
+import type { JournalHeader } from '../engine/journal.js';
 import { journalPath, privateDir } from '../system/run-paths.js';
 import { UserError } from '../errors.js';
 import { jsonChunks, writeChunks } from './chunks.js';
 import { htmlChunks } from './html.js';
 import { junitChunks } from './junit.js';
 import { markdownChunks } from './markdown.js';
-import { buildReport } from './model.js';
+import { reportOfJournal } from './model.js';
 import { promChunks } from './prom.js';
 import type { Report } from './schema.js';
 
@@ -85,5 +85,5 @@ export function writeReports(
   outDir: string = DEFAULT_REPORTS_DIR,
   formats: ReportFormat[] = REPORT_FORMATS,
 ): string {
-  return writeReportFiles(buildReport(readJournal(journalPath(stateDir, runId))), outDir, formats);
+  return writeReportFiles(reportOfJournal(journalPath(stateDir, runId)), outDir, formats);
 }
