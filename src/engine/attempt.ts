@@ -12,7 +12,17 @@ export async function runAttempt<T>(
   options: { timeoutMs?: number; runSignal?: AbortSignal },
 ): Promise<T> {
   const ac = new AbortController();
-  const onRunAbort = () => ac.abort(options.runSignal?.reason);
+  // The engine's own wait ends through this promise, not a listener on ac.signal: in Node 20 a new
+  // signal given a listener lives until the next full GC, and a long run's attempts filled the old
+  // generation with them (~2 KB a step, tens of MB at 10,000 steps).
+  let stopWaiting!: (reason: unknown) => void;
+  const aborted = new Promise<never>((_, reject) => (stopWaiting = reject));
+  aborted.catch(() => undefined);
+  const abort = (reason: unknown) => {
+    ac.abort(reason);
+    stopWaiting(ac.signal.reason);
+  };
+  const onRunAbort = () => abort(options.runSignal?.reason);
   options.runSignal?.addEventListener('abort', onRunAbort, { once: true });
   if (options.runSignal?.aborted) onRunAbort();
   const timer =
@@ -20,7 +30,7 @@ export async function runAttempt<T>(
       ? undefined
       : setTimeout(
           () =>
-            ac.abort(
+            abort(
               new StepFailure(`timed out after ${formatDuration(options.timeoutMs!)}`, {
                 stepId,
                 retryable: true,
@@ -30,25 +40,18 @@ export async function runAttempt<T>(
           options.timeoutMs,
         );
   try {
-    return await raceAbort(work(ac.signal), ac.signal);
+    const done = work(ac.signal);
+    if (ac.signal.aborted) {
+      done.catch(() => undefined);
+      throw ac.signal.reason;
+    }
+    return await Promise.race([done, aborted]);
   } catch (err) {
     throw asStepError(err, stepId);
   } finally {
     clearTimeout(timer);
     options.runSignal?.removeEventListener('abort', onRunAbort);
   }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**

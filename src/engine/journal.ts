@@ -8,11 +8,13 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
+  readSync,
   truncateSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import type { RunEvent, RunEventType, Subscriber } from './events.js';
 import { journalEvent } from './journal-events.js';
@@ -153,29 +155,73 @@ export interface Journal {
  * that is not JSON, an event that does not match the events schema) is an error naming the line.
  */
 export function readJournal(path: string): Journal {
-  let text: string;
+  let header: JournalHeader | undefined;
+  const events: RunEvent[] = [];
+  scanJournal(
+    path,
+    (h) => (header = h),
+    (e) => events.push(e),
+  );
+  return { header: header!, events };
+}
+
+/**
+ * readJournal one event at a time: the file is read in blocks and each event handed on as it is
+ * checked, so a long run's journal (megabytes) is never in memory whole (the report folds it so).
+ */
+export function scanJournal(
+  path: string,
+  onHeader: (header: JournalHeader) => void,
+  onEvent: (event: RunEvent) => void,
+): void {
+  let runId: string | undefined;
+  for (const { text, n, torn } of lines(path)) {
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      if (torn) break; // no trailing newline: the write never finished
+      throw new UserError(`${path}:${n}: damaged journal line`);
+    }
+    if (runId === undefined) {
+      const header = record as JournalHeader | undefined;
+      if (header?.type !== 'journal' || header.version !== JOURNAL_VERSION) break;
+      runId = header.runId;
+      onHeader(header);
+    } else onEvent(journalEvent(record, runId, `${path}:${n}`));
+  }
+  if (runId === undefined)
+    throw new UserError(`${path}: not a drillbook journal (version ${JOURNAL_VERSION})`);
+}
+
+const BLOCK_BYTES = 64 * 1024;
+
+/** The file's non-empty lines with their numbers; `torn`: the last, with no newline after it. */
+function* lines(path: string): Generator<{ text: string; n: number; torn: boolean }> {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       throw new UserError(`no such run: ${path} does not exist`);
     throw err;
   }
-  const lines = text.split('\n');
-  const records: unknown[] = [];
-  const lineOf: number[] = []; // each record's line number, for errors
-  lines.forEach((line, i) => {
-    if (!line) return;
-    try {
-      records.push(JSON.parse(line));
-      lineOf.push(i + 1);
-    } catch {
-      const torn = i === lines.length - 1; // no trailing newline: the write never finished
-      if (!torn) throw new UserError(`${path}:${i + 1}: damaged journal line`);
+  try {
+    const block = Buffer.alloc(BLOCK_BYTES);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    let n = 0;
+    for (let got; (got = readSync(fd, block, 0, BLOCK_BYTES, null)) > 0;) {
+      const texts = (rest + decoder.write(block.subarray(0, got))).split('\n');
+      rest = texts.pop()!;
+      for (const text of texts) {
+        n++;
+        if (text) yield { text, n, torn: false };
+      }
     }
-  });
-  const [header, ...events] = records as [JournalHeader, ...unknown[]];
-  if (header?.type !== 'journal' || header.version !== JOURNAL_VERSION)
-    throw new UserError(`${path}: not a drillbook journal (version ${JOURNAL_VERSION})`);
-  return { header, events: events.map((e, i) => journalEvent(e, header.runId, `${path}:${lineOf[i + 1]}`)) };
+    rest += decoder.end();
+    if (rest) yield { text: rest, n: n + 1, torn: true };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,10 +5,9 @@ import { relative } from 'node:path';
 import type { Output } from '../system/output.js';
 import type { EnvContext } from '../actions/types.js';
 import type { RunEmitter } from '../engine/events.js';
-import { readJournal } from '../engine/journal.js';
 import { journalPath } from '../system/run-paths.js';
 import { errorMessage } from '../errors.js';
-import { buildReport } from './model.js';
+import { reportOfJournal } from './model.js';
 import type { Report } from './schema.js';
 import type { RunThread, SlackVerbosity } from './slack-run.js';
 import { DEFAULT_REPORTS_DIR, writeReportFiles } from './write.js';
@@ -67,7 +66,7 @@ export async function startEvidence(c: EvidenceContext, o: EvidenceOptions): Pro
     let report: Report | undefined;
     let location: string | undefined;
     try {
-      report = buildReport(readJournal(journalPath(c.stateDir, c.runId)));
+      report = reportOfJournal(journalPath(c.stateDir, c.runId));
       if (o.reportsDir !== false) {
         const dir = writeReportFiles(report, o.reportsDir ?? DEFAULT_REPORTS_DIR);
         location = `${relative(process.cwd(), dir)}/report.html`;

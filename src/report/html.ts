@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
 import { backupTables } from './backup-tables.js';
+import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
 import type { Report } from './schema.js';
 import {
   dur,
@@ -51,26 +52,38 @@ footer{margin-top:32px;color:#718096;font-size:12px}
 const card = (value: string, what: string, cls = '') =>
   `<div class="card ${cls}"><b>${esc(value)}</b><span>${esc(what)}</span></div>`;
 
-const tableOf = (head: string[], body: string[][], rowClass: (i: number) => string = () => '') =>
-  `<table>${head.some(Boolean) ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : ''}<tbody>${body
-    .map((r, i) => `<tr class="${rowClass(i)}">${r.join('')}</tr>`)
-    .join('')}</tbody></table>`;
+/** A table, row by row: the steps' table of a long run is megabytes. */
+function* tableOf(
+  head: string[],
+  body: Iterable<string[]>,
+  rowClass: (i: number) => string = () => '',
+): Generator<string> {
+  yield `<table>${head.some(Boolean) ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : ''}<tbody>`;
+  yield* mapped(body, (r, i) => `<tr class="${rowClass(i)}">${r.join('')}</tr>`);
+  yield '</tbody></table>';
+}
 const td = (text: string | number, cls = '') => `<td class="${cls}">${esc(text)}</td>`;
 
-/** A complete HTML document around a body; the history page uses it too. */
-export function htmlPage(title: string, body: string): string {
-  return `<!doctype html>
+/** A complete HTML document around a body. */
+function* page(title: string, body: Chunks): Generator<string> {
+  yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${REPORT_CSS}</style></head>
 <body>
-${body}
+`;
+  yield* body;
+  yield `
 <footer>drillbook report — generated from the run’s journal; rebuild with <code>drillbook report RUN_ID</code></footer>
 </body></html>
 `;
 }
 
-export function renderHtml(r: Report): string {
-  const body = [
+/** The page around a body given whole: the history page. */
+export const htmlPage = (title: string, body: string): string => whole(page(title, [body]));
+
+/** report.html in pieces, as written (see chunks.ts). */
+export function htmlChunks(r: Report): Chunks {
+  const body: Part[] = [
     ...summary(r),
     ...timeline(r),
     ...(r.drill ? drillSection(r.drill) : []),
@@ -78,8 +91,10 @@ export function renderHtml(r: Report): string {
     ...stepsSection(r),
     ...afterSteps(r),
   ];
-  return htmlPage(headline(r), body.join('\n'));
+  return page(headline(r), joined(body, '\n'));
 }
+
+export const renderHtml = (r: Report): string => whole(htmlChunks(r));
 
 /** The headline, the verdict, the figures as cards and why it failed. */
 function summary(r: Report): string[] {
@@ -133,8 +148,8 @@ function cards(r: Report): string[] {
 }
 
 /** The timeline with its legend, and the objectives chart. */
-function timeline(r: Report): string[] {
-  const body = ['<h2>Timeline</h2>', renderTimeline(r)];
+function timeline(r: Report): Part[] {
+  const body: Part[] = ['<h2>Timeline</h2>', renderTimeline(r)];
   body.push(
     `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${r.drill ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
   );
@@ -143,8 +158,8 @@ function timeline(r: Report): string[] {
   return body;
 }
 
-function drillSection(d: NonNullable<Report['drill']>): string[] {
-  const body = ['<h2>Drill</h2>'];
+function drillSection(d: NonNullable<Report['drill']>): Part[] {
+  const body: Part[] = ['<h2>Drill</h2>'];
   body.push(
     tableOf(
       ['', ''],
@@ -193,8 +208,8 @@ function drillSection(d: NonNullable<Report['drill']>): string[] {
   return body;
 }
 
-function backupsSection(backups: NonNullable<Report['backups']>): string[] {
-  const body = ['<h2>Backups</h2>', '<div class="backups">'];
+function backupsSection(backups: NonNullable<Report['backups']>): Part[] {
+  const body: Part[] = ['<h2>Backups</h2>', '<div class="backups">'];
   for (const t of backupTables(backups))
     body.push(
       `<h3>${esc(t.title)}</h3>`,
@@ -208,12 +223,12 @@ function backupsSection(backups: NonNullable<Report['backups']>): string[] {
   return body;
 }
 
-function stepsSection(r: Report): string[] {
+function stepsSection(r: Report): Part[] {
   return [
     '<h2>Steps</h2>',
     tableOf(
       ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts', 'details'],
-      r.steps.map((s) => [
+      mapped(r.steps, (s) => [
         td(mark(s.status)),
         td(s.name ? `${s.id} — ${s.name}` : s.id),
         td(s.kind),
@@ -231,8 +246,8 @@ function stepsSection(r: Report): string[] {
 }
 
 /** Rollback, budget misses, approvals, warnings and what the run ran against. */
-function afterSteps(r: Report): string[] {
-  const body: string[] = [];
+function afterSteps(r: Report): Part[] {
+  const body: Part[] = [];
   if (r.rollback)
     body.push(
       '<h2>Rollback</h2>',

@@ -1,7 +1,8 @@
 // junit.xml for CI dashboards: each step is a test case (a failed step or a missed budget fails
 // it), and so is each objective (run RTO; a restore's time to usable; drill RTO, RPO, split brain,
 // phases, restore).
-import type { Report } from './schema.js';
+import { joined, mapped, whole, type Chunks } from './chunks.js';
+import type { Report, ReportStep } from './schema.js';
 import { dur, ofLimit, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
 
@@ -23,43 +24,54 @@ function caseXml(c: Case): string {
   return `${open}/>`;
 }
 
-function suiteXml(
+/**
+ * A suite; `cases` gives them anew on each call: counted first, then written one by one (a long
+ * run's steps are thousands of cases).
+ */
+function* suiteXml(
   name: string,
-  cases: Case[],
+  cases: () => Iterable<Case>,
   timestamp: string,
   properties: Record<string, string>,
-): string {
-  const failures = cases.filter((c) => c.failure).length;
-  const skipped = cases.filter((c) => c.skipped).length;
-  const time = cases.reduce((sum, c) => sum + (c.timeMs ?? 0), 0);
+): Generator<string> {
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  let time = 0;
+  for (const c of cases()) {
+    tests++;
+    if (c.failure) failures++;
+    if (c.skipped) skipped++;
+    time += c.timeMs ?? 0;
+  }
   const props = Object.entries(properties)
     .map(([k, v]) => `      <property name="${esc(k)}" value="${esc(v)}"/>`)
     .join('\n');
-  return `  <testsuite name="${esc(name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(time)}" timestamp="${esc(timestamp.replace(/Z$/, ''))}">
+  yield `  <testsuite name="${esc(name)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(time)}" timestamp="${esc(timestamp.replace(/Z$/, ''))}">
     <properties>
 ${props}
     </properties>
-${cases.map(caseXml).join('\n')}
+`;
+  yield* joined(mapped(cases(), caseXml), '\n');
+  yield `
   </testsuite>`;
 }
 
-function stepCases(r: Report): Case[] {
-  return r.steps.map((s) => {
-    const c: Case = { classname: `${r.runbook.name}.${s.phase}`, name: s.id, timeMs: s.durationMs };
-    if (s.status === 'failed')
-      c.failure = {
-        type: 'step-failed',
-        message: `${s.id} failed${s.continued ? ' (the run continued)' : ''}: ${s.error ?? 'unknown error'}`,
-        detail: [s.error, ...s.attemptErrors].filter(Boolean).join('\n'),
-      };
-    else if (s.overBudget)
-      c.failure = { type: 'budget-exceeded', message: `over budget: ${ofLimit(s.durationMs, s.budgetMs)}` };
-    else if (s.status === 'skipped') c.skipped = s.skipReason ?? 'skipped';
-    else if (s.status === 'not-run') c.skipped = 'not run';
-    else if (s.status === 'running')
-      c.failure = { type: 'incomplete', message: 'the run ended while this step ran' };
-    return c;
-  });
+function stepCase(r: Report, s: ReportStep): Case {
+  const c: Case = { classname: `${r.runbook.name}.${s.phase}`, name: s.id, timeMs: s.durationMs };
+  if (s.status === 'failed')
+    c.failure = {
+      type: 'step-failed',
+      message: `${s.id} failed${s.continued ? ' (the run continued)' : ''}: ${s.error ?? 'unknown error'}`,
+      detail: [s.error, ...s.attemptErrors].filter(Boolean).join('\n'),
+    };
+  else if (s.overBudget)
+    c.failure = { type: 'budget-exceeded', message: `over budget: ${ofLimit(s.durationMs, s.budgetMs)}` };
+  else if (s.status === 'skipped') c.skipped = s.skipReason ?? 'skipped';
+  else if (s.status === 'not-run') c.skipped = 'not run';
+  else if (s.status === 'running')
+    c.failure = { type: 'incomplete', message: 'the run ended while this step ran' };
+  return c;
 }
 
 function objectiveCases(r: Report): Case[] {
@@ -140,7 +152,10 @@ function objectiveCases(r: Report): Case[] {
   return cases;
 }
 
-export function renderJunit(r: Report): string {
+export const renderJunit = (r: Report): string => whole(junitChunks(r));
+
+/** junit.xml in pieces, as written (see chunks.ts). */
+export function* junitChunks(r: Report): Generator<string> {
   const properties = {
     run: r.run.id,
     runbook: r.runbook.name,
@@ -148,22 +163,29 @@ export function renderJunit(r: Report): string {
     status: r.run.status,
     duration: dur(r.run.durationMs),
   };
-  const suites = [
-    suiteXml(`${r.runbook.name} steps (${r.environment.name})`, stepCases(r), r.run.createdAt, properties),
+  const suites: Chunks[] = [
+    suiteXml(
+      `${r.runbook.name} steps (${r.environment.name})`,
+      () => mapped(r.steps, (s) => stepCase(r, s)),
+      r.run.createdAt,
+      properties,
+    ),
   ];
   const objectives = objectiveCases(r);
   if (objectives.length)
     suites.push(
       suiteXml(
         `${r.drill ? `drill ${r.drill.name}` : r.runbook.name} objectives`,
-        objectives,
+        () => objectives,
         r.run.createdAt,
         properties,
       ),
     );
-  return `<?xml version="1.0" encoding="UTF-8"?>
+  yield `<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="drillbook ${esc(r.run.id)}">
-${suites.join('\n')}
+`;
+  yield* joined(suites, '\n');
+  yield `
 </testsuites>
 `;
 }

@@ -1,6 +1,7 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
 import { backupTables } from './backup-tables.js';
-import type { Report, ReportBackups, ReportDrill } from './schema.js';
+import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
+import type { Report, ReportBackups, ReportDrill, ReportStep } from './schema.js';
 import {
   dur,
   headline,
@@ -16,12 +17,19 @@ import {
 
 /** A table cell: pipes and line breaks would break the table. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-const table = (head: string[], body: string[][]) =>
-  [head, head.map(() => '---'), ...body].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+const row = (r: string[]) => `| ${r.map(cell).join(' | ')} |`;
+/** A table, line by line: the steps' table of a long run is megabytes. */
+function* table(head: string[], body: Iterable<string[]>): Generator<string> {
+  yield `${row(head)}\n${row(head.map(() => '---'))}`;
+  for (const r of body) yield `\n${row(r)}`;
+}
 const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
 
-export function renderMarkdown(r: Report): string {
-  const out: string[] = [`# ${outcomeMark(r)} ${headline(r)}`, ''];
+export const renderMarkdown = (r: Report): string => whole(markdownChunks(r));
+
+/** report.md in pieces, as written (see chunks.ts). */
+export function markdownChunks(r: Report): Chunks {
+  const out: Part[] = [`# ${outcomeMark(r)} ${headline(r)}`, ''];
   const operators = [...new Set(r.run.operators)];
   out.push(
     table(
@@ -49,7 +57,7 @@ export function renderMarkdown(r: Report): string {
   out.push(
     table(
       ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts'],
-      r.steps.map((s) => [
+      mapped(r.steps, (s) => [
         mark(s.status),
         s.name ? `${s.id} — ${s.name}` : s.id,
         s.kind,
@@ -63,17 +71,7 @@ export function renderMarkdown(r: Report): string {
     ),
     '',
   );
-  const detailed = r.steps.filter((s) => s.error || s.attemptErrors.length || Object.keys(s.outputs).length);
-  if (detailed.length) {
-    out.push('### Step details', '');
-    for (const s of detailed) {
-      out.push(`- **${s.id}**: ${stepOutcome(s)}`);
-      if (s.error) out.push(`  - error: ${s.error}`);
-      for (const a of s.attemptErrors) out.push(`  - ${a}`);
-      for (const [k, v] of Object.entries(s.outputs)) out.push(`  - ${k}: ${code(v)}`);
-    }
-    out.push('');
-  }
+  if (r.steps.some(detailed)) out.push('### Step details', '', stepDetails(r), '');
   if (r.rollback)
     out.push(
       '## Rollback',
@@ -104,12 +102,28 @@ export function renderMarkdown(r: Report): string {
     );
   }
   if (r.warnings.length) out.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
-  return out.join('\n');
+  return joined(out, '\n');
+}
+
+const detailed = (s: ReportStep) => s.error || s.attemptErrors.length || Object.keys(s.outputs).length;
+
+/** What the steps said: errors, failed attempts and outputs, a list per step. */
+function* stepDetails(r: Report): Generator<string> {
+  let first = true;
+  for (const s of r.steps) {
+    if (!detailed(s)) continue;
+    const lines = [`- **${s.id}**: ${stepOutcome(s)}`];
+    if (s.error) lines.push(`  - error: ${s.error}`);
+    for (const a of s.attemptErrors) lines.push(`  - ${a}`);
+    for (const [k, v] of Object.entries(s.outputs)) lines.push(`  - ${k}: ${code(v)}`);
+    yield `${first ? '' : '\n'}${lines.join('\n')}`;
+    first = false;
+  }
 }
 
 /** Backups, restore tests and PITR: what failed or missed its objective in bold. */
-function backupSection(b: ReportBackups): string[] {
-  const out = ['## Backups', ''];
+function backupSection(b: ReportBackups): Part[] {
+  const out: Part[] = ['## Backups', ''];
   for (const t of backupTables(b))
     out.push(
       `### ${t.title}`,
@@ -123,8 +137,8 @@ function backupSection(b: ReportBackups): string[] {
   return out;
 }
 
-function drillSection(d: ReportDrill): string[] {
-  const out = ['## Drill', ''];
+function drillSection(d: ReportDrill): Part[] {
+  const out: Part[] = ['## Drill', ''];
   out.push(`**Verdict: ${verdictWord(d.verdict)}**`, '');
   for (const reason of d.reasons) out.push(`- ${reason}`);
   if (d.reasons.length) out.push('');

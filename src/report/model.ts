@@ -1,11 +1,11 @@
 // Journal -> report model. Only the journal is read, so any report can be rebuilt later and two
 // builds of the same journal are identical (no "generated at" in the model).
 import type { RunEvent, StepSummary } from '../engine/events.js';
-import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
 import { unhandledEvent } from '../schema/events.js';
-import type { Journal, JournalHeader } from '../engine/journal.js';
+import { scanJournal, type Journal, type JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
-import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
+import { applyFigures, finishDrill, startedDrill, type Drilled, type EventOf } from './model-drill.js';
+import { REPORT_VERSION, type Report, type ReportStep } from './schema.js';
 
 /** Outputs are summarized to one line each: a report is read, not replayed. */
 const OUTPUT_CHARS = 160;
@@ -41,18 +41,22 @@ class Timeline {
   }
 }
 
-type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
-  objectives: Objectives;
-  finished?: Extract<RunEvent, { type: 'drill-finished' }>;
-};
-
 export function buildReport(journal: Journal): Report {
   const builder = new ReportBuilder(journal.header);
   for (const e of journal.events) builder.enter(e);
   return builder.build();
 }
 
-type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+/** The report of the journal at `path`, folded event by event as the file is read (scanJournal). */
+export function reportOfJournal(path: string): Report {
+  let builder: ReportBuilder | undefined;
+  scanJournal(
+    path,
+    (header) => (builder = new ReportBuilder(header)),
+    (e) => builder!.enter(e),
+  );
+  return builder!.build();
+}
 
 function emptyReport(header: JournalHeader): Report {
   return {
@@ -327,62 +331,4 @@ class ReportBuilder {
         unhandledEvent(e);
     }
   }
-}
-
-function startedDrill(e: EventOf<'drill-started'>): Drilled {
-  return {
-    name: e.drill.name,
-    path: e.drill.path,
-    fault: {
-      kind: e.fault.kind,
-      node: e.fault.node,
-      ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
-      reverted: false,
-    },
-    probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
-    objectives: e.objectives,
-    lostSeqs: [],
-    splitBrainWrites: 0,
-  };
-}
-
-function applyFigures(drill: Drilled, f: DrillFigures, clock: Timeline): void {
-  Object.assign(drill.probe, {
-    writesSent: f.writesSent,
-    writesAcked: f.writesAcked,
-    writesFailed: f.writesFailed,
-    longestGapMs: f.longestGapMs,
-    ...(f.outage && { outage: { fromAtMs: clock.at(f.outage.from), toAtMs: clock.at(f.outage.to) } }),
-  });
-  drill.fault.atMs ??= clock.at(f.faultAt);
-  drill.lostSeqs = f.lostSeqs;
-  drill.splitBrainWrites = f.splitBrainWrites;
-  if (f.rpoBytes !== undefined) drill.rpoBytes = f.rpoBytes;
-  if (f.promotedAt !== undefined) drill.promotedAtMs = clock.at(f.promotedAt);
-}
-
-/** A drill whose journal ends before `drill-finished` has no verdict: it is reported incomplete. */
-function finishDrill(d: Drilled): ReportDrill {
-  const { finished, objectives: fallback, ...rest } = d;
-  const objectives = finished?.objectives ?? fallback;
-  const rtoMs = finished?.figures.rtoMs;
-  const rpoRows = finished?.figures.rpoRows;
-  return {
-    ...rest,
-    rto: {
-      objective: objectives.rtoMs,
-      ...(rtoMs !== undefined && { actual: rtoMs }),
-      met: rtoMs !== undefined && rtoMs <= objectives.rtoMs,
-    },
-    rpo: {
-      objective: objectives.rpoRows,
-      ...(rpoRows !== undefined && { actual: rpoRows }),
-      met: rpoRows !== undefined && rpoRows <= objectives.rpoRows,
-    },
-    verdict: finished?.verdict ?? 'incomplete',
-    reasons: finished?.reasons ?? ['the drill did not finish: its journal ends before a verdict'],
-    phases: finished?.phases ?? [],
-    ...(finished && { restore: finished.restore }),
-    ...(finished?.figures.rtoBasis && { rtoBasis: finished.figures.rtoBasis }),
-  };
 }

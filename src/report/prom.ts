@@ -1,13 +1,19 @@
 // metrics.prom: Prometheus text exposition format, for node_exporter's textfile collector. Each
 // family once with HELP and TYPE, then its samples; labels runbook and environment on every one.
+import { whole } from './chunks.js';
 import type { Report, ReportStep } from './schema.js';
 import { passed } from './text.js';
 
 type Labels = Record<string, string>;
+interface Sample {
+  labels: Labels;
+  value: number;
+}
 interface Family {
   name: string;
   help: string;
-  samples: { labels: Labels; value: number }[];
+  /** Lazily for the steps' families: a long run has thousands of samples. */
+  samples: Iterable<Sample>;
 }
 
 /** Label values escape backslash, double quote and newline (the format's rule). */
@@ -22,25 +28,28 @@ const one = (value: number | undefined, labels: Labels) => (value === undefined 
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 const f = (name: string, help: string, samples: Family['samples']): Family => ({ name, help, samples });
 
-export function renderProm(r: Report): string {
+export const renderProm = (r: Report): string => whole(promChunks(r));
+
+/** metrics.prom in pieces, a line each, as written (see chunks.ts); a family without samples is left out. */
+export function* promChunks(r: Report): Generator<string> {
   const base: Labels = { runbook: r.runbook.name, environment: r.environment.name };
   const families = [
     ...runFamilies(r, base),
     ...stepFamilies(r, base),
     ...(r.backups ? backupFamilies(r.backups, base) : []),
     ...(r.drill ? drillFamilies(r, r.drill, base) : []),
-  ].filter((family) => family.samples.length);
-  return (
-    families
-      .map((family) =>
-        [
-          `# HELP ${family.name} ${family.help}`,
-          `# TYPE ${family.name} gauge`,
-          ...family.samples.map((s) => `${family.name}${labelsText(s.labels)} ${num(s.value)}`),
-        ].join('\n'),
-      )
-      .join('\n') + '\n'
-  );
+  ];
+  let lines = 0;
+  for (const family of families) {
+    let first = true;
+    for (const s of family.samples) {
+      if (first) yield `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
+      first = false;
+      yield `${family.name}${labelsText(s.labels)} ${num(s.value)}\n`;
+      lines++;
+    }
+  }
+  if (!lines) yield '\n';
 }
 
 function runFamilies(r: Report, base: Labels): Family[] {
@@ -70,25 +79,32 @@ function runFamilies(r: Report, base: Labels): Family[] {
 }
 
 function stepFamilies(r: Report, base: Labels): Family[] {
-  const labels = (s: ReportStep) => ({ ...base, step: s.id, phase: s.phase });
-  const ran = r.steps.filter((s) => s.durationMs !== undefined);
+  /** One sample per step for which `value` is defined. */
+  const perStep = (value: (s: ReportStep) => number | undefined): Iterable<Sample> => ({
+    *[Symbol.iterator]() {
+      for (const s of r.steps) {
+        const v = value(s);
+        if (v !== undefined) yield { labels: { ...base, step: s.id, phase: s.phase }, value: v };
+      }
+    },
+  });
   return [
     f(
       'drillbook_step_duration_seconds',
       'Duration of each step (approval waits included).',
-      ran.map((s) => ({ labels: labels(s), value: s.durationMs! / 1000 })),
+      perStep((s) => secs(s.durationMs)),
     ),
     f(
       'drillbook_step_budget_seconds',
       'Budget of each step.',
-      r.steps
-        .filter((s) => s.budgetMs !== undefined)
-        .map((s) => ({ labels: labels(s), value: s.budgetMs! / 1000 })),
+      perStep((s) => secs(s.budgetMs)),
     ),
     f(
       'drillbook_step_success',
       '1 when the step succeeded within its budget, 0 otherwise.',
-      ran.map((s) => ({ labels: labels(s), value: s.status === 'succeeded' && !s.overBudget ? 1 : 0 })),
+      perStep((s) =>
+        s.durationMs === undefined ? undefined : s.status === 'succeeded' && !s.overBudget ? 1 : 0,
+      ),
     ),
   ];
 }

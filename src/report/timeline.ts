@@ -1,6 +1,7 @@
 // The SVG figures of report.html: the timeline (each step a bar against its budget, approval waits
 // apart, the fault, the probe's outage window, RTO marks) and the objectives chart (RTO, RPO).
 // Inline SVG needs no namespace or external asset, so the HTML stays one offline file.
+import { joined } from './chunks.js';
 import type { Report, ReportStep } from './schema.js';
 import { dur, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
@@ -67,7 +68,8 @@ interface Plot {
 const label = (y: number, text: string, cls = 'label') =>
   `<text class="${cls}" x="${LABEL_W - 8}" y="${y + ROW_H / 2 + 4}" text-anchor="end">${esc(text)}</text>`;
 
-export function renderTimeline(r: Report): string {
+/** The timeline's SVG in pieces: a row per step, and a long run has thousands. */
+export function* renderTimeline(r: Report): Generator<string> {
   const domain = domainOf(r);
   const probeRow = r.drill ? 1 : 0;
   const height = TOP + (r.steps.length + probeRow) * ROW_H + AXIS_H;
@@ -78,16 +80,18 @@ export function renderTimeline(r: Report): string {
     bottom: height - AXIS_H,
     rowY: (i) => TOP + (i + probeRow) * ROW_H,
   };
-  const parts = [
-    ...ticks(p),
-    ...r.steps.flatMap((s, i) => stepRow(p, s, i)),
-    ...approvalWaits(p),
-    ...(r.drill ? drillMarks(p, r.drill) : []),
-    ...runRtoMarks(p),
-  ];
-  return `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="step timeline against budgets">
+  function* parts() {
+    yield* ticks(p);
+    for (const [i, s] of r.steps.entries()) yield* stepRow(p, s, i);
+    yield* approvalWaits(p);
+    if (r.drill) yield* drillMarks(p, r.drill);
+    yield* runRtoMarks(p);
+  }
+  yield `<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="step timeline against budgets">
 <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#e9d8fd"/><line x1="0" y1="0" x2="0" y2="6" stroke="#805ad5" stroke-width="3"/></pattern></defs>
-${parts.join('\n')}
+`;
+  yield* joined(parts(), '\n');
+  yield `
 </svg>`;
 }
 

@@ -1,26 +1,33 @@
 // Writes a run's reports from its journal into reports/<date>-<runbook>-<run-id>/. Called at the
 // end of every run and drill (engine/session.ts) and by `drillbook report`.
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readJournal, type JournalHeader } from '../engine/journal.js';
+import type { JournalHeader } from '../engine/journal.js';
 import { journalPath, privateDir } from '../system/run-paths.js';
 import { UserError } from '../errors.js';
-import { renderHtml } from './html.js';
-import { renderJunit } from './junit.js';
-import { renderMarkdown } from './markdown.js';
-import { buildReport } from './model.js';
-import { renderProm } from './prom.js';
+import { jsonChunks, writeChunks } from './chunks.js';
+import { htmlChunks } from './html.js';
+import { junitChunks } from './junit.js';
+import { markdownChunks } from './markdown.js';
+import { reportOfJournal } from './model.js';
+import { promChunks } from './prom.js';
 import type { Report } from './schema.js';
 
 /** Where reports go, relative to the working directory (git-ignored). */
 export const DEFAULT_REPORTS_DIR = 'reports';
 
+function* jsonFile(r: Report): Generator<string> {
+  yield* jsonChunks(r);
+  yield '\n';
+}
+
+/** Each format's file, rendered in pieces as it is written (see chunks.ts). */
 const RENDERERS = {
-  md: { file: 'report.md', render: renderMarkdown },
-  html: { file: 'report.html', render: renderHtml },
-  json: { file: 'report.json', render: (r: Report) => JSON.stringify(r, null, 2) + '\n' },
-  junit: { file: 'junit.xml', render: renderJunit },
-  prom: { file: 'metrics.prom', render: renderProm },
+  md: { file: 'report.md', render: markdownChunks },
+  html: { file: 'report.html', render: htmlChunks },
+  json: { file: 'report.json', render: jsonFile },
+  junit: { file: 'junit.xml', render: junitChunks },
+  prom: { file: 'metrics.prom', render: promChunks },
 } as const;
 
 export type ReportFormat = keyof typeof RENDERERS;
@@ -61,7 +68,7 @@ export function writeReportFiles(
     const { file, render } = RENDERERS[format];
     // Written aside and renamed: a reader (a dashboard, the history page) never sees half a file.
     const path = join(dir, file);
-    writeFileSync(`${path}.tmp`, render(report), { mode: 0o600 });
+    writeChunks(`${path}.tmp`, render(report));
     chmodSync(`${path}.tmp`, 0o600); // an earlier run's leftover .tmp keeps its mode otherwise
     renameSync(`${path}.tmp`, path);
   }
@@ -78,5 +85,5 @@ export function writeReports(
   outDir: string = DEFAULT_REPORTS_DIR,
   formats: ReportFormat[] = REPORT_FORMATS,
 ): string {
-  return writeReportFiles(buildReport(readJournal(journalPath(stateDir, runId))), outDir, formats);
+  return writeReportFiles(reportOfJournal(journalPath(stateDir, runId)), outDir, formats);
 }

@@ -8,5 +8,7 @@ export function createAjv(extra: Options = {}): AjvType {
   // Loaded lazily with require: the prebuilt path never pays for Ajv itself.
   const { Ajv } = require('ajv') as typeof import('ajv');
   const addFormats = require('ajv-formats') as (a: AjvType) => AjvType;
-  return addFormats(new Ajv({ allErrors: true, verbose: true, strict: false, ...extra }));
+  return addFormats(
+    new Ajv({ allErrors: true, verbose: true, strict: false, discriminator: true, ...extra }),
+  );
 }

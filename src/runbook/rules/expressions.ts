@@ -50,16 +50,23 @@ export const expressions: Rule = {
     if (ctx.doc.kind !== 'Runbook') return [];
     const inputs = Object.keys(ctx.doc.data.inputs ?? {});
     const all = stepsOf(ctx);
-    const mainIds = all.filter((s) => !s.rollback).map((s) => s.step.id);
     const allIds = all.map((s) => s.step.id);
     const kinds = new Map(all.map((s) => [s.step.id, s.step.kind]));
+    // Each id's first position in its list: "ran before" is a lookup, not a list per step (quadratic).
+    const firstAt = { main: new Map<string, number>(), rollback: new Map<string, number>() };
+    for (const s of all) {
+      const list = s.rollback ? firstAt.rollback : firstAt.main;
+      if (!list.has(s.step.id)) list.set(s.step.id, s.index);
+    }
+    const known = (id: string) => firstAt.main.has(id) || firstAt.rollback.has(id);
     const findings: Finding[] = [];
 
     for (const { step, path, rollback, index } of all) {
       // A step may read steps that ran before it: earlier main steps; rollback also reads earlier rollback steps.
-      const earlier = rollback
-        ? [...mainIds, ...all.filter((s) => s.rollback && s.index < index).map((s) => s.step.id)]
-        : mainIds.slice(0, index);
+      const ranBefore = (id: string) =>
+        rollback
+          ? firstAt.main.has(id) || (firstAt.rollback.get(id) ?? Infinity) < index
+          : (firstAt.main.get(id) ?? Infinity) < index;
       const { id: _id, kind: _kind, ...fields } = step;
       for (const [text, where] of stringsIn(fields, path)) {
         let sites: ExpressionSite[];
@@ -74,7 +81,14 @@ export const expressions: Rule = {
             error(where, msg, Math.max(0, site.start + 3 + leadingSpace(site.source)));
           try {
             for (const ref of references(parseSite(site))) {
-              const problem = checkReference(ref, { inputs, earlier, allIds, kinds, stepId: step.id });
+              const problem = checkReference(ref, {
+                inputs,
+                ranBefore,
+                known,
+                allIds,
+                kinds,
+                stepId: step.id,
+              });
               if (problem) findings.push(at(problem));
             }
           } catch (e) {
@@ -92,10 +106,11 @@ const leadingSpace = (s: string) => s.length - s.trimStart().length;
 
 interface Scope {
   inputs: string[];
-  earlier: string[];
+  ranBefore(id: string): boolean;
   allIds: string[];
   /** The action kind of each step id: its output schema says what `steps.<id>.outputs` holds. */
   kinds: Map<string, string>;
+  known(id: string): boolean;
   stepId: string;
 }
 
@@ -120,8 +135,8 @@ function checkReference([root, name, field, ...rest]: string[], scope: Scope): s
         : `unknown environment field "${name}"${didYouMean(name, ENV_FIELDS)}`;
     case 'steps':
       if (name === scope.stepId) return `step "${name}" cannot read its own outputs`;
-      if (!scope.allIds.includes(name)) return `unknown step "${name}"${didYouMean(name, scope.allIds)}`;
-      if (!scope.earlier.includes(name))
+      if (!scope.known(name)) return `unknown step "${name}"${didYouMean(name, scope.allIds)}`;
+      if (!scope.ranBefore(name))
         return `step "${name}" has not run yet when this step runs: only earlier steps' outputs can be read`;
       if (field !== undefined && !STEP_RESULT_FIELDS.includes(field)) {
         return `steps.${name}.${field} does not exist; a step has ${STEP_RESULT_FIELDS.join(', ')}${didYouMean(field, STEP_RESULT_FIELDS)}`;
