@@ -1,11 +1,14 @@
-// The standard session: the engine's run (lock, journal, signals) with what people see of it
-// attached — the terminal view, the reports and the run's Slack thread. Composed here, above the
+// The standard session: the engine's run (lock, signals) with the journal and what people see of
+// it attached — the terminal view, the reports and the run's Slack thread. Composed here, above the
 // engine, for every way a run starts: `run`, `resume`, a drill, a drill's restore, the daemon.
 import type { Output } from '../system/output.js';
 import { parseDuration } from '../duration.js';
 import type { RunSpec } from '../engine/run-spec.js';
 import { summarize } from '../engine/run-spec.js';
+import { journalStructure } from '../engine/events.js';
+import { openJournal, type JournalHeader } from '../engine/journal.js';
 import { runSession, type Attach, type SessionOptions } from '../engine/session.js';
+import { journalPath } from '../system/run-paths.js';
 import { jsonView, plainView } from '../engine/views/plain.js';
 import { startEvidence, type EvidenceOptions } from '../report/evidence.js';
 import { ttyAsk } from './tty-ask.js';
@@ -15,6 +18,8 @@ export interface StandardOptions extends Omit<SessionOptions, 'attach' | 'ask'>,
   json?: boolean;
   /** false: plain lines even on a terminal (a run inside another's live view: a drill's restore). */
   live?: boolean;
+  /** The journal header for a new run; absent when resuming (the journal is appended to). */
+  header?: JournalHeader;
 }
 
 export function standardSession(spec: RunSpec, o: StandardOptions, io: Output): Promise<number> {
@@ -24,11 +29,31 @@ export function standardSession(spec: RunSpec, o: StandardOptions, io: Output): 
     {
       ...o,
       ask: process.stdin.isTTY ? ttyAsk(spec.operator, live ? undefined : process.stderr) : undefined,
-      attach: [view(spec, o.json ? 'json' : live ? 'live' : 'plain', io), evidence(spec, o, io)],
+      attach: [
+        journal(o.header),
+        view(spec, o.json ? 'json' : live ? 'live' : 'plain', io),
+        evidence(spec, o, io),
+      ],
     },
     io,
   );
 }
+
+/**
+ * The run's journal: what `resume` and the reports read. Attached first, so it records every event
+ * and closes last; a write that fails stops the run resumably (the header is redacted too).
+ */
+const journal =
+  (header: JournalHeader | undefined): Attach =>
+  async ({ runId, stateDir, emitter, stateWriteFailed }) => {
+    const writer = openJournal(
+      journalPath(stateDir, runId),
+      header && emitter.redactor.redact(header, journalStructure),
+      stateWriteFailed,
+    );
+    emitter.subscribe(writer.subscriber);
+    return { finish: async () => writer.close(), finishNow: () => writer.close() };
+  };
 
 /** The terminal's view of the run: NDJSON, plain lines, or the live task list. */
 const view =

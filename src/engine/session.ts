@@ -1,6 +1,6 @@
-// One run (or resume) as a session: lock, journal, signals, then the runner. This is where the
-// process meets the engine; the runner itself neither prints nor touches signals. What people see
-// of the run (views, reports, a Slack thread) the caller attaches: the engine imports none of it.
+// One run (or resume) as a session: lock, signals, then the runner. This is where the process meets
+// the engine; the runner itself neither prints nor touches signals. What records the run and what
+// people see of it (the journal, views, reports, a Slack thread) the caller attaches.
 import { hostname } from 'node:os';
 import { resolveSecretRef } from '../connectors/secrets.js';
 import { ExitCode, exitCodeFor } from '../errors.js';
@@ -8,10 +8,9 @@ import { actions as registry } from '../actions/registry.js';
 import type { InputValues } from '../runbook/inputs.js';
 import type { AskApproval } from './approvals.js';
 import { settleOrphans, type OrphanPolicy } from './children.js';
-import { RunEmitter, journalStructure } from './events.js';
-import { openJournal, type JournalHeader, type JournalWriter, type StateWriteFailed } from './journal.js';
+import { RunEmitter } from './events.js';
+import type { StateWriteFailed } from './journal.js';
 import { acquireRunLock, type HeldLock } from './lock.js';
-import { journalPath } from '../system/run-paths.js';
 import { registerRunSecrets } from './run-secrets.js';
 import type { ResumeState, RunResult, RunSpec } from './run-spec.js';
 import { executeRun } from './runner.js';
@@ -24,19 +23,28 @@ export interface SessionServices {
   emitter: RunEmitter;
   /** Resolves a secret reference and registers its value for redaction. */
   secret(ref: string): Promise<string>;
+  /**
+   * The run's state could not be written (the journal on a full disk): the current step ends, no
+   * later step starts, and the run ends resumable with one line naming the cause.
+   */
+  stateWriteFailed(error: StateWriteFailed): void;
 }
 
-/** Something attached to a run (a view, the reports, a Slack thread); every hook is optional. */
+/**
+ * Something attached to a run (the journal, a view, the reports, a Slack thread); every hook is
+ * optional. Attachments finish in the reverse order of attaching: the first attached (the journal)
+ * records to the end.
+ */
 export interface Attachment {
   /** After the run ended normally: waits for what must be done first (a live view's last frame). */
   settled?(): Promise<void>;
-  /** After the run (and its wrapper) ended, before the journal closes; never throws. */
+  /** After the run (and its wrapper) ended, and after the attachments attached later; never throws. */
   finish?(): Promise<void>;
   /** Instead of `finish` when the process exits at once (a second signal): synchronous work only. */
   finishNow?(): void;
 }
 
-/** Called in order once the lock and the journal are in place, before anything acts. */
+/** Called in order once the lock is held, before anything acts. */
 export type Attach = (services: SessionServices) => Promise<Attachment>;
 
 export interface SessionOptions {
@@ -45,10 +53,8 @@ export interface SessionOptions {
   approve?: string[];
   /** Asks an operator about an approval that was not given in advance. */
   ask?: AskApproval;
-  /** Views, reports, Slack: what the run's events go to besides the journal. */
+  /** The journal, views, reports, Slack: what the run's events go to, in this order. */
   attach?: readonly Attach[];
-  /** The journal header for a new run; absent when resuming (the journal is appended to). */
-  header?: JournalHeader;
   resume?: ResumeState;
   /** On resume: what to do with a command of the crashed run that still runs. */
   orphans?: { policy: OrphanPolicy; waitMs: number };
@@ -88,8 +94,8 @@ export const exitCodeOf = (result: RunResult) =>
       : exitCodeFor(result.error);
 
 /**
- * Runs the spec under the environment's lock (and its runbook's `lock:`) with its journal and what
- * the caller attaches; returns the exit code. `io.err` says why a run stopped on a journal failure.
+ * Runs the spec under the environment's lock (and its runbook's `lock:`) with what the caller
+ * attaches; returns the exit code. `io.err` says why a run stopped on a journal failure.
  */
 export async function runSession(
   spec: RunSpec,
@@ -101,8 +107,8 @@ export async function runSession(
   const secret = (ref: string) => emitter.redactor.resolve(ref);
   const warn = (message: string) => emitter.emit({ type: 'log', level: 'warn', message });
   let lock: HeldLock | undefined;
-  let journal: JournalWriter | undefined;
   const attached: Attachment[] = [];
+  const lastFirst = () => [...attached].reverse();
   let journalFailure: StateWriteFailed | undefined;
   // The handlers stay from before the lock is taken until after it is released.
   const signals = sessionSignals({
@@ -111,8 +117,7 @@ export async function runSession(
     source: o.nested ? 'none' : (o.signal ?? 'process'),
     warn,
     beforeExit: () => {
-      journal?.close();
-      for (const a of attached) a.finishNow?.();
+      for (const a of lastFirst()) a.finishNow?.();
       void lock?.release(); // the lock files go synchronously; the coordination session with the process
     },
   });
@@ -126,19 +131,16 @@ export async function runSession(
   let code: number;
   try {
     if (!o.nested) lock = await takeLock(spec, o.stateDir, secret, (err) => (lost = err));
-    const path = journalPath(o.stateDir, spec.runId);
-    journal = openJournal(path, o.header && emitter.redactor.redact(o.header, journalStructure), (error) => {
+    const stateWriteFailed = (error: StateWriteFailed) => {
       journalFailure ??= error;
       signals.stop.abort(error); // the current step ends; nothing after it runs unrecorded
-    });
-    emitter.subscribe(journal.subscriber);
-    const services = { runId: spec.runId, stateDir: o.stateDir, emitter, secret };
+    };
+    const services = { runId: spec.runId, stateDir: o.stateDir, emitter, secret, stateWriteFailed };
     for (const attach of o.attach ?? []) attached.push(await attach(services));
     code = await runJournaled(spec, o, { ...services, lock, signals, attached });
   } finally {
     clearInterval(lostTimer);
-    for (const a of attached) await a.finish?.();
-    journal?.close();
+    for (const a of lastFirst()) await a.finish?.();
     await lock?.release();
     signals.release();
   }
