@@ -1,11 +1,12 @@
 // Journal -> report model. Only the journal is read, so any report can be rebuilt later and two
 // builds of the same journal are identical (no "generated at" in the model).
 import type { RunEvent, StepSummary } from '../engine/events.js';
-import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
 import { unhandledEvent } from '../schema/events.js';
 import type { Journal, JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
-import { REPORT_VERSION, type Report, type ReportDrill, type ReportStep } from './schema.js';
+import { applyFigures, finishDrill, startedDrill, type Drilled } from './drill-model.js';
+import { Timeline } from './journal-clock.js';
+import { REPORT_VERSION, type Report, type ReportStep } from './schema.js';
 
 /** Outputs are summarized to one line each: a report is read, not replayed. */
 const OUTPUT_CHARS = 160;
@@ -14,37 +15,6 @@ export function summarizeOutput(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > OUTPUT_CHARS ? `${text.slice(0, OUTPUT_CHARS - 1)}…` : text;
 }
-
-/**
- * Maps each event's monotonic `t` onto one timeline from the run's first event. A resumed run is a
- * new process whose clock starts again at 0: a segment begins at `run-resumed` (or wherever `t`
- * goes back), and is placed by its wall-clock time.
- */
-class Timeline {
-  private origin?: number;
-  private base = 0;
-  private lastT = -Infinity;
-
-  /** Enters an event; returns its offset (ms) from the run's first event. */
-  enter(e: RunEvent): number {
-    const processStart = Date.parse(e.ts) - e.t;
-    if (this.origin === undefined) this.origin = processStart;
-    else if (e.type === 'run-resumed' || e.t < this.lastT)
-      this.base = Math.max(0, processStart - this.origin);
-    this.lastT = e.t;
-    return this.at(e.t);
-  }
-
-  /** A monotonic time of the current process (fault time, outage, promotion) as an offset. */
-  at(t: number): number {
-    return Math.max(0, this.base + t);
-  }
-}
-
-type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
-  objectives: Objectives;
-  finished?: Extract<RunEvent, { type: 'drill-finished' }>;
-};
 
 export function buildReport(journal: Journal): Report {
   const builder = new ReportBuilder(journal.header);
@@ -327,62 +297,4 @@ class ReportBuilder {
         unhandledEvent(e);
     }
   }
-}
-
-function startedDrill(e: EventOf<'drill-started'>): Drilled {
-  return {
-    name: e.drill.name,
-    path: e.drill.path,
-    fault: {
-      kind: e.fault.kind,
-      node: e.fault.node,
-      ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
-      reverted: false,
-    },
-    probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
-    objectives: e.objectives,
-    lostSeqs: [],
-    splitBrainWrites: 0,
-  };
-}
-
-function applyFigures(drill: Drilled, f: DrillFigures, clock: Timeline): void {
-  Object.assign(drill.probe, {
-    writesSent: f.writesSent,
-    writesAcked: f.writesAcked,
-    writesFailed: f.writesFailed,
-    longestGapMs: f.longestGapMs,
-    ...(f.outage && { outage: { fromAtMs: clock.at(f.outage.from), toAtMs: clock.at(f.outage.to) } }),
-  });
-  drill.fault.atMs ??= clock.at(f.faultAt);
-  drill.lostSeqs = f.lostSeqs;
-  drill.splitBrainWrites = f.splitBrainWrites;
-  if (f.rpoBytes !== undefined) drill.rpoBytes = f.rpoBytes;
-  if (f.promotedAt !== undefined) drill.promotedAtMs = clock.at(f.promotedAt);
-}
-
-/** A drill whose journal ends before `drill-finished` has no verdict: it is reported incomplete. */
-function finishDrill(d: Drilled): ReportDrill {
-  const { finished, objectives: fallback, ...rest } = d;
-  const objectives = finished?.objectives ?? fallback;
-  const rtoMs = finished?.figures.rtoMs;
-  const rpoRows = finished?.figures.rpoRows;
-  return {
-    ...rest,
-    rto: {
-      objective: objectives.rtoMs,
-      ...(rtoMs !== undefined && { actual: rtoMs }),
-      met: rtoMs !== undefined && rtoMs <= objectives.rtoMs,
-    },
-    rpo: {
-      objective: objectives.rpoRows,
-      ...(rpoRows !== undefined && { actual: rpoRows }),
-      met: rpoRows !== undefined && rpoRows <= objectives.rpoRows,
-    },
-    verdict: finished?.verdict ?? 'incomplete',
-    reasons: finished?.reasons ?? ['the drill did not finish: its journal ends before a verdict'],
-    phases: finished?.phases ?? [],
-    ...(finished && { restore: finished.restore }),
-    ...(finished?.figures.rtoBasis && { rtoBasis: finished.figures.rtoBasis }),
-  };
 }
