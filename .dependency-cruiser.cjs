@@ -24,35 +24,9 @@ const upward = LAYERS.slice(1).map((layer, i) => ({
   to: { path: dirs(LAYERS.slice(0, i + 1).flat()) },
 }));
 
-/** Wrong-way imports not fixed yet, each with the issue that removes it. */
-const exceptions = [
-  // TODO(issue 14): backup operations take the action contract (ActionContext) and the SSH helpers
-  // of actions/node-host.ts; both belong below backup, a move that touches every action file.
-  { from: '^src/backup/', to: '^src/actions/(types|node-host)\\.ts$' },
-];
-
 module.exports = {
   forbidden: [
-    ...upward.map((rule) => ({
-      ...rule,
-      from: { ...rule.from, pathNot: exceptions.map((e) => e.from) },
-      to: { ...rule.to },
-    })),
-    ...exceptions.map((e, i) => ({
-      name: `layer-exception-${i + 1}`,
-      comment: 'an excepted module may import nothing else from above',
-      severity: 'error',
-      from: { path: e.from },
-      to: {
-        path: dirs(
-          LAYERS.slice(
-            0,
-            LAYERS.findIndex((l) => l.some((d) => e.from.startsWith(`^src/${d}/`))),
-          ).flat(),
-        ),
-        pathNot: e.to,
-      },
-    })),
+    ...upward,
     {
       name: 'root-files-are-the-bottom',
       comment: 'errors.ts, duration.ts, cron.ts, ... are used everywhere and import only each other',

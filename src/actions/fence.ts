@@ -9,7 +9,8 @@ import { StepFailure, UserError, errorMessage } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, Strict, Target, OneOf } from '../schema/common.js';
 import { stopPostmasterScript } from '../connectors/postmaster.js';
-import { nodeHost, runOnNode, runRemote, shq } from './node-host.js';
+import { nodeHost, runOnNode, runRemote } from '../connectors/node-host.js';
+import { shq } from '../connectors/shell-quote.js';
 import { defineAction, type ActionContext } from './types.js';
 
 /** iptables rules go into this chain (jumped to from INPUT), so removing them is exact. */

@@ -4,7 +4,8 @@
 import { connect } from 'node:net';
 import { connectPostgres, type PgEndpoint } from '../connectors/postgres.js';
 import { errorMessage } from '../errors.js';
-import { binDirOn, runRemote, shq } from './node-host.js';
+import { binDirOn, runRemote } from '../connectors/node-host.js';
+import { shq } from '../connectors/shell-quote.js';
 import type { ActionContext } from './types.js';
 
 export type ProbeSpec =

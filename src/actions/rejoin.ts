@@ -8,9 +8,19 @@ import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure, UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target } from '../schema/common.js';
-import { nodeHost, pgCtlStartScript, runOnNode, shq, type NodeHost } from './node-host.js';
+import { nodeHost, pgCtlStartScript, runOnNode, type NodeHost } from '../connectors/node-host.js';
+import { shq } from '../connectors/shell-quote.js';
 import { CURRENT_TIMELINE_SQL } from './lsn.js';
 import { POSTMASTER_SH } from '../connectors/postmaster.js';
+import {
+  confValue,
+  conninfoValue,
+  passfileOf,
+  primaryConninfo,
+  slotName,
+  writePassfile,
+  WRITE_PASSFILE,
+} from './rejoin-conninfo.js';
 import { defineAction, type ActionContext } from './types.js';
 import { Ms } from './contract.js';
 
@@ -141,9 +151,6 @@ function names(ctx: ActionContext, input: RejoinInput) {
 
 const pgOptions = (ctx: ActionContext): PgConnectOptions => ({ signal: ctx.signal, secret: ctx.secret });
 
-/** Slot names allow lowercase letters, digits and underscores only. */
-const slotName = (node: string) => node.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-
 /**
  * The primary's view of the node (application_name = the node's name) and its current timeline; a
  * primary that is not one is a failure.
@@ -205,58 +212,6 @@ async function rejoinStdin(
 }
 
 /**
- * The replication password lives in a passfile next to the data directory (mode 0600, owned by the
- * server's OS user), never in primary_conninfo: ALTER SYSTEM would send it as query text (server
- * logs) and postgresql.auto.conf would keep it in every copy of the data directory.
- */
-const passfileOf = (host: NodeHost) => `${host.dataDir}.drillbook-pgpass`;
-
-/** A ~/.pgpass line for any host, port and database (`:` and `\` escaped in user and password). */
-const pgpassLine = (user: string, password: string) =>
-  ['*:*:*', user, password].map((f, i) => (i ? f.replace(/[\\:]/g, '\\$&') : f)).join(':');
-
-/** Shell: replaces the passfile with the line in $PASSLINE, mode 0600 (when there is a password). */
-const WRITE_PASSFILE = [
-  'if [ -n "$PASSLINE" ]; then',
-  '(umask 077; printf \'%s\\n\' "$PASSLINE" > "$P.new") && mv "$P.new" "$P"',
-  'fi',
-].join('\n');
-
-/** How `node` connects to `primary` for streaming (application_name = the node's name). */
-async function primaryConninfo(ctx: ActionContext, host: NodeHost, primary: string) {
-  const pg = ctx.env.postgres;
-  const p = pg.nodes[primary]!;
-  const password = pg.password ? await ctx.secret(pg.password) : '';
-  const replicationPassword = pg.replicationPassword ? await ctx.secret(pg.replicationPassword) : password;
-  const user = pg.replicationUser ?? pg.user;
-  const conninfo = [
-    ['host', p.host],
-    ['port', String(p.port)],
-    ['user', user],
-    ['passfile', replicationPassword ? passfileOf(host) : ''],
-    ['application_name', host.name],
-  ]
-    .filter(([, v]) => v !== '')
-    .map(([k, v]) => `${k}=${conninfoValue(v!)}`)
-    .join(' ');
-  return { conninfo, passfileLine: replicationPassword ? pgpassLine(user, replicationPassword) : '' };
-}
-
-/** Writes the node's passfile on its host (the line travels on stdin). */
-async function writePassfile(ctx: ActionContext, host: NodeHost, passfileLine: string): Promise<void> {
-  if (!passfileLine) return;
-  await runOnNode(
-    ctx,
-    host,
-    'writing the replication passfile',
-    `IFS= read -r PASSLINE\nP=${shq(passfileOf(host))}\n${WRITE_PASSFILE}`,
-    {
-      stdin: `${passfileLine}\n`,
-    },
-  );
-}
-
-/**
  * A replica not ahead of the new timeline follows it after a reload; the walreceiver reconnects.
  * One at the end of an old timeline asks for the new one after wal_retrieve_retry_interval (5 s
  * by default), hence the margin.
@@ -300,9 +255,6 @@ async function retarget(
   );
   return streaming ? Math.round(performance.now() - started) : undefined;
 }
-
-const conninfoValue = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const confValue = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
 function rejoinScript(ctx: ActionContext, host: NodeHost, primary: string, input: RejoinInput): string {
   const pg = ctx.env.postgres;

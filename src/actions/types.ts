@@ -1,13 +1,13 @@
 // The contract every action kind implements: { kind, schema, run }.
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Redactor } from '../connectors/redact.js';
-import type { Environment } from '../schema/inventory.js';
+import type { EnvContext } from '../schema/inventory.js';
 import { checkingOutputs, withOutputCheck } from './contract.js';
 
 export type Outputs = Record<string, unknown>;
 
-/** The chosen environment as expressions see it (`env.name`, `env.primary`, ...). */
-export type EnvContext = Environment & { name: string };
+// Defined with the inventory, so the layers below actions (backup, connectors) can name it too.
+export type { EnvContext };
 
 export interface ActionContext {
   /** Aborted on timeout or Ctrl-C: every action must honour it. */

@@ -1,12 +1,12 @@
 // The backup-age check of `verify`: the newest VERIFIED backup is younger than a limit, so a
 // runbook (a failover, say) can refuse to go on without a recent restorable backup.
 import { readFile } from 'node:fs/promises';
-import type { ActionContext } from '../actions/types.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { StepFailure, UserError, errorMessage } from '../errors.js';
 import { newestVerified, readCatalog, type Catalog } from './catalog.js';
 import type { StorageSpec } from './storage/spec.js';
 import { openStorage } from './storage/storage.js';
+import type { BackupContext } from './context.js';
 
 export interface BackupAgeInput {
   maxAge?: string;
@@ -14,7 +14,7 @@ export interface BackupAgeInput {
   storage?: StorageSpec;
 }
 
-export async function checkBackupAge(ctx: ActionContext, input: BackupAgeInput) {
+export async function checkBackupAge(ctx: BackupContext, input: BackupAgeInput) {
   const limitMs = parseDuration(input.maxAge ?? '');
   if (limitMs === undefined) throw new UserError(`step ${ctx.stepId}: a backup-age check needs maxAge`);
   const { catalog, where } = await loadCatalog(ctx, input);
@@ -28,7 +28,7 @@ export async function checkBackupAge(ctx: ActionContext, input: BackupAgeInput) 
 }
 
 async function loadCatalog(
-  ctx: ActionContext,
+  ctx: BackupContext,
   input: BackupAgeInput,
 ): Promise<{ catalog: Catalog; where: string }> {
   if (Boolean(input.catalog) === Boolean(input.storage)) {

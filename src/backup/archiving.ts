@@ -1,11 +1,11 @@
 // The archiving check of `verify`: WAL archiving on a node keeps up. pg_stat_archiver must show the
 // last success after the last failure; a failing archive_command (a full archive disk, a lost
 // mount) quietly ends what PITR can reach, long before anyone restores, so a runbook stops on it.
-import type { ActionContext } from '../actions/types.js';
 import { connectNode } from '../connectors/postgres.js';
 import { formatDuration } from '../duration.js';
 import { StepFailure } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
+import type { BackupContext } from './context.js';
 
 export interface ArchivingInput {
   target?: string;
@@ -22,7 +22,7 @@ interface ArchiverRow {
   now: Date;
 }
 
-export async function checkArchiving(ctx: ActionContext, input: ArchivingInput) {
+export async function checkArchiving(ctx: BackupContext, input: ArchivingInput) {
   const node = resolveNode(ctx.env, input.target ?? 'primary');
   const client = await connectNode(ctx.env, node, { signal: ctx.signal, secret: ctx.secret });
   let row: ArchiverRow;

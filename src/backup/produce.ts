@@ -3,11 +3,12 @@
 // remote run writes into a temporary directory there, and the files come back over SFTP.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { binDirOn, runRemote, shq } from '../actions/node-host.js';
-import type { ActionContext } from '../actions/types.js';
+import { binDirOn, runRemote } from '../connectors/node-host.js';
+import { shq } from '../connectors/shell-quote.js';
 import { sshConnect } from '../connectors/ssh.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { PgTools } from './tools.js';
+import type { BackupContext } from './context.js';
 
 export interface SourceNode {
   name: string;
@@ -48,7 +49,7 @@ export interface WalRange {
   stopLsn: string;
 }
 
-type Ctx = Pick<ActionContext, 'env' | 'signal' | 'secret'>;
+type Ctx = Pick<BackupContext, 'env' | 'signal' | 'secret'>;
 
 const conninfo = (node: SourceNode, user: string, database?: string) =>
   `host=${node.host} port=${node.port} user=${user}${database ? ` dbname=${database}` : ''} application_name=drillbook-backup connect_timeout=10`;

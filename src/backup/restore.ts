@@ -3,7 +3,6 @@
 // instance and pg_restore the dumps into it.
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ActionContext } from '../actions/types.js';
 import { connectPostgres, type PgEndpoint } from '../connectors/postgres.js';
 import { pollUntil } from '../connectors/poll.js';
 import { StepFailure } from '../errors.js';
@@ -14,8 +13,9 @@ import type { Scratch } from './scratch.js';
 import { checkFileName, checkLabel, inside } from './store-names.js';
 import type { Storage } from './storage/storage.js';
 import type { PgTools } from './tools.js';
+import type { BackupContext } from './context.js';
 
-type Ctx = Pick<ActionContext, 'env' | 'signal' | 'secret'>;
+type Ctx = Pick<BackupContext, 'env' | 'signal' | 'secret'>;
 
 export interface Timings {
   fetchMs: number;

@@ -1,11 +1,11 @@
 // What restore-test and pitr share: the `with:` fields of a scratch instance and the start of a
 // step that uses one (its PostgreSQL programs, and instances left by killed runs removed first).
 import { Type } from '@sinclair/typebox';
-import type { ActionContext } from '../actions/types.js';
 import { parseDuration } from '../duration.js';
 import { Duration, Text } from '../schema/common.js';
 import { cleanStaleScratch, defaultScratchRoot } from './scratch.js';
 import { pgTools, type PgTools } from './tools.js';
+import type { BackupContext } from './context.js';
 
 const DEFAULT_START_TIMEOUT_MS = 300_000;
 
@@ -24,7 +24,7 @@ export interface ScratchStep {
 }
 
 export async function startScratchStep(
-  ctx: ActionContext,
+  ctx: BackupContext,
   input: { startTimeout?: string; binDir?: string; scratchDir?: string },
 ): Promise<ScratchStep> {
   const tools = pgTools(input.binDir, ctx.stepId, ctx.signal);

@@ -1,14 +1,14 @@
 // What a restored copy must show: the tables' row counts and checksums recorded at backup time,
 // and (where the amcheck extension is installed) structurally sound B-tree indexes.
-import type { ActionContext } from '../actions/types.js';
 import { connectPostgres } from '../connectors/postgres.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { BackupEntry } from './catalog.js';
 import { restoreEndpoint } from './restore.js';
 import type { Scratch } from './scratch.js';
 import { compareSums, tableSums } from './table-sums.js';
+import type { BackupContext } from './context.js';
 
-type Ctx = Pick<ActionContext, 'env' | 'signal' | 'secret'>;
+type Ctx = Pick<BackupContext, 'env' | 'signal' | 'secret'>;
 
 export interface RestoredChecks {
   tablesChecked: number;

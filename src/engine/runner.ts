@@ -163,6 +163,35 @@ class Runner {
     return undefined;
   }
 
+  /**
+   * Whether the step is skipped (its `when`, --skip-interrupted), else its rendered input, or the
+   * error that rendering it (or evaluating `when`) raised.
+   */
+  private prepareStep(
+    step: Step,
+    action: ActionDefinition,
+    skipInterrupted: boolean,
+  ): {
+    skip?: { reason: 'when' | 'interrupted'; detail?: string };
+    input?: Record<string, unknown>;
+    early?: StepError;
+  } {
+    try {
+      if (step.when !== undefined && !evaluateCondition(step.when, this.ctx))
+        return { skip: { reason: 'when', detail: step.when } };
+      if (skipInterrupted)
+        return {
+          skip: {
+            reason: 'interrupted',
+            detail: 'in flight when the run was interrupted; skipped (--skip-interrupted)',
+          },
+        };
+      return { input: renderInput(step, action, this.ctx) };
+    } catch (err) {
+      return { early: asStepError(err, step.id) };
+    }
+  }
+
   /** Runs one step to its end; returns its error when it failed, STOPPED when a stop cut it short. */
   private async runStep(
     step: Step,
@@ -173,21 +202,7 @@ class Runner {
     const action = this.actions.get(step.kind)!;
     const interrupted = this.options.resume?.interrupted;
     const decision = interrupted?.stepId === step.id ? interrupted.decision : undefined;
-    let skip: { reason: 'when' | 'interrupted'; detail?: string } | undefined;
-    let input: Record<string, unknown> | undefined;
-    let early: StepError | undefined;
-    try {
-      if (step.when !== undefined && !evaluateCondition(step.when, ctx))
-        skip = { reason: 'when', detail: step.when };
-      else if (decision === 'skip')
-        skip = {
-          reason: 'interrupted',
-          detail: 'in flight when the run was interrupted; skipped (--skip-interrupted)',
-        };
-      else input = renderInput(step, action, ctx);
-    } catch (err) {
-      early = asStepError(err, step.id);
-    }
+    const { skip, input, early } = this.prepareStep(step, action, decision === 'skip');
     if (skip) {
       ctx.steps[step.id] = { status: 'skipped', outputs: {} };
       emitter.emit({ type: 'step-skipped', stepId: step.id, phase, ...skip });

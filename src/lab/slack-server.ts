@@ -43,22 +43,29 @@ function authRefusal(given: string | undefined, token: string): 'not_authed' | '
   return !given ? 'not_authed' : given !== token ? 'invalid_auth' : undefined;
 }
 
+/** The messages posted so far, by channel and ts, each also appended to the JSONL file. */
+function messageStore(file: string) {
+  const messages = new Map<string, StoredSlackMessage>();
+  let lastTs = 0;
+  return {
+    all: () => [...messages.values()],
+    get: (channel: string, ts: string) => messages.get(`${channel}/${ts}`),
+    /** Slack timestamps: seconds with six decimals, unique and increasing. */
+    nextTs() {
+      lastTs = Math.max(lastTs + 1, Date.now() * 1000);
+      return `${Math.floor(lastTs / 1e6)}.${String(lastTs % 1e6).padStart(6, '0')}`;
+    },
+    store(message: StoredSlackMessage) {
+      messages.set(`${message.channel}/${message.ts}`, message);
+      appendFileSync(file, JSON.stringify(message) + '\n', { mode: 0o600 });
+    },
+  };
+}
+
 export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const token = readFileSync(options.tokenFile, 'utf8').trim();
-  const messages = new Map<string, StoredSlackMessage>();
+  const messages = messageStore(options.messagesFile);
   const rateLimit = { remaining: 0, retryAfter: 1 };
-  let lastTs = 0;
-
-  /** Slack timestamps: seconds with six decimals, unique and increasing. */
-  const nextTs = () => {
-    lastTs = Math.max(lastTs + 1, Date.now() * 1000);
-    return `${Math.floor(lastTs / 1e6)}.${String(lastTs % 1e6).padStart(6, '0')}`;
-  };
-
-  const store = (message: StoredSlackMessage) => {
-    messages.set(`${message.channel}/${message.ts}`, message);
-    appendFileSync(options.messagesFile, JSON.stringify(message) + '\n', { mode: 0o600 });
-  };
 
   const methods: Record<string, (p: Params) => Answer> = {
     'auth.test': () => ok({ url: `http://${options.host}:${options.port}/`, ...TEAM }),
@@ -72,7 +79,7 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
       const channel = channelOf(p.channel);
       if (!channel) return fail('channel_not_found');
       if (!hasContent(p)) return fail('no_text');
-      const ts = nextTs();
+      const ts = messages.nextTs();
       const message = {
         method: 'chat.postMessage' as const,
         channel: channel.id,
@@ -82,14 +89,14 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
         threadTs: str(p.thread_ts),
         receivedAt: new Date().toISOString(),
       };
-      store(message);
+      messages.store(message);
       return ok({ channel: channel.id, ts, message: slackMessage(message) });
     },
     'chat.update': (p) => {
       const channel = channelOf(p.channel);
       const ts = str(p.ts);
       if (!channel) return fail('channel_not_found');
-      const original = ts ? messages.get(`${channel.id}/${ts}`) : undefined;
+      const original = ts ? messages.get(channel.id, ts) : undefined;
       if (!original || !ts) return fail('message_not_found');
       if (!hasContent(p)) return fail('no_text');
       const message = {
@@ -98,7 +105,7 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
         ...content(p),
         receivedAt: new Date().toISOString(),
       };
-      store(message);
+      messages.store(message);
       return ok({ channel: channel.id, ts, text: message.text, message: slackMessage(message) });
     },
   };
@@ -116,7 +123,7 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
       return ok({ rateLimited: rateLimit.remaining, retryAfter: rateLimit.retryAfter });
     }
     if (url.pathname === '/_control/messages' && req.method === 'GET')
-      return ok({ messages: [...messages.values()] });
+      return ok({ messages: messages.all() });
     const method = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
     if (!method || req.method !== 'POST')
       return { status: 404, body: { ok: false, error: 'unknown_method' } };

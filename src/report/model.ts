@@ -5,6 +5,7 @@ import { unhandledEvent } from '../schema/events.js';
 import { scanJournal, type Journal, type JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
 import { applyFigures, finishDrill, startedDrill, type Drilled, type EventOf } from './model-drill.js';
+import { Timeline } from './journal-clock.js';
 import { REPORT_VERSION, type Report, type ReportStep } from './schema.js';
 
 /** Outputs are summarized to one line each: a report is read, not replayed. */
@@ -13,32 +14,6 @@ const OUTPUT_CHARS = 160;
 export function summarizeOutput(value: unknown): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return text.length > OUTPUT_CHARS ? `${text.slice(0, OUTPUT_CHARS - 1)}…` : text;
-}
-
-/**
- * Maps each event's monotonic `t` onto one timeline from the run's first event. A resumed run is a
- * new process whose clock starts again at 0: a segment begins at `run-resumed` (or wherever `t`
- * goes back), and is placed by its wall-clock time.
- */
-class Timeline {
-  private origin?: number;
-  private base = 0;
-  private lastT = -Infinity;
-
-  /** Enters an event; returns its offset (ms) from the run's first event. */
-  enter(e: RunEvent): number {
-    const processStart = Date.parse(e.ts) - e.t;
-    if (this.origin === undefined) this.origin = processStart;
-    else if (e.type === 'run-resumed' || e.t < this.lastT)
-      this.base = Math.max(0, processStart - this.origin);
-    this.lastT = e.t;
-    return this.at(e.t);
-  }
-
-  /** A monotonic time of the current process (fault time, outage, promotion) as an offset. */
-  at(t: number): number {
-    return Math.max(0, this.base + t);
-  }
 }
 
 export function buildReport(journal: Journal): Report {

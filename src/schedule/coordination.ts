@@ -38,12 +38,14 @@ export interface PgClaimsOptions {
 /** The same database, whatever the drill: daemons share one Claims per coordination endpoint. */
 export const coordinationKey = (c: Coordination) => `${c.user}@${c.host}:${c.port}/${c.database}`;
 
-export function pgClaims(coordination: Coordination, options: PgClaimsOptions): Claims {
-  const { daemon } = options;
+/**
+ * The daemon's one session to the coordination database, opened on first use and again after it
+ * broke (the next call reconnects), and the occurrence table, created once.
+ */
+function coordinationSession(coordination: Coordination, daemon: string) {
   let session: Promise<Client> | undefined;
   let ready: Promise<void> | undefined;
 
-  // One session, opened on first use and again after it broke (the next call reconnects).
   async function query<R extends QueryResultRow>(sql: string, params: unknown[] = []) {
     session ??= connectPostgres(coordination, {
       secret: resolveSecretRef,
@@ -77,6 +79,18 @@ export function pgClaims(coordination: Coordination, options: PgClaimsOptions): 
       }
     })());
 
+  async function close() {
+    const current = session;
+    session = undefined;
+    await current?.then((c) => c.end()).catch(() => undefined);
+  }
+
+  return { query, ensureTable, close };
+}
+
+export function pgClaims(coordination: Coordination, options: PgClaimsOptions): Claims {
+  const { daemon } = options;
+  const { query, ensureTable, close } = coordinationSession(coordination, daemon);
   return {
     async claim(o, environment) {
       await ensureTable();
@@ -140,10 +154,6 @@ export function pgClaims(coordination: Coordination, options: PgClaimsOptions): 
       }));
     },
 
-    async close() {
-      const current = session;
-      session = undefined;
-      await current?.then((c) => c.end()).catch(() => undefined);
-    },
+    close,
   };
 }

@@ -2,12 +2,14 @@
 // degraded environment, previous occurrence still running, claimed by another daemon) and runs the
 // drill through the same code path as `drillbook drill`. Every decision is one log line.
 import type { Output } from '../system/output.js';
-import { markDegraded, readDegraded } from '../drill/degraded.js';
-import { errorMessage, UserError } from '../errors.js';
+import { readDegraded } from '../drill/degraded.js';
+import { errorMessage } from '../errors.js';
 import { systemClock, sleepUntil, type Clock } from './clock.js';
-import type { Claim, Claims, Orphan, Outcome } from './claims.js';
+import type { Claim, Claims, Outcome } from './claims.js';
 import type { Coordination } from './coordination.js';
 import type { DaemonLog } from './log.js';
+import { reportOrphan } from './orphan-report.js';
+import { runOccurrence } from './run-occurrence.js';
 import type { DrillSchedule, Occurrence } from './occurrences.js';
 import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Slack } from '../schema/inventory.js';
@@ -264,7 +266,7 @@ class Scheduler {
     }, this.o.heartbeatMs);
     let outcome: Outcome;
     try {
-      outcome = await this.runOne(d, at, signal);
+      outcome = await runOccurrence(this.o, d, at, signal);
     } finally {
       clearInterval(heartbeat);
     }
@@ -285,85 +287,16 @@ class Scheduler {
     this.running.delete(d.name);
   }
 
-  /** Runs the drill and logs its outcome; never throws. */
-  private async runOne(
-    d: ScheduledDrill,
-    at: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<Outcome> {
-    const { o, log } = this;
-    try {
-      const r = await o.runDrill(
-        { drillFile: d.file, inventoryFile: o.inventoryFile, stateDir: o.stateDir, signal },
-        this.drillOutput(d),
-      );
-      log({
-        ...at,
-        event: 'done',
-        message: `${r.verdict} (run ${r.runId}${r.reportDir ? `, report ${r.reportDir}` : ''})`,
-        verdict: r.verdict,
-        runId: r.runId,
-        reportDir: r.reportDir,
-      });
-      return { verdict: r.verdict, runId: r.runId };
-    } catch (err) {
-      // Bad input (an engine lock held by another run, a missing file) refuses the drill; the rest is unexpected.
-      const outcome: Outcome = {
-        verdict: err instanceof UserError ? 'refused' : 'error',
-        detail: errorMessage(err),
-      };
-      log({
-        ...at,
-        event: err instanceof UserError ? 'skip' : 'error',
-        message: `${outcome.verdict}: ${outcome.detail}`,
-        reason: outcome.verdict,
-      });
-      return outcome;
-    }
-  }
-
-  /** The drill's own output, as log lines of its drill. */
-  private drillOutput(d: ScheduledDrill): Output {
-    const emit = (stream: 'out' | 'err') => (text: string) => {
-      for (const line of text.replace(/\n$/, '').split('\n'))
-        this.log({ event: 'output', drill: d.name, message: line, stream });
-    };
-    return { out: emit('out'), err: emit('err') };
-  }
-
-  private reportOrphan(orphan: Orphan) {
-    const { o, log } = this;
-    const d = o.drills.find((x) => x.name === orphan.drill);
-    const restore = d?.restoreFile
-      ? `drillbook run ${d.restoreFile} --env ${orphan.environment}`
-      : `restore environment ${orphan.environment}`;
-    const reason = `daemon ${orphan.daemon} stopped while running drill ${orphan.drill} (occurrence ${orphan.occurrence.toISOString()}, last heartbeat ${orphan.lastHeartbeat.toISOString()})`;
-    // Not rerun: the environment may still carry the fault. The degraded mark holds this daemon's
-    // drills on it until a manual drill finds it healthy.
-    markDegraded(o.stateDir, {
-      environment: orphan.environment,
-      since: this.clock.now().toISOString(),
-      runId: `orphan:${orphan.drill}@${orphan.occurrence.toISOString()}`,
-      reason,
-      manualSteps: [restore, `drillbook drill ${d?.file ?? orphan.drill} (checks the steady state first)`],
-    });
-    const message = `${reason}; environment ${orphan.environment} may still carry the fault and needs a restore: ${restore}; not rerun`;
-    const at = { drill: orphan.drill, occurrence: orphan.occurrence, timezone: d ? tz(d) : undefined };
-    log({ ...at, event: 'orphan', message, environment: orphan.environment, daemon: orphan.daemon });
-    if (d?.slack && o.postSlack) {
-      // A person has to act: the one decision worth a Slack message of its own.
-      const posted = o.postSlack(d.slack, `:warning: drillbook daemon: ${message}`);
-      this.pending.add(posted);
-      posted
-        .catch((err) => log({ ...at, event: 'error', message: `cannot post to Slack: ${errorMessage(err)}` }))
-        .finally(() => this.pending.delete(posted));
-    }
-  }
-
   private async watchOrphans() {
     for (const claims of this.o.allClaims()) {
       try {
-        for (const orphan of await claims.orphans()) this.reportOrphan(orphan);
+        for (const orphan of await claims.orphans()) {
+          const posted = reportOrphan(this.o, orphan, this.clock.now());
+          if (posted) {
+            this.pending.add(posted);
+            void posted.finally(() => this.pending.delete(posted));
+          }
+        }
       } catch (err) {
         this.log({ event: 'error', message: `cannot look for orphaned drills: ${errorMessage(err)}` });
       }

@@ -149,5 +149,8 @@ export type DnsZone = Static<typeof DnsZone>;
 export type DnsRecord = Static<typeof DnsRecord>;
 export type Slack = Static<typeof Slack>;
 
+/** The chosen environment as expressions see it (`env.name`, `env.primary`, ...). */
+export type EnvContext = Environment & { name: string };
+
 /** Resolves the role alias `primary` to the environment's steady-state primary; other names are nodes. */
 export const resolveNode = (env: Environment, name: string) => (name === 'primary' ? env.primary : name);

@@ -25,9 +25,10 @@ interface AwsError {
 
 const CONNECT_TIMEOUT_MS = 5000;
 
-export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location: string): Promise<Storage> {
+/** A client for the spec's endpoint and credentials. */
+async function s3Client(ctx: StorageContext, spec: StorageSpec): Promise<S3Client> {
   const credentials = await awsCredentials(spec.accessKeyId, spec.secretAccessKey, ctx.secret);
-  const client = new S3Client({
+  return new S3Client({
     region: spec.region ?? 'us-east-1',
     endpoint: spec.endpoint,
     forcePathStyle: Boolean(spec.endpoint),
@@ -39,6 +40,10 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location: string): Promise<Storage> {
+  const client = await s3Client(ctx, spec);
   const Bucket = spec.bucket!;
   const prefix = spec.prefix ? spec.prefix.replace(/\/*$/, '/') : '';
   const Key = (key: string) => prefix + key;

@@ -1,7 +1,7 @@
 // A directory on an inventory SSH host as a backup store: files travel over SFTP (host key pinned
 // like every other SSH connection), land under a temporary name and are renamed into place.
 import type { NodeSSH } from 'node-ssh';
-import { shq } from '../../actions/node-host.js';
+import { shq } from '../../connectors/shell-quote.js';
 import { sshConnect } from '../../connectors/ssh.js';
 import { StepFailure, errorMessage } from '../../errors.js';
 import { inside } from '../store-names.js';

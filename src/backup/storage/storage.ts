@@ -3,7 +3,7 @@
 // midway leaves files that the next retention pass or an operator may remove. A backup whose files
 // cannot all be stored (a full disk, a lost connection) takes the ones it stored away again.
 import { join } from 'node:path';
-import type { ActionContext } from '../../actions/types.js';
+import type { BackupContext } from '../context.js';
 import { checkLabel } from '../store-names.js';
 import { checkStorageSpec, describeStorage, type StorageSpec } from './spec.js';
 
@@ -28,7 +28,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export type StorageContext = Pick<ActionContext, 'env' | 'signal' | 'secret' | 'stepId'>;
+export type StorageContext = Pick<BackupContext, 'env' | 'signal' | 'secret' | 'stepId'>;
 
 /** Opens the store a spec names; the clients load only now (validate never loads them). */
 export async function openStorage(ctx: StorageContext, spec: StorageSpec): Promise<Storage> {

@@ -1,13 +1,18 @@
 // PostgreSQL's own tools (pg_ctl, pg_rewind, psql, pg_isready) run on a node's host over SSH, as
 // the node's OS user. Secrets travel on the remote command's stdin, never on its command line.
-import { shq } from '../connectors/shell-quote.js';
-import { sshExec, sshHost, type SshResult } from '../connectors/ssh.js';
 import { StepFailure, UserError } from '../errors.js';
-import { resolveNode } from '../schema/inventory.js';
-import type { PostgresNode } from '../schema/inventory.js';
-import type { ActionContext } from './types.js';
+import { resolveNode, type EnvContext, type PostgresNode } from '../schema/inventory.js';
+import { shq } from './shell-quote.js';
+import { sshExec, sshHost, type SshResult } from './ssh.js';
 
-export { shq };
+/** What running a command on a host needs from the step that runs it (ActionContext is one). */
+export interface RemoteContext {
+  env: EnvContext;
+  /** Aborting closes the SSH session. */
+  signal: AbortSignal;
+  /** Resolves the SSH key reference and registers it for redaction. */
+  secret(ref: string): Promise<string>;
+}
 
 export interface NodeHost {
   /** The node's inventory name (`primary` resolved). */
@@ -21,7 +26,7 @@ export interface NodeHost {
 }
 
 /** Where and how a node runs; a missing ssh or dataDir in the inventory is bad input. */
-export function nodeHost(env: ActionContext['env'], nodeName: string, purpose: string): NodeHost {
+export function nodeHost(env: EnvContext, nodeName: string, purpose: string): NodeHost {
   const name = resolveNode(env, nodeName);
   const node = env.postgres.nodes[name];
   if (!node) throw new UserError(`no PostgreSQL node "${name}" in environment ${env.name}`);
@@ -39,7 +44,7 @@ export function nodeHost(env: ActionContext['env'], nodeName: string, purpose: s
 }
 
 /** The binDir of a node that runs on an SSH host, to find pg_isready and psql there. */
-export function binDirOn(env: ActionContext['env'], ssh: string): string | undefined {
+export function binDirOn(env: EnvContext, ssh: string): string | undefined {
   return Object.values(env.postgres.nodes).find((n) => n.ssh === ssh && n.binDir)?.binDir;
 }
 
@@ -57,7 +62,7 @@ export interface RemoteOptions {
  * naming the host, what was being done and the last lines of stderr.
  */
 export async function runRemote(
-  ctx: Pick<ActionContext, 'env' | 'signal' | 'secret'>,
+  ctx: RemoteContext,
   ssh: string,
   what: string,
   script: string,
@@ -79,7 +84,7 @@ export async function runRemote(
 
 /** runRemote as the node's OS user on its host. */
 export const runOnNode = (
-  ctx: Pick<ActionContext, 'env' | 'signal' | 'secret'>,
+  ctx: RemoteContext,
   host: NodeHost,
   what: string,
   script: string,
