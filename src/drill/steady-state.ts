@@ -12,7 +12,12 @@ export interface SteadyState {
   problems: string[];
   /** Replay lag per replica, in bytes. */
   lagBytes: Record<string, number>;
+  /** How many of the problems a healthy replica clears by itself in a moment (lag, catching up). */
+  settling: number;
 }
+
+/** A replica that just (re)connected catches up before it streams: a state that passes. */
+const CATCHING_UP = new Set(['startup', 'catchup']);
 
 export async function checkSteadyState(
   env: EnvContext,
@@ -21,30 +26,58 @@ export async function checkSteadyState(
 ): Promise<SteadyState> {
   const problems: string[] = [];
   const lagBytes: Record<string, number> = {};
+  let settling = 0;
   try {
     await withNode(env, env.primary, { secret, connectTimeoutMs: 3000 }, async (client) => {
       const role = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
       if (role.rows[0]?.recovery) problems.push(`${env.primary} should be the primary but is in recovery`);
-      const { rows } = await client.query<{ name: string; state: string; lag: string | null }>(
+      const { rows } = await client.query<ReplicationRow>(
         `SELECT application_name AS name, state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS lag
            FROM pg_stat_replication`,
       );
-      for (const replica of env.replicas) {
-        const r = rows.find((row) => row.name === replica);
-        if (!r) problems.push(`replica ${replica} is not connected to ${env.primary}`);
-        else if (r.state !== 'streaming') problems.push(`replica ${replica} is ${r.state}, not streaming`);
-        else {
-          lagBytes[replica] = Number(r.lag ?? 0);
-          if (lagBytes[replica] > maxLagBytes) {
-            problems.push(`replica ${replica} lags ${lagBytes[replica]} bytes (more than ${maxLagBytes})`);
-          }
-        }
-      }
+      const found = replicaProblems(rows, env.replicas, env.primary, maxLagBytes);
+      problems.push(...found.problems);
+      Object.assign(lagBytes, found.lagBytes);
+      settling += found.settling;
     });
   } catch (err) {
     problems.push(`primary ${env.primary} is not reachable: ${errorMessage(err)}`);
   }
-  return { healthy: problems.length === 0, problems, lagBytes };
+  return { healthy: problems.length === 0, problems, lagBytes, settling };
+}
+
+export interface ReplicationRow {
+  name: string;
+  state: string;
+  /** Bytes between the primary's position and the replica's replay position. */
+  lag: string | null;
+}
+
+/** What `pg_stat_replication` on the primary says is wrong with its replicas, and what will pass. */
+export function replicaProblems(
+  rows: readonly ReplicationRow[],
+  replicas: readonly string[],
+  primary: string,
+  maxLagBytes = DEFAULT_MAX_STEADY_LAG_BYTES,
+): Pick<SteadyState, 'problems' | 'lagBytes' | 'settling'> {
+  const problems: string[] = [];
+  const lagBytes: Record<string, number> = {};
+  let settling = 0;
+  for (const replica of replicas) {
+    const r = rows.find((row) => row.name === replica);
+    if (!r) problems.push(`replica ${replica} is not connected to ${primary}`);
+    else if (r.state !== 'streaming') {
+      problems.push(`replica ${replica} is ${r.state}, not streaming`);
+      if (CATCHING_UP.has(r.state)) settling++;
+    } else {
+      lagBytes[replica] = Number(r.lag ?? 0);
+      if (lagBytes[replica] > maxLagBytes) {
+        problems.push(`replica ${replica} lags ${lagBytes[replica]} bytes (more than ${maxLagBytes})`);
+        settling++;
+      }
+    }
+  }
+  return { problems, lagBytes, settling };
 }
 
 /** How long a lagging replica may take to catch up before the environment counts as unhealthy. */
@@ -53,8 +86,9 @@ export const STEADY_SETTLE_MS = 5000;
 /**
  * The steady state, given a few seconds to settle: a WAL segment switch (archive_timeout, a
  * backup, a PITR's pg_switch_wal) moves the primary's position to the next segment at once, and a
- * healthy replica shows that much "lag" until it replays the switch a moment later. Only lag is
- * waited for; a node down or not streaming is reported at once.
+ * healthy replica shows that much "lag" until it replays the switch a moment later; a replica the
+ * restore just re-pointed is in `catchup` until it reaches the primary. Only these are waited for;
+ * a node down, not connected or stopped is reported at once.
  */
 export async function settledSteadyState(
   env: EnvContext,
@@ -64,9 +98,8 @@ export async function settledSteadyState(
   const deadline = performance.now() + settleMs;
   for (;;) {
     const state = await checkSteadyState(env, secret);
-    const lagging = Object.values(state.lagBytes).filter((lag) => lag > DEFAULT_MAX_STEADY_LAG_BYTES);
-    const lagOnly = state.problems.length === lagging.length;
-    if (state.healthy || !lagOnly || performance.now() >= deadline) return state;
+    const passing = state.problems.length === state.settling;
+    if (state.healthy || !passing || performance.now() >= deadline) return state;
     await sleep(250);
   }
 }
