@@ -108,6 +108,23 @@ export async function finishReplication(
   if (!ctx.config.sync) return;
   for (const node of ctx.config.nodes) writeNodeConf(ctx, node, true);
   await psql(ctx, primary, 'SELECT pg_reload_conf();');
+  // The reload returns before the WAL senders reread the setting: until they have, commits are not
+  // yet waited for, so the lab is up only once every replica counts as a synchronous candidate.
+  const quorum = async () => {
+    const out = await psql(
+      ctx,
+      primary,
+      `SELECT application_name FROM pg_stat_replication WHERE sync_state IN ('quorum', 'sync');`,
+    );
+    const seen = new Set(out.split('\n'));
+    return names.every((n) => seen.has(n));
+  };
+  if (!(await waitFor(quorum, STREAMING_TIMEOUT_MS, 50))) {
+    throw new StepFailure(
+      `synchronous replication did not take effect on ${primary.name} within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
+      { stepId: 'lab' },
+    );
+  }
 }
 
 /** The live postmaster PID of a node's data directory, if it runs (a killed one's zombie does not). */
