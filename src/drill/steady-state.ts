@@ -16,6 +16,14 @@ export interface SteadyState {
   settling: number;
 }
 
+/** The run event of a check: what it found (how much of it would settle is the check's own business). */
+export const steadyStateEvent = ({ healthy, problems, lagBytes }: SteadyState) => ({
+  type: 'steady-state' as const,
+  healthy,
+  problems,
+  lagBytes,
+});
+
 /** A replica that just (re)connected catches up before it streams: a state that passes. */
 const CATCHING_UP = new Set(['startup', 'catchup']);
 

@@ -5,7 +5,7 @@ import type { Runbook } from '../../runbook/schema.js';
 import { behindRoute, currentPrimary } from '../current-primary.js';
 import { markDegraded } from '../degraded.js';
 import { runRestore, type RestoreOutcome } from '../restore.js';
-import { settledSteadyState } from '../steady-state.js';
+import { settledSteadyState, steadyStateEvent } from '../steady-state.js';
 import type { DrillState } from './state.js';
 
 /** Restores the environment when needed; what went wrong is added to `reasons`. */
@@ -28,7 +28,7 @@ export async function restoreEnvironment(
   }
   const restore = needsRestore ? await restoreAfter(s) : undefined;
   const after = await settledSteadyState(env, s.w.secret);
-  s.w.emitter.emit({ type: 'steady-state', ...after });
+  s.w.emitter.emit(steadyStateEvent(after));
   if (restore?.status === 'failed' || !after.healthy) {
     const what = restoreFile ? 'restore failed' : 'not restored (the drill names no restore runbook)';
     const why = restore?.error ?? after.problems.join('; ');

@@ -6,7 +6,7 @@ import { clearDegraded, readDegraded } from '../degraded.js';
 import { faults } from '../faults/index.js';
 import type { FaultContext } from '../faults/types.js';
 import { forgetFault, pendingFaults } from '../pending-faults.js';
-import { settledSteadyState } from '../steady-state.js';
+import { settledSteadyState, steadyStateEvent } from '../steady-state.js';
 import type { DrillState } from './state.js';
 
 /** Why the environment is refused, or undefined when it may be drilled. */
@@ -14,7 +14,7 @@ export async function checkSteadyState(s: DrillState): Promise<string | undefine
   const { env } = s.loaded;
   await revertLeftovers(s.stateDir, env, s.w);
   const steady = await settledSteadyState(env, s.w.secret);
-  s.w.emitter.emit({ type: 'steady-state', ...steady });
+  s.w.emitter.emit(steadyStateEvent(steady));
   const degraded = readDegraded(s.stateDir, env.name);
   if (!steady.healthy) {
     const why = degraded
