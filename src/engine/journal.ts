@@ -168,11 +168,13 @@ export function readJournal(path: string): Journal {
 /**
  * readJournal one event at a time: the file is read in blocks and each event handed on as it is
  * checked, so a long run's journal (megabytes) is never in memory whole (the report folds it so).
+ * `check: false` skips the schema for a journal this process wrote itself (see journalEvent).
  */
 export function scanJournal(
   path: string,
   onHeader: (header: JournalHeader) => void,
   onEvent: (event: RunEvent) => void,
+  { check = true }: { check?: boolean } = {},
 ): void {
   let runId: string | undefined;
   for (const { text, n, torn } of lines(path)) {
@@ -188,7 +190,7 @@ export function scanJournal(
       if (header?.type !== 'journal' || header.version !== JOURNAL_VERSION) break;
       runId = header.runId;
       onHeader(header);
-    } else onEvent(journalEvent(record, runId, `${path}:${n}`));
+    } else onEvent(journalEvent(record, runId, `${path}:${n}`, check));
   }
   if (runId === undefined)
     throw new UserError(`${path}: not a drillbook journal (version ${JOURNAL_VERSION})`);

@@ -66,7 +66,8 @@ export async function startEvidence(c: EvidenceContext, o: EvidenceOptions): Pro
     let report: Report | undefined;
     let location: string | undefined;
     try {
-      report = reportOfJournal(journalPath(c.stateDir, c.runId));
+      // The journal this process is writing: read back unchecked (resume and `report` check it).
+      report = reportOfJournal(journalPath(c.stateDir, c.runId), { check: false });
       if (o.reportsDir !== false) {
         const dir = writeReportFiles(report, o.reportsDir ?? DEFAULT_REPORTS_DIR);
         location = `${relative(process.cwd(), dir)}/report.html`;

@@ -22,13 +22,17 @@ export function buildReport(journal: Journal): Report {
   return builder.build();
 }
 
-/** The report of the journal at `path`, folded event by event as the file is read (scanJournal). */
-export function reportOfJournal(path: string): Report {
+/**
+ * The report of the journal at `path`, folded event by event as the file is read (scanJournal);
+ * `check: false` for the journal of the run this process is finishing.
+ */
+export function reportOfJournal(path: string, options: { check?: boolean } = {}): Report {
   let builder: ReportBuilder | undefined;
   scanJournal(
     path,
     (header) => (builder = new ReportBuilder(header)),
     (e) => builder!.enter(e),
+    options,
   );
   return builder!.build();
 }
