@@ -7,10 +7,13 @@ export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h))+$|^0$';
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/** Compiled once: validation parses every step's durations. */
+const DURATION = new RegExp(DURATION_PATTERN);
+
 /** Milliseconds of a duration string, or undefined when it does not parse. */
 export function parseDuration(text: string | number): number | undefined {
   if (text === 0 || text === '0') return 0;
-  if (typeof text !== 'string' || !new RegExp(DURATION_PATTERN).test(text)) return undefined;
+  if (typeof text !== 'string' || !DURATION.test(text)) return undefined;
   let total = 0;
   for (const [, n, unit] of text.matchAll(PART)) total += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
   return total;

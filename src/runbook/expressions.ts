@@ -117,11 +117,20 @@ function checkNodes(node: Expression, site: ExpressionSite, depth: number): void
   }
 }
 
+/** ASTs are cached per source text, so their references are too: rules read them for every step. */
+const referenced = new WeakMap<Expression, readonly (readonly string[])[]>();
+
 /**
  * The context paths an expression reads, as far as they are static: `steps.pick.outputs.node`
  * gives ['steps', 'pick', 'outputs', 'node']. Identifiers that are function names are not reads.
  */
-export function references(node: Expression): string[][] {
+export function references(node: Expression): readonly (readonly string[])[] {
+  let out = referenced.get(node);
+  if (!out) referenced.set(node, (out = collectReferences(node)));
+  return out;
+}
+
+function collectReferences(node: Expression): string[][] {
   const out: string[][] = [];
   const walk = (n: Expression): void => {
     const chain = memberChain(n);

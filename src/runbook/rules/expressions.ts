@@ -114,7 +114,7 @@ interface Scope {
   stepId: string;
 }
 
-function checkReference([root, name, field, ...rest]: string[], scope: Scope): string | undefined {
+function checkReference([root, name, field, ...rest]: readonly string[], scope: Scope): string | undefined {
   if (!root) return undefined;
   if (!(CONTEXT_ROOTS as readonly string[]).includes(root)) {
     return `unknown name "${root}" in expression; expressions read ${CONTEXT_ROOTS.join(', ')}${didYouMean(root, CONTEXT_ROOTS)}`;
