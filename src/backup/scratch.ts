@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { run } from '../system/exec.js';
 import { notOwnDir } from '../system/own-dir.js';
 import { isRoot, makeServiceDir, serviceUser, writeServiceFile, type OsUser } from '../system/os-user.js';
-import { isLabProcess, logTail, stopProcess } from '../system/processes.js';
+import { livePostmasterPid } from '../connectors/postmaster.js';
+import { logTail, stopProcess } from '../system/processes.js';
 import { StepFailure, errorMessage } from '../errors.js';
 import type { PgTools } from './tools.js';
 
@@ -78,7 +79,7 @@ export async function createScratch(tools: PgTools, root: string, signal: AbortS
   await mkdir(paths.files, { mode: 0o700 });
   makeServiceDir(paths.socket, user);
   const port = await freePort();
-  const pid = () => postmasterPid(paths.data, dir);
+  const pid = () => livePostmasterPid(paths.data);
   return {
     dir,
     ...paths,
@@ -153,7 +154,7 @@ export async function cleanStaleScratch(root: string): Promise<string[]> {
 }
 
 async function destroyInstance(dir: string): Promise<void> {
-  const pid = postmasterPid(join(dir, 'data'), dir);
+  const pid = livePostmasterPid(join(dir, 'data'));
   // SIGQUIT is PostgreSQL's immediate shutdown: nothing of a scratch copy is worth a checkpoint.
   if (pid) await stopProcess(pid, dir, 'SIGQUIT', 10_000);
   await rm(dir, { recursive: true, force: true });
@@ -162,16 +163,6 @@ async function destroyInstance(dir: string): Promise<void> {
 /** An empty file in the data directory, owned by the service user (recovery.signal). */
 export function touchServiceFile(scratch: Scratch, name: string): void {
   writeServiceFile(join(scratch.data, name), '', scratch.user);
-}
-
-function postmasterPid(data: string, dir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    // The postmaster's command line names its data directory: a recycled PID is never signalled.
-    return isLabProcess(pid, dir) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function ownerAlive(dir: string): boolean {
