@@ -48,11 +48,19 @@ global
 
 defaults
   mode tcp
+  # Routing that fails fast (README): a new client never waits on a dead or fenced server.
+  # No connection retries inside HAProxy: each retry first waits min(timeout connect, 1s) on the
+  # same dead server, which held new clients 3 s; the client's own reconnect is the retry.
+  retries 0
+  # A blackholed server holds a new client at most this long (one connect attempt).
   timeout connect 1s
   timeout client 1h
   timeout server 1h
-  # Fast checks so a switched primary is detected within about a second.
-  default-server inter 500ms fall 2 rise 1 init-addr last,libc,none
+  # Checks every 500 ms, every 100 ms once one fails (DOWN after 2) and while DOWN, so a switched
+  # route is UP again within about 0.1 s. observe layer4: the first failed client connection marks
+  # the server DOWN at once, so the next clients are refused instantly instead of trying it too.
+  # on-marked-down shutdown-sessions: sessions left on a server marked DOWN are closed, not hung.
+  default-server inter 500ms fastinter 100ms downinter 100ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions init-addr last,libc,none
 
 frontend pg_write
   bind ${ctx.config.serviceHost}:${ctx.config.routerPort}
