@@ -6,7 +6,8 @@ next tick), and on SIGTERM prints one JSON object with what it saw (timestamps i
 sent, acked, failed, longestGapMs, gaps [{startMs, endMs}] between acknowledged writes longer than
 --gap-factor x interval, firstFailureAt, lastFailureAt, failures [{atMs, tookMs, phase, error}].
 It prints "ready" on stderr after its first acknowledged write. The password comes from PGPASSWORD.
-With --once it makes one connect-and-write attempt instead and prints {ok, ms, error}.
+With --once it makes one connect-and-write attempt instead, when a line arrives on stdin, and
+prints {ok, ms, error}.
 """
 import argparse
 import json
@@ -157,7 +158,15 @@ def write_loop(args, rec, stop):
 
 
 def attempt_once(args):
-    """How long one new client waits to connect and write: the figure a hanging router inflates."""
+    """How long one new client waits to connect and write: the figure a hanging router inflates.
+
+    It says "ready" on stderr and waits for a line on stdin first, so the caller picks the moment
+    to the millisecond, without the interpreter's start-up in between.
+    """
+    sys.stderr.write("ready\n")
+    sys.stderr.flush()
+    if not sys.stdin.readline():
+        return  # the caller went away without asking for the attempt
     started = time.monotonic()
     try:
         conn = connect(args)

@@ -1,7 +1,8 @@
 // The independent client (independent-client.py: libpq through Debian's python3-psycopg2, not
 // node-pg) as a test handle: start() resolves after its first acknowledged write, stop() sends
-// SIGTERM and resolves with what it saw.
-import { spawn } from 'node:child_process';
+// SIGTERM and resolves with what it saw; prepareConnectAttempt() times one new client's attempt.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** Debian's interpreter: a `python3` earlier on PATH may lack Debian's psycopg2. */
@@ -65,23 +66,61 @@ export interface ConnectAttempt {
   error?: string;
 }
 
-/** One new client's connect-and-write attempt, timed by the client itself. */
-export function attemptConnect(opts: IndependentClientOptions): Promise<ConnectAttempt> {
+/**
+ * A new client, started and waiting: attempt() makes its one connect-and-write attempt at once
+ * (timed by the client itself) and resolves with the outcome.
+ */
+export async function prepareConnectAttempt(
+  opts: IndependentClientOptions,
+): Promise<{ attempt(): Promise<ConnectAttempt> }> {
   const child = spawn(PYTHON, [...scriptArgs(opts), '--once'], {
     env: { ...process.env, PGPASSWORD: opts.password },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
-  let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) =>
+  const stderr = readyOn(child);
+  const outcome = new Promise<ConnectAttempt>((resolve, reject) =>
     child.on('exit', (code) =>
       code === 0
         ? resolve(JSON.parse(stdout) as ConnectAttempt)
-        : reject(new Error(`independent client --once exited with ${code}: ${stderr}`)),
+        : reject(new Error(`independent client --once exited with ${code}: ${stderr.text()}`)),
     ),
   );
+  await stderr.ready.catch(async (err: unknown) => {
+    child.kill('SIGKILL');
+    await outcome.catch(() => undefined);
+    throw err;
+  });
+  return {
+    attempt: () => {
+      child.stdin.end('go\n');
+      return outcome;
+    },
+  };
+}
+
+/** Resolves `ready` when the client prints its "ready" line on stderr; rejects if it exits first. */
+function readyOn(child: ChildProcessByStdio<Writable | null, Readable, Readable>) {
+  let text = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`independent client: not ready in ${READY_TIMEOUT_MS} ms: ${text}`)),
+      READY_TIMEOUT_MS,
+    );
+    child.stderr.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (/^ready$/m.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`independent client exited (${code}) before it was ready: ${text}`));
+    });
+  });
+  return { ready, text: () => text };
 }
 
 export async function startIndependentClient(opts: IndependentClientOptions): Promise<IndependentClient> {
@@ -90,35 +129,17 @@ export async function startIndependentClient(opts: IndependentClientOptions): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
-  let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new Error(`independent client: no acknowledged write in ${READY_TIMEOUT_MS} ms: ${stderr}`)),
-      READY_TIMEOUT_MS,
-    );
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      if (/^ready$/m.test(stderr)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`independent client exited (${code}) before its first write: ${stderr}`));
-    });
-  });
+  const stderr = readyOn(child);
   const stop = async (): Promise<IndependentClientResult> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const code = await exited;
-    if (code !== 0) throw new Error(`independent client exited with ${code}: ${stderr}`);
+    if (code !== 0) throw new Error(`independent client exited with ${code}: ${stderr.text()}`);
     return JSON.parse(stdout) as IndependentClientResult;
   };
   try {
-    await ready;
+    await stderr.ready;
   } catch (err) {
     child.kill('SIGKILL');
     await exited;

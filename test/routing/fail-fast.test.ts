@@ -1,0 +1,106 @@
+// Routing that fails fast, measured with an independent libpq client (psycopg2, not node-pg):
+// after the primary's postmaster is SIGKILLed, a new connection through the lab's HAProxy must fail
+// at once (the old config held it ~3 s while HAProxy retried the dead server), and the writer's
+// longest gap must end right after the route points at the promoted replica.
+import assert from 'node:assert/strict';
+// The registry first: runbook/targets.ts imports it (see route.test.ts).
+import '../../src/actions/registry.js';
+import { describe, test } from 'node:test';
+import { promote } from '../../src/actions/promote.js';
+import { route } from '../../src/actions/route.js';
+import { livePostmasterPid } from '../../src/connectors/postmaster.js';
+import type { Environment } from '../../src/schema/inventory.js';
+import {
+  prepareConnectAttempt,
+  startIndependentClient,
+  type IndependentClient,
+  type IndependentClientOptions,
+} from '../helpers/independent-client.js';
+import { readSecret } from '../helpers/lab.js';
+import { privateLab } from '../helpers/private-lab.js';
+import { actionContext } from './context.js';
+
+/** A new connection that fails through the router must fail within this (it hung 3 s before). */
+const FAIL_FAST_MS = 250;
+/** The writer's longest gap: the fault-to-route time (~0.5 s here) plus little (it was 3.1 s). */
+const MAX_GAP_MS = 1500;
+/** When the "runbook" starts to promote after the fault (issue 15: it has routed ~0.45 s after). */
+const RUNBOOK_DELAY_MS = 250;
+
+function clientOptions(env: Environment, connectTimeoutS: number): IndependentClientOptions {
+  return {
+    ...env.routers!.main!.listen,
+    database: env.postgres.database,
+    user: env.postgres.user!,
+    password: readSecret(env.postgres.password),
+    connectTimeoutS,
+  };
+}
+
+describe('routing that fails fast (lab HAProxy, private lab)', () => {
+  const lab = privateLab(24);
+
+  test('after a SIGKILL of the primary, new clients fail at once and the writers are back right after the route switch', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const env = l.environment;
+    const writers: IndependentClient[] = [];
+    try {
+      // Two writers as applications set them: libpq takes connect_timeout=1 as 2 s.
+      writers.push(await startIndependentClient({ ...clientOptions(env, 5), table: 'writer_ct5' }));
+      writers.push(await startIndependentClient({ ...clientOptions(env, 1), table: 'writer_ct1' }));
+      await new Promise((r) => setTimeout(r, 500));
+
+      const [new5, new1] = await Promise.all([
+        prepareConnectAttempt(clientOptions(env, 5)),
+        prepareConnectAttempt(clientOptions(env, 1)),
+      ]);
+      const pid = livePostmasterPid(env.postgres.nodes.pg1!.dataDir!);
+      assert.ok(pid, 'pg1 has a live postmaster');
+      const killedAt = Date.now();
+      process.kill(pid, 'SIGKILL');
+      // Both new clients try at once, while the runbook below promotes and routes.
+      const attempts = Promise.all([new5.attempt(), new1.attempt()]);
+      await new Promise((r) => setTimeout(r, Math.max(0, killedAt + RUNBOOK_DELAY_MS - Date.now())));
+      const ctx = actionContext(env);
+      const promoted = await promote.run!(ctx, { target: 'pg2' });
+      const routed = await route.run!(ctx, { router: 'main', to: 'pg2' });
+      const routedAt = Date.now();
+      t.diagnostic(`promote ${promoted.promotionMs} ms, route switch ${routed.switchMs} ms`);
+      const [ct5, ct1] = await attempts;
+      t.diagnostic(`new connection after the kill: connect_timeout=5 ${ct5.ms} ms, =1 ${ct1.ms} ms`);
+      for (const a of [ct5, ct1]) {
+        assert.equal(a.ok, false, 'nothing can take writes yet');
+        assert.ok(a.ms < FAIL_FAST_MS, `a new connection failed after ${a.ms} ms (${a.error}), not at once`);
+      }
+
+      const after = await (await prepareConnectAttempt(clientOptions(env, 5))).attempt();
+      assert.equal(after.ok, true, `a new client connects once the route points at pg2: ${after.error}`);
+      await new Promise((r) => setTimeout(r, 1000));
+
+      const [r5, r1] = await Promise.all(writers.splice(0).map((w) => w.stop()));
+      for (const [name, r] of [
+        ['connect_timeout=5', r5!],
+        ['connect_timeout=1', r1!],
+      ] as const) {
+        const outage = r.gaps.find((g) => g.startMs <= killedAt + 100 && g.endMs >= killedAt);
+        t.diagnostic(
+          `${name}: longest gap ${r.longestGapMs} ms, kill->route ${routedAt - killedAt} ms, ` +
+            `back ${outage ? outage.endMs - routedAt : '?'} ms after the route, ${r.failed} failed attempts`,
+        );
+        assert.ok(outage, `${name}: the writer saw the outage`);
+        assert.ok(r.longestGapMs < MAX_GAP_MS, `${name}: longest gap ${r.longestGapMs} ms`);
+        assert.ok(
+          r.longestGapMs < routedAt - killedAt + 300,
+          `${name}: longest gap ${r.longestGapMs} ms, though the route switched ${routedAt - killedAt} ms after the kill`,
+        );
+        assert.ok(
+          outage.endMs - routedAt < 300,
+          `${name}: back ${outage.endMs - routedAt} ms after the route switch`,
+        );
+      }
+    } finally {
+      await Promise.all(writers.map((w) => w.stop().catch(() => undefined)));
+    }
+  });
+});
