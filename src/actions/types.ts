@@ -29,6 +29,11 @@ export interface ActionContext {
   /** A progress line for the live view and the journal (never printed directly). */
   log(message: string): void;
   /**
+   * A warning: a log line marked as such (the live view, the journal, the report's warnings) that
+   * does not fail the step. Absent where nothing is journaled: use log then.
+   */
+  warn?(message: string): void;
+  /**
    * Records a started child process, the leader of its own process group, in the journal before
    * it can act much: a resume after a crash waits for it or stops it, never runs a second copy.
    * Absent where nothing is journaled (a direct call in a test).

@@ -21,6 +21,7 @@ import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
+import { checkRouterConfig } from './router-config.js';
 import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
 
@@ -88,6 +89,22 @@ const schema = Type.Union(
       check: Check('archiving', 'WAL archiving keeps up (pg_stat_archiver)'),
       target: Type.Optional(Target('node', 'the node whose archiver is read (default: the primary)')),
     }),
+    Strict({
+      check: Check(
+        'router-config',
+        'an HAProxy router lets new clients fail fast on a dead or fenced server (warns about settings that make them hang)',
+      ),
+      router: Target('router', 'the router whose runtime settings are read'),
+      backend: Type.Optional(Type.String({ description: 'defaults to the router’s backend' })),
+      config: Type.Optional(
+        Text(
+          'its configuration file, for the settings the runtime API does not show (default: the -f files of the running HAProxy)',
+        ),
+      ),
+      strict: Type.Optional(
+        Type.Boolean({ description: 'warnings fail the step (default: they are only reported)' }),
+      ),
+    }),
   ],
   { description: 'what to check; the fields depend on check' },
 );
@@ -95,11 +112,11 @@ const schema = Type.Union(
 type VerifyInput = (typeof schema)['static'];
 /**
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
- * instead, archiving reads pg_stat_archiver).
+ * instead, archiving reads pg_stat_archiver, router-config a router's settings).
  */
-type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' }>;
+type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'router-config' }>;
 const isProbe = (input: VerifyInput): input is ProbeInput =>
-  input.check !== 'backup-age' && input.check !== 'archiving';
+  input.check !== 'backup-age' && input.check !== 'archiving' && input.check !== 'router-config';
 
 export interface VantageAnswer {
   from: string;
@@ -113,7 +130,7 @@ export interface VantageAnswer {
 export const verify = defineAction({
   kind: 'verify',
   summary:
-    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup or WAL archiving',
+    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup, WAL archiving, or whether a router fails fast',
   idempotent: true,
   sqlFields: ['query'],
   schema,
@@ -149,6 +166,34 @@ export const verify = defineAction({
       lastFailedWal: Type.String(),
       lastFailedTime: Type.String(),
     }),
+    Strict({
+      router: Type.String({ description: 'router-config: the router read' }),
+      backend: Type.String(),
+      configFiles: Type.Array(Type.String(), {
+        description: 'files read for the settings the runtime API does not show (empty: none could be read)',
+      }),
+      retries: Type.Optional(Type.Integer({ description: 'absent: not set (HAProxy default 3) or unknown' })),
+      redispatch: Type.Optional(Type.Boolean()),
+      timeoutConnectMs: Type.Optional(Ms('absent: not set (unlimited) or unknown')),
+      servers: Type.Array(
+        Strict({
+          server: Type.String(),
+          addr: Type.String(),
+          port: Type.Integer(),
+          check: Type.Boolean({ description: 'health-checked (runtime API)' }),
+          rise: Type.Integer({ description: 'runtime API' }),
+          fall: Type.Integer({ description: 'runtime API' }),
+          interMs: Type.Optional(Ms()),
+          fastinterMs: Type.Optional(Ms()),
+          downinterMs: Type.Optional(Ms()),
+          observe: Type.Optional(Type.String()),
+          errorLimit: Type.Optional(Type.Integer()),
+          onError: Type.Optional(Type.String()),
+          onMarkedDown: Type.Optional(Type.String()),
+        }),
+      ),
+      warnings: Type.Array(Type.String(), { description: 'settings that make new clients hang' }),
+    }),
   ]),
   example: {
     id: 'primary-down',
@@ -156,6 +201,7 @@ export const verify = defineAction({
   },
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
+    if (input.check === 'router-config') return checkRouterConfig(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -198,6 +244,9 @@ export const verify = defineAction({
     return { answers, agreed, quorum, observed: mostCommon(answers.map((a) => a.observed)) };
   },
   async dryRun(ctx, input) {
+    if (input.check === 'router-config') {
+      return `would read the settings of router ${input.router} and warn about those that make new clients hang`;
+    }
     if (input.check === 'archiving') {
       return `would check that ${resolveNode(ctx.env, input.target ?? 'primary')} archives its WAL without failing`;
     }

@@ -62,6 +62,28 @@ export class HaproxyRuntime {
     return parseServersState(reply);
   }
 
+  /** `show info` as name -> value (Pid, Version, ...). */
+  async showInfo(): Promise<Record<string, string>> {
+    const reply = await this.command('show info');
+    const pairs = reply
+      .split('\n')
+      .map((l) => /^([^:]+):\s*(.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null);
+    if (!pairs.length) throw this.failure('show info', reply);
+    return Object.fromEntries(pairs.map((m) => [m[1]!, m[2]!]));
+  }
+
+  /** The `show stat` rows (CSV, columns by header name) of one backend's servers. */
+  async showStat(backend: string): Promise<Record<string, string>[]> {
+    const reply = await this.command('show stat');
+    const [header, ...rows] = reply.split('\n').filter((l) => l.trim());
+    if (!header?.startsWith('# ')) throw this.failure('show stat', reply);
+    const columns = header.slice(2).split(',');
+    return rows
+      .map((r) => Object.fromEntries(r.split(',').map((v, i) => [columns[i] ?? '', v])))
+      .filter((r) => r.pxname === backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND');
+  }
+
   /** One server's state; a missing server is a failure naming the backend and slot. */
   async serverState(backend: string, server: string): Promise<ServerState> {
     const found = (await this.showServersState(backend)).find((s) => s.server === server);

@@ -34,6 +34,7 @@ export function stepContext(
     redactor: emitter.redactor,
     childEnv: () => childEnv(stepSecretNames(step)),
     log: (message) => emitter.emit({ type: 'log', stepId: step.id, level: 'info', message }),
+    warn: (message) => emitter.emit({ type: 'log', stepId: step.id, level: 'warn', message }),
     child: (pid) =>
       emitter.emit({ type: 'child-started', stepId: step.id, pid, startTime: processStartTime(pid) }),
     evaluate: (expression) => evaluateCondition(expression, run.ctx),
