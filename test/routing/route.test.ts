@@ -111,7 +111,7 @@ describe('route', () => {
     assert.match(err.message, /pg\/primary pointing at ghost \(127\.0\.0\.254:5432\) is not UP after 1\.50s/);
     assert.match(err.message, /previous state 127\.0\.0\.\d+:\d+ ready/);
     assert.equal(err.retryable, true);
-    // From a DOWN slot, back to a live node: HAProxy's next check (inter 500ms) marks it UP.
+    // From a DOWN slot, back to a live node: HAProxy's next check (downinter 100ms) marks it UP.
     const back = await route.run!(actionContext(env), { router: 'main', to: 'pg1' });
     assert.equal(back.operational, 'up');
     t.diagnostic(`route switch from a DOWN slot to pg1 until UP: ${String(back.switchMs)} ms`);
