@@ -3,7 +3,8 @@
 
 It writes one row every --interval-ms through --host:--port, reconnecting after any error (at the
 next tick), and on SIGTERM prints one JSON object with what it saw (timestamps in epoch ms):
-sent, acked, failed, longestGapMs, gaps [{startMs, endMs}] between acknowledged writes longer than
+sent (INSERTs sent), acked, failed (attempts that failed, connecting or writing), ackedAt (every
+acknowledged write), longestGapMs, gaps [{startMs, endMs}] between acknowledged writes longer than
 --gap-factor x interval, firstFailureAt, lastFailureAt, failures [{atMs, tookMs, phase, error}].
 It prints "ready" on stderr after its first acknowledged write. The password comes from PGPASSWORD.
 With --once it makes one connect-and-write attempt instead, when a line arrives on stdin, and
@@ -54,6 +55,7 @@ class Recorder:
         self.failed = 0
         self.last_ack = None
         self.first_ack = None
+        self.acked_at = []
         self.gaps = []
         self.failures = []
         self.first_failure = None
@@ -62,6 +64,7 @@ class Recorder:
     def ack(self, at):
         with self.lock:
             self.acked += 1
+            self.acked_at.append(round(at))
             if self.first_ack is None:
                 self.first_ack = at
             if self.last_ack is not None and at - self.last_ack > self.gap_limit_ms:
@@ -92,6 +95,7 @@ class Recorder:
                 "failed": self.failed,
                 "firstAckAt": None if self.first_ack is None else round(self.first_ack),
                 "lastAckAt": None if self.last_ack is None else round(self.last_ack),
+                "ackedAt": list(self.acked_at),
                 "longestGapMs": longest,
                 "gaps": list(self.gaps),
                 "firstFailureAt": None if self.first_failure is None else round(self.first_failure),

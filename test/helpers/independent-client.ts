@@ -32,6 +32,8 @@ export interface IndependentClientResult {
   failed: number;
   firstAckAt: number | null;
   lastAckAt: number | null;
+  /** Every acknowledged write (epoch ms). */
+  ackedAt: number[];
   /** Epoch ms pairs between acknowledged writes further apart than twice the interval. */
   gaps: { startMs: number; endMs: number }[];
   longestGapMs: number;

@@ -100,6 +100,9 @@ describe('routing that fails fast (lab HAProxy, private lab)', () => {
             `back ${outage ? outage.endMs - routedAt : '?'} ms after the route, ${r.failed} failed attempts`,
         );
         assert.ok(outage, `${name}: the writer saw the outage`);
+        assert.equal(r.ackedAt.length, r.acked, `${name}: every acknowledged write is listed`);
+        const between = r.ackedAt.slice(1).map((at, i) => at - r.ackedAt[i]!);
+        assert.ok(Math.abs(Math.max(...between) - r.longestGapMs) <= 1, `${name}: gaps agree with the acks`);
         assert.ok(r.longestGapMs < MAX_GAP_MS, `${name}: longest gap ${r.longestGapMs} ms`);
         assert.ok(
           r.longestGapMs < routedAt - killedAt + 300,
