@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import '../../src/actions/registry.js';
 import { after, before, describe, test } from 'node:test';
 import { verify } from '../../src/actions/verify.js';
+import { runCommand } from '../../src/compose/commands.js';
+import type { RunEvent } from '../../src/engine/events.js';
 import { StepFailure } from '../../src/errors.js';
 import type { Environment } from '../../src/schema/inventory.js';
 import { requireLab } from '../helpers/lab.js';
@@ -121,6 +123,58 @@ describe('verify router-config', () => {
           ['unchecked', false, 2, 3],
         ],
       );
+    });
+
+    test('through drillbook run: each warning is a warn log event of the step, and the run succeeds', async () => {
+      const inventory = join(dir, 'inventory.yaml');
+      const runbook = join(dir, 'check-router.yaml');
+      writeFileSync(
+        inventory,
+        `apiVersion: drillbook/v1
+kind: Inventory
+environments:
+  lab:
+    label: staging
+    primary: pg1
+    replicas: []
+    postgres: { database: app, user: app, nodes: { pg1: { host: 127.0.0.248, port: 16648 } } }
+    routers:
+      bad: { type: haproxy, socket: ${socket}, backend: pg, server: primary, listen: { host: ${LISTEN.host}, port: ${LISTEN.port} } }
+`,
+      );
+      writeFileSync(
+        runbook,
+        `apiVersion: drillbook/v1
+kind: Runbook
+metadata: { name: check-router }
+steps:
+  - id: router
+    kind: verify
+    with: { check: router-config, router: bad }
+`,
+      );
+      const events: RunEvent[] = [];
+      const code = await runCommand(
+        {
+          runbookFile: runbook,
+          envName: 'lab',
+          inventoryFile: inventory,
+          json: true,
+          yes: true,
+          stateDir: dir,
+        },
+        {
+          out: (text) =>
+            text
+              .split('\n')
+              .filter(Boolean)
+              .forEach((l) => events.push(JSON.parse(l) as RunEvent)),
+          err: (text) => assert.fail(text),
+        },
+      );
+      assert.equal(code, 0);
+      const warnings = events.filter((e) => e.type === 'log' && e.level === 'warn' && e.stepId === 'router');
+      assert.equal(warnings.length, 7, JSON.stringify(warnings));
     });
 
     test('strict: the warnings fail the step', async () => {
