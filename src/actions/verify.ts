@@ -21,6 +21,7 @@ import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
+import { checkPatroni, DEFAULT_MAX_LAG_BYTES, PatroniCheck, PatroniCheckOutputs } from './verify-patroni.js';
 import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
 
@@ -88,6 +89,7 @@ const schema = Type.Union(
       check: Check('archiving', 'WAL archiving keeps up (pg_stat_archiver)'),
       target: Type.Optional(Target('node', 'the node whose archiver is read (default: the primary)')),
     }),
+    PatroniCheck,
   ],
   { description: 'what to check; the fields depend on check' },
 );
@@ -97,9 +99,9 @@ type VerifyInput = (typeof schema)['static'];
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
  * instead, archiving reads pg_stat_archiver).
  */
-type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' }>;
+type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'patroni' }>;
 const isProbe = (input: VerifyInput): input is ProbeInput =>
-  input.check !== 'backup-age' && input.check !== 'archiving';
+  input.check !== 'backup-age' && input.check !== 'archiving' && input.check !== 'patroni';
 
 export interface VantageAnswer {
   from: string;
@@ -113,7 +115,7 @@ export interface VantageAnswer {
 export const verify = defineAction({
   kind: 'verify',
   summary:
-    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup or WAL archiving',
+    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup, WAL archiving or a Patroni cluster',
   idempotent: true,
   sqlFields: ['query'],
   schema,
@@ -149,6 +151,7 @@ export const verify = defineAction({
       lastFailedWal: Type.String(),
       lastFailedTime: Type.String(),
     }),
+    PatroniCheckOutputs,
   ]),
   example: {
     id: 'primary-down',
@@ -156,6 +159,7 @@ export const verify = defineAction({
   },
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
+    if (input.check === 'patroni') return checkPatroni(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -200,6 +204,9 @@ export const verify = defineAction({
   async dryRun(ctx, input) {
     if (input.check === 'archiving') {
       return `would check that ${resolveNode(ctx.env, input.target ?? 'primary')} archives its WAL without failing`;
+    }
+    if (input.check === 'patroni') {
+      return `would check the Patroni cluster: ${input.members ?? 'all'} members running, one leader, lag under ${input.maxLag ?? DEFAULT_MAX_LAG_BYTES} bytes, no pending restart`;
     }
     if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);

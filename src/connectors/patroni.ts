@@ -38,7 +38,10 @@ export async function patroniCluster(api: PatroniApi): Promise<PatroniCluster> {
   const failures: string[] = [];
   for (const [name, url] of Object.entries(api.urls)) {
     try {
-      const cluster = await requestJson<PatroniCluster>(`patroni ${name} ${url}`, request(api, url, 'GET', '/cluster'));
+      const cluster = await requestJson<PatroniCluster>(
+        `patroni ${name} ${url}`,
+        request(api, url, 'GET', '/cluster'),
+      );
       if (cluster?.members) return cluster;
       failures.push(`${name}: no members in the answer`);
     } catch (err) {
@@ -46,7 +49,9 @@ export async function patroniCluster(api: PatroniApi): Promise<PatroniCluster> {
       failures.push(err instanceof Error ? err.message : String(err));
     }
   }
-  throw new StepFailure(`no Patroni member answered GET /cluster: ${failures.join('; ')}`, { retryable: true });
+  throw new StepFailure(`no Patroni member answered GET /cluster: ${failures.join('; ')}`, {
+    retryable: true,
+  });
 }
 
 /** The running leader, if there is one. */
@@ -66,13 +71,21 @@ export async function patroniCall(
 ): Promise<string> {
   const url = api.urls[member];
   if (!url) {
-    throw new StepFailure(`patroni: no REST URL for ${member} (members with one: ${Object.keys(api.urls).join(', ')})`);
+    throw new StepFailure(
+      `patroni: no REST URL for ${member} (members with one: ${Object.keys(api.urls).join(', ')})`,
+    );
   }
-  const text = await requestText(`patroni ${member} ${url}`, request(api, url, method, path, body));
+  const text = await requestText(`patroni ${member} ${url}${path}`, request(api, url, method, path, body));
   return text.trim();
 }
 
-function request(api: PatroniApi, base: string, method: JsonRequest['method'], path: string, body?: unknown): JsonRequest {
+function request(
+  api: PatroniApi,
+  base: string,
+  method: JsonRequest['method'],
+  path: string,
+  body?: unknown,
+): JsonRequest {
   return {
     method,
     url: `${base.replace(/\/+$/, '')}${path}`,

@@ -4,7 +4,12 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { StepFailure } from '../errors.js';
-import { patroniCluster, runningLeader, type PatroniApi, type PatroniCluster } from '../connectors/patroni.js';
+import {
+  patroniCluster,
+  runningLeader,
+  type PatroniApi,
+  type PatroniCluster,
+} from '../connectors/patroni.js';
 import { findProgram } from '../system/binaries.js';
 import { makeServiceDir, writeServiceFile } from '../system/os-user.js';
 import type { Endpoint } from '../system/ports.js';
@@ -27,7 +32,8 @@ const MEMBERS_TIMEOUT_MS = 30_000;
 
 export const patroniComponent = (node: string) => `patroni-${node}`;
 
-export const patroniRestUrl = (node: LabNode, config: PatroniLabConfig) => `http://${node.host}:${config.restPort}`;
+export const patroniRestUrl = (node: LabNode, config: PatroniLabConfig) =>
+  `http://${node.host}:${config.restPort}`;
 
 /** The REST API of the lab's cluster, for the lab's own waits and status. */
 export function labPatroniApi(config: LabConfig, password?: string): PatroniApi {
@@ -84,7 +90,13 @@ export function patroniEndpoints(config: LabConfig): [string, Endpoint[]][] {
     ]),
     ...config.nodes.map((n): [string, Endpoint[]] => [
       patroniComponent(n.name),
-      [{ host: n.host, port: patroni.restPort, purpose: `Patroni REST API of ${n.name} (--patroni-rest-port)` }],
+      [
+        {
+          host: n.host,
+          port: patroni.restPort,
+          purpose: `Patroni REST API of ${n.name} (--patroni-rest-port)`,
+        },
+      ],
     ]),
   ];
 }
@@ -127,7 +139,12 @@ async function startPatroni(ctx: LabContext, config: PatroniLabConfig, node: Lab
   writeServiceFile(file, stringify(patroniConfig(ctx, config, node)), ctx.serviceUser);
   const log = join(ctx.paths.logs, `${name}.log`);
   const pid = spawnDetached(findProgram('patroni', 'patroni'), [file], { logFile: log, as: ctx.serviceUser });
-  ctx.record(name, { kind: 'patroni', pid, listen: [{ host: node.host, port: config.restPort }], created: true });
+  ctx.record(name, {
+    kind: 'patroni',
+    pid,
+    listen: [{ host: node.host, port: config.restPort }],
+    created: true,
+  });
   // Recorded now, so lab down stops a PostgreSQL that outlived a killed Patroni even if lab up fails.
   recordPostgres(ctx, node);
   const answering = async () => {
@@ -175,11 +192,16 @@ async function waitForMembers(ctx: LabContext, api: PatroniApi): Promise<Patroni
     const leader = runningLeader(last);
     const running = names.every((n) => last!.members.some((m) => m.name === n && m.state === 'running'));
     if (!leader || !running) return false;
-    if (ctx.config.sync && names.length > 1 && !last.members.some((m) => m.role === 'sync_standby')) return false;
+    if (ctx.config.sync && names.length > 1 && !last.members.some((m) => m.role === 'sync_standby'))
+      return false;
     const leaderNode = ctx.config.nodes.find((n) => n.name === leader.name)!;
     const streaming = new Set(
       (
-        await psql(ctx, leaderNode, `SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';`)
+        await psql(
+          ctx,
+          leaderNode,
+          `SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';`,
+        )
       ).split('\n'),
     );
     return names.every((n) => n === leader.name || streaming.has(n));
@@ -239,7 +261,13 @@ function patroniConfig(ctx: LabContext, config: PatroniLabConfig, node: LabNode)
           },
         },
       },
-      initdb: [{ encoding: 'UTF8' }, 'no-locale', 'no-sync', { 'auth-local': 'peer' }, { 'auth-host': 'scram-sha-256' }],
+      initdb: [
+        { encoding: 'UTF8' },
+        'no-locale',
+        'no-sync',
+        { 'auth-local': 'peer' },
+        { 'auth-host': 'scram-sha-256' },
+      ],
     },
     postgresql: {
       listen: `${node.host}:${node.port}`,
@@ -263,7 +291,9 @@ function patroniConfig(ctx: LabContext, config: PatroniLabConfig, node: LabNode)
         wal_sender_timeout: '10s',
         wal_receiver_timeout: '10s',
       },
-      pg_hba: hbaConf(ctx.config, ctx.serviceUser.name).split('\n').filter((l) => l && !l.startsWith('#')),
+      pg_hba: hbaConf(ctx.config, ctx.serviceUser.name)
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#')),
     },
   };
 }
@@ -278,6 +308,11 @@ export function patroniInventory(config: LabConfig, passwordRef: string): HaMana
       username: PATRONI_REST_USER,
       password: passwordRef,
     },
-    dcs: { type: 'etcd3', endpoints: etcdEndpoints(patroni), scope: PATRONI_SCOPE, namespace: PATRONI_NAMESPACE },
+    dcs: {
+      type: 'etcd3',
+      endpoints: etcdEndpoints(patroni),
+      scope: PATRONI_SCOPE,
+      namespace: PATRONI_NAMESPACE,
+    },
   };
 }

@@ -104,7 +104,10 @@ export const HaManager = Strict(
       {
         urls: Type.Record(
           Type.String(),
-          Type.String({ pattern: '^https?://[^\\s/]+/?$', [HINT]: 'a base URL such as http://10.0.0.1:8008' }),
+          Type.String({
+            pattern: '^https?://[^\\s/]+/?$',
+            [HINT]: 'a base URL such as http://10.0.0.1:8008',
+          }),
           { minProperties: 1, description: 'Patroni REST API base URL of each member, by node name' },
         ),
         username: Type.Optional(Type.String({ description: 'Basic auth user of the unsafe calls' })),
@@ -120,7 +123,7 @@ export const HaManager = Strict(
           scope: Type.Optional(Type.String({ description: "Patroni's scope (the cluster name)" })),
           namespace: Type.Optional(Type.String({ description: "Patroni's namespace (default /service/)" })),
         },
-        { description: "the DCS Patroni keeps its leader key in (drills stop or cut its members)" },
+        { description: 'the DCS Patroni keeps its leader key in (drills stop or cut its members)' },
       ),
     ),
   },

@@ -44,8 +44,14 @@ export function registerLab(program: Command): void {
       '--patroni <timings>',
       "with --ha patroni: ttl=N,loop_wait=N,retry_timeout=N in seconds (default Patroni's 30,10,10)",
     )
-    .option('--patroni-rest-port <port>', "with --ha patroni: Patroni's REST API on every node address (default 8008)")
-    .option('--etcd-port <port>', 'with --ha patroni: etcd client port on the first 3 node addresses, peers on the next (default 2379)')
+    .option(
+      '--patroni-rest-port <port>',
+      "with --ha patroni: Patroni's REST API on every node address (default 8008)",
+    )
+    .option(
+      '--etcd-port <port>',
+      'with --ha patroni: etcd client port on the first 3 node addresses, peers on the next (default 2379)',
+    )
     .action(async (o) => {
       const options: LabUpOptions = {
         dir: o.dir,
@@ -125,7 +131,7 @@ function formatStatus(status: LabStatus): string {
 function formatComponent(c: ComponentStatus): string {
   const where = c.listen.map((l) => `${l.host}:${l.port}`).join(' ');
   const state = c.up ? 'up' : c.running ? 'running, ports not answering' : 'down';
-  return `  ${c.name.padEnd(9)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
+  return `  ${c.name.padEnd(11)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
 }
 
 function postgresDetail(c: ComponentStatus): string {
