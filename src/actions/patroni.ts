@@ -137,7 +137,8 @@ export const patroni = defineAction({
           return { op: input.op, previous, waitedMs: waited(), message };
         }
         const other = previous === candidate ? undefined : previous;
-        const seen = await waitForLeader(ctx, api, other, timeoutMs(input.timeout), candidate);
+        const timeline = cluster.members.find((m) => m.name === previous)?.timeline;
+        const seen = await waitForLeader(ctx, api, other, timeoutMs(input.timeout), candidate, timeline);
         return { op: input.op, ...seen, previous, waitedMs: waited(), message };
       }
     }
@@ -176,9 +177,10 @@ async function waitForLeader(
   from: string | undefined,
   timeout: number,
   expected?: string,
+  pastTimeline?: number,
 ): Promise<{ leader: string; timeline?: number; at: string }> {
   let last = 'no answer yet';
-  let fromTimeline: number | undefined;
+  let fromTimeline = pastTimeline;
   const seen = await pollUntil(
     async () => {
       const cluster = await patroniCluster(api).catch((err: unknown) => {
@@ -186,7 +188,8 @@ async function waitForLeader(
         return undefined;
       });
       if (!cluster) return undefined;
-      fromTimeline = cluster.members.find((m) => m.name === from)?.timeline ?? fromTimeline;
+      fromTimeline =
+        Math.max(fromTimeline ?? 0, cluster.members.find((m) => m.name === from)?.timeline ?? 0) || undefined;
       const leader = runningLeader(cluster);
       last = leader ? `${leader.name} leads on timeline ${leader.timeline ?? '?'}` : 'no running leader';
       if (!leader || leader.name === from || (expected && leader.name !== expected)) return undefined;
