@@ -194,7 +194,9 @@ export async function labDown(dirOption?: string): Promise<LabDownResult> {
     const pid = livePid(paths, name, component);
     if (!pid) return;
     if (component.kind === 'postgres') await stopNode(paths, name);
-    else await stopProcess(pid, dir, 'SIGTERM', 10_000);
+    // etcd's raft leader would spend ~7 s handing leadership to peers that are stopping too; the
+    // DCS goes away with the lab, so its members are killed outright.
+    else await stopProcess(pid, dir, component.kind === 'etcd' ? 'SIGKILL' : 'SIGTERM', 10_000);
     stopped.push(`${name} (pid ${pid})`);
   };
   // Patroni goes first: it would restart a PostgreSQL stopped under it.
