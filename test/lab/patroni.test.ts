@@ -153,6 +153,26 @@ describe('the Patroni lab (lab up --ha patroni --sync, ttl 8)', () => {
     assert.equal((await leaderNow())?.name, 'pg1', 'nothing changed');
   });
 
+  test('pause, resume, restart and reinit through Patroni; verify refuses a paused cluster', async () => {
+    assert.equal((await act(patroni, { op: 'pause' })).paused, true);
+    await assert.rejects(act(verify, { check: 'patroni' }), /the cluster is paused/);
+    assert.equal((await act(patroni, { op: 'resume' })).paused, false);
+    const restarted = await act(patroni, { op: 'restart', member: 'pg2' });
+    assert.equal(restarted.message, 'restarted successfully');
+    const reinit = await act(patroni, { op: 'reinit', member: 'pg2' });
+    assert.equal(reinit.message, 'reinitialize started');
+    // The rebuilt replica streams again within a few loops; the leader never changed.
+    const deadline = Date.now() + 30_000;
+    let last: unknown;
+    for (;;) {
+      last = await act(verify, { check: 'patroni', maxLag: 0 }).catch((err: Error) => err);
+      if (!(last instanceof Error) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.ok(!(last instanceof Error), String(last));
+    assert.equal((last as { leader: string }).leader, 'pg1');
+  });
+
   test('switchover to the sync standby: Patroni promotes it on a new timeline and HAProxy follows', async () => {
     const before = (await patroniCluster(api())).members;
     const candidate = before.find((m) => m.role === 'sync_standby')!.name;
