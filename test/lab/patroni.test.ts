@@ -290,6 +290,7 @@ describe('the Patroni lab (lab up --ha patroni --sync, ttl 8)', () => {
       node.port,
     );
     assert.ok(acked.length > ackedBeforeCrash, 'writes resumed through HAProxy');
+    t.diagnostic(`${acked.length} writes acknowledged through HAProxy, ${row!.n} of them on ${newLeader}`);
     assert.equal(
       Number(row!.n),
       acked.length,
