@@ -5,6 +5,7 @@ import { backup } from './backup.js';
 import { dns } from './dns.js';
 import { fence } from './fence.js';
 import { notify } from './notify.js';
+import { patroni } from './patroni.js';
 import { pitr } from './pitr.js';
 import { promote } from './promote.js';
 import { rejoin } from './rejoin.js';
@@ -36,6 +37,7 @@ const all = [
   backup,
   restoreTest,
   pitr,
+  patroni,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(

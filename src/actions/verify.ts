@@ -22,6 +22,7 @@ import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { checkRouterConfig } from './router-config.js';
+import { checkPatroni, DEFAULT_MAX_LAG_BYTES, PatroniCheck, PatroniCheckOutputs } from './verify-patroni.js';
 import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
 
@@ -105,6 +106,7 @@ const schema = Type.Union(
         Type.Boolean({ description: 'warnings fail the step (default: they are only reported)' }),
       ),
     }),
+    PatroniCheck,
   ],
   { description: 'what to check; the fields depend on check' },
 );
@@ -114,9 +116,9 @@ type VerifyInput = (typeof schema)['static'];
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
  * instead, archiving reads pg_stat_archiver, router-config a router's settings).
  */
-type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'router-config' }>;
-const isProbe = (input: VerifyInput): input is ProbeInput =>
-  input.check !== 'backup-age' && input.check !== 'archiving' && input.check !== 'router-config';
+type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'router-config' | 'patroni' }>;
+const NOT_PROBES = new Set(['backup-age', 'archiving', 'router-config', 'patroni']);
+const isProbe = (input: VerifyInput): input is ProbeInput => !NOT_PROBES.has(input.check);
 
 export interface VantageAnswer {
   from: string;
@@ -130,7 +132,7 @@ export interface VantageAnswer {
 export const verify = defineAction({
   kind: 'verify',
   summary:
-    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup, WAL archiving, or whether a router fails fast',
+    'check a target (postgres, tcp, sql, http) from one or more vantage points with a quorum, the age of the newest backup, WAL archiving, whether a router fails fast, or a Patroni cluster',
   idempotent: true,
   sqlFields: ['query'],
   schema,
@@ -194,6 +196,7 @@ export const verify = defineAction({
       ),
       warnings: Type.Array(Type.String(), { description: 'settings that make new clients hang' }),
     }),
+    PatroniCheckOutputs,
   ]),
   example: {
     id: 'primary-down',
@@ -202,6 +205,7 @@ export const verify = defineAction({
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
     if (input.check === 'router-config') return checkRouterConfig(ctx, input);
+    if (input.check === 'patroni') return checkPatroni(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -249,6 +253,9 @@ export const verify = defineAction({
     }
     if (input.check === 'archiving') {
       return `would check that ${resolveNode(ctx.env, input.target ?? 'primary')} archives its WAL without failing`;
+    }
+    if (input.check === 'patroni') {
+      return `would check the Patroni cluster: ${input.members ?? 'all'} members running, one leader, lag under ${input.maxLag ?? DEFAULT_MAX_LAG_BYTES} bytes, no pending restart`;
     }
     if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);

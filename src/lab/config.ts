@@ -4,9 +4,16 @@ import { isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { parseDuration } from '../duration.js';
 import { UserError } from '../errors.js';
+import {
+  patroniConfigAsOptions,
+  patroniNodePorts,
+  resolvePatroniConfig,
+  type PatroniLabConfig,
+  type PatroniLabOptions,
+} from './patroni-options.js';
 
 /** What `lab up` accepts; every field is optional and defaults below. */
-export interface LabUpOptions {
+export interface LabUpOptions extends PatroniLabOptions {
   dir?: string;
   replicas?: number;
   sync?: boolean;
@@ -47,6 +54,8 @@ export interface LabConfig {
   slackPort: number;
   /** Set with --archive; absent in labs made without it (and in states written before it existed). */
   archive?: { timeoutS: number };
+  /** Set with --ha patroni: Patroni and etcd run the cluster, not drillbook. */
+  patroni?: PatroniLabConfig;
 }
 
 export const DEFAULT_LAB_DIR = '.drillbook/lab';
@@ -121,7 +130,10 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
     slackPort: port(options.slackPort ?? DEFAULTS.slackPort, '--slack-port'),
     ...(options.archive && { archive: { timeoutS: archiveTimeoutS(options.archiveTimeout) } }),
   };
+  const patroni = resolvePatroniConfig(options, baseAddress);
+  if (patroni) config.patroni = patroni;
   assertDistinctServicePorts(config);
+  assertDistinctNodePorts(config);
   return config;
 }
 
@@ -150,6 +162,7 @@ function configAsOptions(c: LabConfig): LabUpOptions {
     slackPort: c.slackPort,
     archive: c.archive !== undefined,
     archiveTimeout: c.archive ? `${c.archive.timeoutS}s` : undefined,
+    ...patroniConfigAsOptions(c.patroni),
   };
 }
 
@@ -188,6 +201,21 @@ function assertDistinctServicePorts(c: LabConfig): void {
   for (const [flag, p] of services) {
     const other = used.get(p);
     if (other) throw new UserError(`${flag} and ${other} both ask for port ${p} on ${c.serviceHost}`);
+    used.set(p, flag);
+  }
+}
+
+/** Everything that listens on the node addresses needs its own port there. */
+function assertDistinctNodePorts(c: LabConfig): void {
+  const used = new Map<number, string>();
+  const ports: [string, number][] = [
+    ['--pg-port', c.nodes[0]?.port ?? 0],
+    ['--ssh-port', c.sshPort],
+    ...patroniNodePorts(c.patroni),
+  ];
+  for (const [flag, p] of ports) {
+    const other = used.get(p);
+    if (other) throw new UserError(`${flag} and ${other} both ask for port ${p} on the node addresses`);
     used.set(p, flag);
   }
 }

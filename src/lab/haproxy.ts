@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StepFailure } from '../errors.js';
 import type { LabNode } from './config.js';
 import type { LabContext } from './context.js';
+import { patroniHaproxyServers } from './patroni.js';
 import { portAnswers } from '../system/ports.js';
 import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
 
@@ -67,6 +68,6 @@ frontend pg_write
   default_backend ${HAPROXY_BACKEND}
 
 backend ${HAPROXY_BACKEND}
-  server ${HAPROXY_SERVER} ${primary.host}:${primary.port} check
+${ctx.config.patroni ? patroniHaproxyServers(ctx.config) : `  server ${HAPROXY_SERVER} ${primary.host}:${primary.port} check`}
 `;
 }

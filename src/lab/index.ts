@@ -24,6 +24,7 @@ import { notOwnDir } from '../system/own-dir.js';
 import { isLabProcess, stopProcess } from '../system/processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
 import { placeLabDir, removePlacementLink } from './placement.js';
+import { ensurePatroniCluster, patroniComponents, patroniEndpoints, patroniStatus } from './patroni.js';
 import { ensureSlack, SLACK } from './slack.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
@@ -85,12 +86,14 @@ export async function labUp(
   await healDrillFaults(paths, config, ctx.report);
   const [primary, ...replicas] = config.nodes;
   if (!primary) throw new UserError('a lab needs at least one node');
-  const postgres = async () => {
+  const drillbookPostgres = async () => {
     const builtPrimary = await ensurePrimary(ctx, primary);
     const builtReplicas = await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
     // Only a freshly built topology is waited for: after a drill's failover, pg1 may no longer lead.
     if (builtPrimary || builtReplicas.some(Boolean)) await finishReplication(ctx, primary, replicas);
   };
+  const patroni = config.patroni;
+  const postgres = patroni ? () => ensurePatroniCluster(ctx, patroni) : drillbookPostgres;
   // Everything starts together; all are awaited so a failure leaves no half-recorded component.
   const results = await Promise.allSettled([
     postgres(),
@@ -122,12 +125,16 @@ export interface ComponentStatus {
   postgres?: NodeStatus;
 }
 
+export type PatroniStatus = Awaited<ReturnType<typeof patroniStatus>>;
+
 export interface LabStatus {
   dir: string;
   exists: boolean;
   inventory?: string;
   allUp: boolean;
   components: ComponentStatus[];
+  /** Patroni's own view (GET /cluster) in a lab made with --ha patroni. */
+  patroni?: PatroniStatus;
 }
 
 /** Each component is up when its PID runs AND its ports answer; PostgreSQL adds role and replication. */
@@ -160,7 +167,8 @@ export async function labStatus(dirOption?: string): Promise<LabStatus> {
     }),
   );
   const inventory = existsSync(paths.inventory) ? paths.inventory : undefined;
-  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components };
+  const patroni = await patroniStatus(state.config);
+  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components, patroni };
 }
 
 export interface LabDownResult {
@@ -182,15 +190,19 @@ export async function labDown(dirOption?: string): Promise<LabDownResult> {
     );
   }
   const stopped: string[] = [];
-  await Promise.all(
-    Object.entries(state.components).map(async ([name, component]) => {
-      const pid = livePid(paths, name, component);
-      if (!pid) return;
-      if (component.kind === 'postgres') await stopNode(paths, name);
-      else await stopProcess(pid, dir, 'SIGTERM', 10_000);
-      stopped.push(`${name} (pid ${pid})`);
-    }),
-  );
+  const stop = async ([name, component]: [string, ComponentState]) => {
+    const pid = livePid(paths, name, component);
+    if (!pid) return;
+    if (component.kind === 'postgres') await stopNode(paths, name);
+    // etcd's raft leader would spend ~7 s handing leadership to peers that are stopping too; the
+    // DCS goes away with the lab, so its members are killed outright.
+    else await stopProcess(pid, dir, component.kind === 'etcd' ? 'SIGKILL' : 'SIGTERM', 10_000);
+    stopped.push(`${name} (pid ${pid})`);
+  };
+  // Patroni goes first: it would restart a PostgreSQL stopped under it.
+  const components = Object.entries(state.components);
+  await Promise.all(components.filter(([, c]) => c.kind === 'patroni').map(stop));
+  await Promise.all(components.filter(([, c]) => c.kind !== 'patroni').map(stop));
   rmSync(dir, { recursive: true, force: true });
   removePlacementLink(dirOption);
   return { dir, existed: true, stopped: stopped.sort() };
@@ -214,6 +226,7 @@ function expectedComponents(config: LabConfig): [string, ComponentState['kind']]
     [HAPROXY, 'haproxy'],
     [POWERDNS, 'powerdns'],
     [SLACK, 'slack'],
+    ...patroniComponents(config),
   ];
 }
 
@@ -242,6 +255,7 @@ function endpointsToFree(paths: LabPaths, config: LabConfig, state: LabState | u
       ],
     ],
     [SLACK, [{ host, port: config.slackPort, purpose: 'the Slack endpoint (--slack-port)' }]],
+    ...patroniEndpoints(config),
   ];
   return wanted.filter(([name]) => !running(name)).flatMap(([, endpoints]) => endpoints);
 }

@@ -19,6 +19,7 @@ import { POWERDNS_SERVER_ID, powerdnsApiUrl } from './powerdns.js';
 import { secretPath } from './secrets.js';
 import { slackApiUrl } from './slack.js';
 import { sshFiles } from './sshd.js';
+import { patroniInventory } from './patroni.js';
 
 export const LAB_ENVIRONMENT = 'lab';
 
@@ -95,6 +96,7 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
           records: { db: { zone: 'lab', name: LAB_RECORD, type: 'A', ttl: LAB_RECORD_TTL } },
         },
         slack: { token: secret('slackToken'), channel: LAB_SLACK_CHANNEL, apiUrl: slackApiUrl(ctx) },
+        ...(config.patroni && { ha: patroniInventory(config, secret('patroniRestPassword')) }),
         backups: {
           store: ctx.paths.backups,
           ...(config.archive && { archive: ctx.paths.archive }),

@@ -281,7 +281,7 @@ function archiveConf(ctx: LabContext): string[] {
 }
 
 /** Lab addresses only: the node addresses and 127.0.0.1 (the source of loopback connections). */
-function hbaConf(config: LabConfig, superuser: string): string {
+export function hbaConf(config: LabConfig, superuser: string): string {
   const sources = ['127.0.0.1', ...config.nodes.map((n) => n.host)];
   return (
     [
@@ -296,7 +296,7 @@ function hbaConf(config: LabConfig, superuser: string): string {
   );
 }
 
-function setupSql(ctx: LabContext): string {
+export function setupSql(ctx: LabContext): string {
   return `
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${LAB_USER}') THEN CREATE ROLE ${LAB_USER} LOGIN SUPERUSER; END IF;
@@ -309,7 +309,7 @@ SELECT 'CREATE DATABASE ${LAB_DATABASE} OWNER ${LAB_USER}' WHERE NOT EXISTS (SEL
 }
 
 /** SQL as the superuser over the node's Unix socket (peer auth); the text arrives on stdin. */
-async function psql(ctx: LabContext, node: LabNode, sql: string): Promise<string> {
+export async function psql(ctx: LabContext, node: LabNode, sql: string): Promise<string> {
   const socket = nodePaths(ctx.paths, node.name).socket;
   const { stdout } = await run(
     join(ctx.tools.pgBinDir, 'psql'),

@@ -8,6 +8,8 @@ export interface LabSecrets {
   replicationPassword: string;
   powerdnsApiKey: string;
   slackToken: string;
+  /** Basic auth of Patroni's REST API (the unsafe calls: switchover, PATCH /config ...). */
+  patroniRestPassword: string;
 }
 
 export const SECRET_FILES: Record<keyof LabSecrets, string> = {
@@ -15,6 +17,7 @@ export const SECRET_FILES: Record<keyof LabSecrets, string> = {
   replicationPassword: 'replication-password',
   powerdnsApiKey: 'powerdns-api-key',
   slackToken: 'slack-token',
+  patroniRestPassword: 'patroni-rest-password',
 };
 
 export const SSH_CLIENT_KEY_FILE = 'ssh-client-key';
@@ -33,6 +36,7 @@ export function ensureSecrets(secretsDir: string): LabSecrets {
     replicationPassword: get('replicationPassword', hex),
     powerdnsApiKey: get('powerdnsApiKey', hex),
     slackToken: get('slackToken', () => `xoxb-lab-${hex()}`),
+    patroniRestPassword: get('patroniRestPassword', hex),
   };
 }
 

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import type { LabConfig } from './config.js';
 import type { OsUser } from '../system/os-user.js';
 
-export type ComponentKind = 'postgres' | 'haproxy' | 'sshd' | 'powerdns' | 'slack';
+export type ComponentKind = 'postgres' | 'haproxy' | 'sshd' | 'powerdns' | 'slack' | 'etcd' | 'patroni';
 
 export interface ListenAddress {
   host: string;

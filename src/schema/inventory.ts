@@ -96,6 +96,40 @@ export const Coordination = Strict({
   password: Type.Optional(SecretRef),
 });
 
+/** The HA manager that runs the cluster (Patroni): drills observe its failovers instead of making their own. */
+export const HaManager = Strict(
+  {
+    manager: Type.Literal('patroni'),
+    rest: Strict(
+      {
+        urls: Type.Record(
+          Type.String(),
+          Type.String({
+            pattern: '^https?://[^\\s/]+/?$',
+            [HINT]: 'a base URL such as http://10.0.0.1:8008',
+          }),
+          { minProperties: 1, description: 'Patroni REST API base URL of each member, by node name' },
+        ),
+        username: Type.Optional(Type.String({ description: 'Basic auth user of the unsafe calls' })),
+        password: Type.Optional(SecretRef),
+      },
+      { description: "Patroni's REST API; its Basic auth password is a secret reference" },
+    ),
+    dcs: Type.Optional(
+      Strict(
+        {
+          type: OneOf(['etcd3', 'etcd', 'consul', 'zookeeper']),
+          endpoints: Type.Array(Type.String(), { minItems: 1, description: 'host:port of each DCS member' }),
+          scope: Type.Optional(Type.String({ description: "Patroni's scope (the cluster name)" })),
+          namespace: Type.Optional(Type.String({ description: "Patroni's namespace (default /service/)" })),
+        },
+        { description: 'the DCS Patroni keeps its leader key in (drills stop or cut its members)' },
+      ),
+    ),
+  },
+  { description: 'the HA manager that fails this cluster over' },
+);
+
 export const Environment = Strict({
   label: OneOf(['staging', 'production']),
   description: Type.Optional(Type.String()),
@@ -112,6 +146,7 @@ export const Environment = Strict({
   ),
   slack: Type.Optional(Slack),
   coordination: Type.Optional(Coordination),
+  ha: Type.Optional(HaManager),
   backups: Type.Optional(
     Strict(
       {
@@ -148,6 +183,7 @@ export type HaproxyRouter = Static<typeof HaproxyRouter>;
 export type DnsZone = Static<typeof DnsZone>;
 export type DnsRecord = Static<typeof DnsRecord>;
 export type Slack = Static<typeof Slack>;
+export type HaManager = Static<typeof HaManager>;
 
 /** The chosen environment as expressions see it (`env.name`, `env.primary`, ...). */
 export type EnvContext = Environment & { name: string };

@@ -98,6 +98,7 @@ describe('action contracts', () => {
         'check: backup-age',
         'check: archiving',
         'check: router-config',
+        'check: patroni',
       ],
     );
     const unknown = await cli('actions', 'verfy');

@@ -39,6 +39,19 @@ export function registerLab(program: Command): void {
       '--archive-timeout <duration>',
       'with --archive: switch WAL segments at least this often (default 60s)',
     )
+    .option('--ha <manager>', 'let an HA manager run the cluster: patroni (with a 3-member etcd)')
+    .option(
+      '--patroni <timings>',
+      "with --ha patroni: ttl=N,loop_wait=N,retry_timeout=N in seconds (default Patroni's 30,10,10)",
+    )
+    .option(
+      '--patroni-rest-port <port>',
+      "with --ha patroni: Patroni's REST API on every node address (default 8008)",
+    )
+    .option(
+      '--etcd-port <port>',
+      'with --ha patroni: etcd client port on the first 3 node addresses, peers on the next (default 2379)',
+    )
     .action(async (o) => {
       const options: LabUpOptions = {
         dir: o.dir,
@@ -54,6 +67,10 @@ export function registerLab(program: Command): void {
         pgBinDir: o.pgBindir,
         archive: o.archive,
         archiveTimeout: o.archiveTimeout,
+        ha: haManager(o.ha),
+        patroni: o.patroni,
+        patroniRestPort: integer(o.patroniRestPort, '--patroni-rest-port'),
+        etcdPort: integer(o.etcdPort, '--etcd-port'),
       };
       const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
@@ -97,10 +114,16 @@ function integer(value: string | undefined, flag: string): number | undefined {
   return Number(value);
 }
 
+function haManager(value: string | undefined): 'patroni' | undefined {
+  if (value === undefined || value === 'patroni') return value;
+  throw new UserError(`--ha must be patroni, got "${value}"`);
+}
+
 function formatStatus(status: LabStatus): string {
   if (!status.exists) return `no lab at ${status.dir} (drillbook lab up starts one)`;
   const lines = [`lab ${status.dir}: ${status.allUp ? 'all up' : 'NOT all up'}`];
   for (const c of status.components) lines.push(formatComponent(c));
+  if (status.patroni) lines.push(...formatPatroni(status.patroni));
   if (status.inventory) lines.push(`inventory: ${status.inventory}`);
   return lines.join('\n');
 }
@@ -108,7 +131,7 @@ function formatStatus(status: LabStatus): string {
 function formatComponent(c: ComponentStatus): string {
   const where = c.listen.map((l) => `${l.host}:${l.port}`).join(' ');
   const state = c.up ? 'up' : c.running ? 'running, ports not answering' : 'down';
-  return `  ${c.name.padEnd(9)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
+  return `  ${c.name.padEnd(11)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
 }
 
 function postgresDetail(c: ComponentStatus): string {
@@ -118,4 +141,18 @@ function postgresDetail(c: ComponentStatus): string {
   if (typeof pg.replication === 'string') return `  ${pg.role}, WAL receiver ${pg.replication}`;
   const streams = pg.replication.map((r) => `${r.name} ${r.state} ${r.syncState}`).join(', ');
   return `  ${pg.role}${streams ? `, streaming to ${streams}` : ', no replicas connected'}`;
+}
+
+/** Patroni's view, as patronictl list shows it: leader, members, state, timeline, lag. */
+function formatPatroni(view: NonNullable<LabStatus['patroni']>): string[] {
+  if (!view.cluster) return [`patroni: no member answered (${view.error ?? 'unknown error'})`];
+  const leader = view.cluster.members.find((m) => m.role === 'leader' || m.role === 'standby_leader');
+  const lines = [`patroni: leader ${leader?.name ?? '(none)'}${view.cluster.pause ? ', paused' : ''}`];
+  for (const m of view.cluster.members) {
+    const lag = m.lag === undefined ? '' : `  lag ${m.lag}${typeof m.lag === 'number' ? ' B' : ''}`;
+    const timeline = m.timeline === undefined ? '' : `  timeline ${m.timeline}`;
+    const restart = m.pending_restart ? '  pending restart' : '';
+    lines.push(`  ${m.name.padEnd(9)} ${m.role.padEnd(12)} ${m.state}${timeline}${lag}${restart}`);
+  }
+  return lines;
 }
