@@ -2,6 +2,7 @@
 import type { ActionDefinition } from './types.js';
 import { approve } from './approve.js';
 import { backup } from './backup.js';
+import { diverge } from './diverge.js';
 import { dns } from './dns.js';
 import { fence } from './fence.js';
 import { notify } from './notify.js';
@@ -36,6 +37,7 @@ const all = [
   backup,
   restoreTest,
   pitr,
+  diverge,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(
