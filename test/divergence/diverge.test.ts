@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { main } from '../../src/cli/main.js';
 import { pollUntil } from '../../src/connectors/poll.js';
 import { connectPostgres, nodeEndpoint } from '../../src/connectors/postgres.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import type { Inventory } from '../../src/schema/inventory.js';
+import { cli } from '../helpers/cli.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drillbook-diverge-'));
@@ -35,15 +35,9 @@ const accounts = (lab: PrivateLab, node: string) =>
 const itemCount = (lab: PrivateLab, node: string) =>
   on<{ n: string }>(lab, node, 'SELECT count(*)::text AS n FROM items').then((r) => Number(r[0]!.n));
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['node', 'drillbook', ...args], {
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-  });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+/** pg1 was the primary; pg2 was promoted while pg1 kept accepting writes. */
+const sides = (inventory: string) => ['--from', 'pg1', '--to', 'pg2', '-i', inventory, '-e', 'lab'];
+const LWW = ['--key', 'id', '--updated-at', 'updated_at', '--policy', 'lww'];
 
 describe('diverge after a split brain (private lab, slot 21)', () => {
   const lab = privateLab(21);
@@ -84,7 +78,7 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
        UPDATE accounts SET name='new-earlier', updated_at='2024-01-15 10:30:01+00' WHERE id=2;
        UPDATE accounts SET name='new-later', updated_at='2024-01-15 10:30:09+00' WHERE id=3;`,
     );
-    args = ['--from', 'pg1', '--to', 'pg2', '-i', l.inventoryPath, '-e', 'lab'];
+    args = sides(l.inventoryPath);
   });
 
   test('reports rows only on each side and rows changed on both, with both versions; nothing changes', async (t) => {
@@ -92,23 +86,10 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
     if (!l) return;
     const before = { old: await accounts(l, 'pg1'), new: await accounts(l, 'pg2') };
     const out = join(dir, 'report-only');
-    const a = await cli(
-      'diverge',
-      ...args,
-      '--table',
-      'accounts',
-      '--key',
-      'id',
-      '--updated-at',
-      'updated_at',
-      '--policy',
-      'lww',
-      '--out',
-      out,
-    );
-    assert.equal(a.code, 0, a.err);
-    assert.match(a.out, /^accounts: 1 only on pg1, 1 only on pg2, 2 changed on both$/m);
-    assert.match(a.out, /last write wins would write 2 row\(s\) into pg2 \(not applied/);
+    const a = await cli('diverge', ...args, '--table', 'accounts', ...LWW, '--out', out);
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /^accounts: 1 only on pg1, 1 only on pg2, 2 changed on both$/m);
+    assert.match(a.stdout, /last write wins would write 2 row\(s\) into pg2 \(not applied/);
     const report = JSON.parse(readFileSync(join(out, 'reconciliation.json'), 'utf8')) as Record<
       string,
       unknown
@@ -162,8 +143,8 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
       '--out',
       join(dir, 'items'),
     );
-    assert.equal(items.code, 0, items.err);
-    assert.match(items.out, /^items: 1 only on pg1, 0 only on pg2, 0 changed on both$/m);
+    assert.equal(items.code, 0, items.stderr);
+    assert.match(items.stdout, /^items: 1 only on pg1, 0 only on pg2, 0 changed on both$/m);
     assert.deepEqual({ old: await accounts(l, 'pg1'), new: await accounts(l, 'pg2') }, before);
   });
 
@@ -172,24 +153,10 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
     if (!l) return;
     const before = { old: await accounts(l, 'pg1'), new: await accounts(l, 'pg2') };
     const out = join(dir, 'no-key');
-    const r = await cli(
-      'diverge',
-      ...args,
-      '--table',
-      'accounts,items',
-      '--key',
-      'id',
-      '--updated-at',
-      'updated_at',
-      '--policy',
-      'lww',
-      '--apply',
-      '--out',
-      out,
-    );
+    const r = await cli('diverge', ...args, '--table', 'accounts,items', ...LWW, '--apply', '--out', out);
     assert.equal(r.code, 2);
-    assert.equal(r.err.trim(), 'error: table "items" has no key column "id"');
-    assert.equal(r.out, '');
+    assert.equal(r.stderr.trim(), 'error: table "items" has no key column "id"');
+    assert.equal(r.stdout, '');
     assert.equal(existsSync(out), false);
     assert.deepEqual({ old: await accounts(l, 'pg1'), new: await accounts(l, 'pg2') }, before);
   });
@@ -203,31 +170,10 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
     writeFileSync(file, stringify(inventory));
     const before = await accounts(l, 'pg2');
     const out = join(dir, 'production');
-    const r = await cli(
-      'diverge',
-      '--from',
-      'pg1',
-      '--to',
-      'pg2',
-      '-i',
-      file,
-      '-e',
-      'lab',
-      '--table',
-      'accounts',
-      '--key',
-      'id',
-      '--updated-at',
-      'updated_at',
-      '--policy',
-      'lww',
-      '--apply',
-      '--out',
-      out,
-    );
+    const r = await cli('diverge', ...sides(file), '--table', 'accounts', ...LWW, '--apply', '--out', out);
     assert.equal(r.code, 2);
     assert.equal(
-      r.err.trim(),
+      r.stderr.trim(),
       'error: --apply refused: environment "lab" is labelled production; diverge writes only on staging',
     );
     assert.equal(existsSync(out), false);
@@ -246,23 +192,9 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
       '(20,only-new,"2024-01-15 10:30:03+00")',
     ]);
     const out = join(dir, 'apply');
-    const r = await cli(
-      'diverge',
-      ...args,
-      '--table',
-      'accounts',
-      '--key',
-      'id',
-      '--updated-at',
-      'updated_at',
-      '--policy',
-      'lww',
-      '--apply',
-      '--out',
-      out,
-    );
-    assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /applied: 2 row\(s\) written into pg2/);
+    const r = await cli('diverge', ...args, '--table', 'accounts', ...LWW, '--apply', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /applied: 2 row\(s\) written into pg2/);
     assert.deepEqual(await accounts(l, 'pg2'), [
       '(1,a,"2024-01-15 10:00:00+00")',
       '(2,old-later,"2024-01-15 10:30:05+00")',
@@ -287,6 +219,6 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
       '--out',
       join(dir, 'again'),
     );
-    assert.match(again.out, /^accounts: 0 only on pg1, 1 only on pg2, 1 changed on both$/m);
+    assert.match(again.stdout, /^accounts: 0 only on pg1, 1 only on pg2, 1 changed on both$/m);
   });
 });
