@@ -4,7 +4,7 @@
 import { Type } from '@sinclair/typebox';
 import { join } from 'node:path';
 import { diverge as divergeTables, checkDivergeOptions } from '../connectors/divergence/reconcile.js';
-import { OneOf, Strict, Target, Text } from '../schema/common.js';
+import { OneOf, OrExpr, Strict, Target, Text } from '../schema/common.js';
 import { DEFAULT_REPORTS_DIR, reportDirName } from '../system/run-paths.js';
 import { defineAction, type ActionContext } from './types.js';
 
@@ -18,10 +18,12 @@ const schema = Strict({
     OneOf(['report', 'lww'], { default: 'report', description: 'lww: last write wins; report: only report' }),
   ),
   apply: Type.Optional(
-    Type.Boolean({
-      default: false,
-      description: 'write the lww winners into the new primary (staging only)',
-    }),
+    OrExpr(
+      Type.Boolean({
+        default: false,
+        description: 'write the lww winners into the new primary (staging only)',
+      }),
+    ),
   ),
   out: Type.Optional(
     Text('report directory (default: reports/<run report dir>/diverge-<step id>, beside the run’s reports)'),
@@ -74,7 +76,8 @@ export const diverge = defineAction({
       key: input.key,
       updatedAt: input.updatedAt,
       policy: input.policy ?? 'report',
-      apply: input.apply ?? false,
+      // An expression renders to the boolean itself (`${{ inputs.reconcileApply }}`).
+      apply: input.apply === true,
       outDir: input.out ?? defaultOut(ctx),
       signal: ctx.signal,
       secret: ctx.secret,
@@ -98,8 +101,8 @@ export const diverge = defineAction({
       ...input,
       env: ctx.env,
       policy: input.policy ?? 'report',
-      apply: input.apply ?? false,
+      apply: input.apply === true,
     });
-    return `would compare ${input.tables.join(', ')} on ${from} (old) and ${to} (new) by ${input.key}${input.apply ? ', then write the last-write winners into ' + to : ''}`;
+    return `would compare ${input.tables.join(', ')} on ${from} (old) and ${to} (new) by ${input.key}${input.apply === true ? ', then write the last-write winners into ' + to : ''}`;
   },
 });
