@@ -18,21 +18,22 @@ const AWAKE_MS = 2000;
 
 const write = (client: Client, side: 'old' | 'new', n: number) =>
   client.query(
-    `WITH row AS (INSERT INTO ${SPLIT_BRAIN_TABLE} (id, side, n) VALUES ($1 || '-' || $2, $1, $2))
-     UPDATE ${SPLIT_BRAIN_TABLE} SET side = $1, n = $2, updated_at = clock_timestamp() WHERE id = 'shared'`,
+    `WITH row AS (INSERT INTO ${SPLIT_BRAIN_TABLE} (id, side, n) VALUES ($1::text || '-' || $2::integer, $1::text, $2::integer))
+     UPDATE ${SPLIT_BRAIN_TABLE} SET side = $1::text, n = $2::integer, updated_at = clock_timestamp() WHERE id = 'shared'`,
     [side, n],
   );
 
 interface Writers {
-  stop(): Promise<{ old: number; oldAfterPromotion: number; new: number; newNode?: string }>;
+  stop(): Promise<{ old: number; oldAfterPromotion: number; error?: string; new: number; newNode?: string }>;
 }
 
 const running = new WeakMap<FaultContext, Writers>();
+const counted = new WeakMap<FaultContext, number>();
 
 /** The client of the old primary: one session opened before the freeze, writing until stopped. */
 function oldClient(client: Client, promotedAt: () => number | undefined) {
   let stopped = false;
-  const counts = { old: 0, oldAfterPromotion: 0 };
+  const counts: { old: number; oldAfterPromotion: number; error?: string } = { old: 0, oldAfterPromotion: 0 };
   const loop = (async () => {
     for (let n = 1; !stopped; n++) {
       try {
@@ -40,7 +41,8 @@ function oldClient(client: Client, promotedAt: () => number | undefined) {
         counts.old++;
         const promoted = promotedAt();
         if (promoted !== undefined && performance.now() > promoted) counts.oldAfterPromotion++;
-      } catch {
+      } catch (err) {
+        counts.error = errorMessage(err);
         return; // the session broke: this client is done
       }
       await sleep(WRITE_EVERY_MS);
@@ -165,6 +167,7 @@ export const splitBrain: Fault = {
     );
     return injected;
   },
+  splitBrainWrites: (ctx) => counted.get(ctx) ?? 0,
   async revert(ctx) {
     const woke = await freeze.revert(ctx);
     const writers = running.get(ctx);
@@ -174,7 +177,8 @@ export const splitBrain: Fault = {
     await sleep(AWAKE_MS);
     try {
       const c = await writers.stop();
-      return `${woke}; split brain: ${ctx.node} acknowledged ${c.oldAfterPromotion} write(s) after ${c.newNode ?? 'another node'} was promoted (${c.old} in all), ${c.newNode ?? 'the new primary'} ${c.new}`;
+      counted.set(ctx, c.oldAfterPromotion);
+      return `${woke}; split brain: ${ctx.node} acknowledged ${c.oldAfterPromotion} write(s) after ${c.newNode ?? 'another node'} was promoted (${c.old} in all${c.error ? `; its client stopped: ${c.error}` : ''}), ${c.newNode ?? 'the new primary'} ${c.new}`;
     } catch (err) {
       return `${woke}; split-brain clients: ${errorMessage(err)}`;
     }

@@ -1,6 +1,8 @@
-// diverge on two real primaries: a private lab whose replica pg2 is promoted while pg1 keeps
-// accepting writes (a split brain), with crafted rows on each side. The report must be exact, and
-// only --apply --policy lww (on staging) may change anything: the new primary's rows before and after.
+// Split brain, detected and reconciled. First diverge on two real primaries: a private lab whose
+// replica pg2 is promoted while pg1 keeps accepting writes, with crafted rows on each side. The report
+// must be exact, and only --apply --policy lww (on staging) may change anything: the new primary's
+// rows before and after. Then the shipped split-brain drill on a fresh lab of the same slot (the
+// suites run one after the other).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,10 @@ import { connectPostgres, nodeEndpoint } from '../../src/connectors/postgres.js'
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import type { Inventory } from '../../src/schema/inventory.js';
 import { cli } from '../helpers/cli.js';
+import { readJournal } from '../../src/engine/journal.js';
+import { runDrill } from '../../src/drill/run-drill.js';
+import { checkSteadyState } from '../../src/drill/steady-state.js';
+import { journalPath } from '../../src/system/run-paths.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drillbook-diverge-'));
@@ -220,5 +226,83 @@ describe('diverge after a split brain (private lab, slot 21)', () => {
       join(dir, 'again'),
     );
     assert.match(again.stdout, /^accounts: 0 only on pg1, 1 only on pg2, 1 changed on both$/m);
+  });
+});
+
+describe('drills/split-brain.yaml (private lab, slot 21)', () => {
+  // Asynchronous: with quorum commit the woken old primary would wait for standbys it no longer has
+  // and acknowledge nothing (synchronous replication's own protection against a split brain).
+  const lab = privateLab(21);
+
+  test('the old primary takes writes after the promotion; diverge reports them before the rejoin, and LWW keeps them', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const stateDir = join(dir, 'drill-state');
+    const quiet = { out: () => undefined, err: () => undefined };
+    const outcome = await runDrill(
+      { drillFile: 'drills/split-brain.yaml', inventoryFile: l.inventoryPath, stateDir },
+      quiet,
+    );
+    // Detected: the split brain fails the drill, with the writes the old primary took.
+    const splitBrainWrites = outcome.figures?.splitBrainWrites ?? 0;
+    assert.ok(splitBrainWrites > 0, `no split-brain write counted: ${outcome.reasons?.join('; ')}`);
+    assert.equal(outcome.verdict, 'fail');
+    assert.deepEqual(
+      outcome.reasons?.filter((r) => r.startsWith('split brain')),
+      [`split brain: the old primary acknowledged ${splitBrainWrites} write(s) after the promotion`],
+    );
+    assert.equal(outcome.restore?.status, 'succeeded', outcome.restore?.error);
+
+    // The restore (failback) compared the two primaries before it rewound the old one.
+    const events = readJournal(journalPath(stateDir, outcome.restore!.runId!)).events;
+    const at = (type: string, stepId: string) =>
+      events.findIndex((e) => e.type === type && 'stepId' in e && e.stepId === stepId);
+    const reconciled = events[at('step-finished', 'reconcile')];
+    assert.ok(reconciled?.type === 'step-finished' && reconciled.status === 'succeeded');
+    assert.ok(at('step-finished', 'reconcile') < at('step-started', 'rejoin-original'));
+    const outputs = reconciled.outputs as {
+      report: string;
+      reportJson: string;
+      onlyOld: number;
+      applied: number;
+    };
+    assert.ok(existsSync(outputs.report));
+    const report = JSON.parse(readFileSync(outputs.reportJson, 'utf8')) as {
+      from: string;
+      applied?: { rows: number };
+      tables: {
+        onlyOld: { key: string }[];
+        changed: { key: string; old: { updatedAt: string }; new: { updatedAt: string }; winner: string }[];
+      }[];
+    };
+    assert.equal(report.from, 'pg1');
+    const table = report.tables[0]!;
+    const oldRows = table.onlyOld.map((r) => r.key);
+    // Every write the old client made after the promotion is a row only the old primary had.
+    assert.ok(
+      oldRows.length >= splitBrainWrites,
+      `${oldRows.length} rows only on pg1, ${splitBrainWrites} split-brain writes`,
+    );
+    assert.ok(oldRows.every((k) => /^old-\d+$/.test(k)));
+    // The shared row changed on both sides: both versions, the later one wins.
+    const shared = table.changed.find((c) => c.key === 'shared');
+    assert.ok(shared, 'the shared row is not reported as changed on both sides');
+    assert.equal(shared.winner, shared.old.updatedAt > shared.new.updatedAt ? 'old' : 'new');
+    assert.equal(report.applied?.rows, oldRows.length + (shared.winner === 'old' ? 1 : 0));
+
+    // Reconciled: after the failback the split-brain rows live on the primary (pg1, rewound and
+    // promoted again), and the lab is in its steady state.
+    const kept = await on<{ id: string }>(
+      l,
+      'pg1',
+      `SELECT id FROM drillbook_split_brain WHERE id LIKE 'old-%'`,
+    );
+    const keptIds = new Set(kept.map((r) => r.id));
+    assert.deepEqual(
+      oldRows.filter((k) => !keptIds.has(k)),
+      [],
+    );
+    const steady = await checkSteadyState(l.env, resolveSecretRef);
+    assert.deepEqual(steady.problems, []);
   });
 });
