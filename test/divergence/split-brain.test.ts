@@ -306,3 +306,21 @@ describe('drills/split-brain.yaml (private lab, slot 21)', () => {
     assert.deepEqual(steady.problems, []);
   });
 });
+
+describe('a split-brain drill with a typo in its restore inputs', () => {
+  test('is refused by validate with file:line:col, exit 2', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(
+      file,
+      readFileSync('drills/split-brain.yaml', 'utf8')
+        .replaceAll('../runbooks/', `${process.cwd()}/runbooks/`)
+        .replace('reconcileKey: id', 'reconcileKye: id'),
+    );
+    const r = await cli('validate', file);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.stdout + r.stderr,
+      /typo\.yaml:\d+:\d+: the restore runbook has no input "reconcileKye" \(did you mean "reconcileKey"\?\)/,
+    );
+  });
+});
