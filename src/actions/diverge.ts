@@ -46,6 +46,8 @@ export const diverge = defineAction({
   kind: 'diverge',
   summary: 'compare tables on the old and new primary after a split brain; lww reconciliation on staging',
   schema,
+  // A second run compares again: what the first one wrote is now on both sides, so it writes nothing more.
+  idempotent: true,
   outputs: Strict({
     onlyOld: Count('rows only on the old primary (split-brain writes, or rows deleted on the new one)'),
     onlyNew: Count('rows only on the new primary'),
