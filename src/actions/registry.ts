@@ -2,6 +2,7 @@
 import type { ActionDefinition } from './types.js';
 import { approve } from './approve.js';
 import { backup } from './backup.js';
+import { diverge } from './diverge.js';
 import { dns } from './dns.js';
 import { fence } from './fence.js';
 import { notify } from './notify.js';
@@ -38,6 +39,7 @@ const all = [
   restoreTest,
   pitr,
   patroni,
+  diverge,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
 import { registerActions } from './commands/actions.js';
+import { registerDiverge } from './commands/diverge.js';
 import { registerDrill } from './commands/drill.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerLab } from './commands/lab.js';
@@ -31,6 +32,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerSchedule(program, io, done);
   registerDaemon(program, io, done);
   registerDrill(program, io, done);
+  registerDiverge(program, io, done);
   registerActions(program, io, done);
   return program;
 }

@@ -2,8 +2,7 @@
 // end of every run and drill (engine/session.ts) and by `drillbook report`.
 import { chmodSync, mkdirSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { JournalHeader } from '../engine/journal.js';
-import { journalPath, privateDir } from '../system/run-paths.js';
+import { DEFAULT_REPORTS_DIR, journalPath, privateDir, reportDirName } from '../system/run-paths.js';
 import { UserError } from '../errors.js';
 import { jsonChunks, writeChunks } from './chunks.js';
 import { htmlChunks } from './html.js';
@@ -12,9 +11,6 @@ import { markdownChunks } from './markdown.js';
 import { reportOfJournal } from './model.js';
 import { promChunks } from './prom.js';
 import type { Report } from './schema.js';
-
-/** Where reports go, relative to the working directory (git-ignored). */
-export const DEFAULT_REPORTS_DIR = 'reports';
 
 function* jsonFile(r: Report): Generator<string> {
   yield* jsonChunks(r);
@@ -29,6 +25,9 @@ const RENDERERS = {
   junit: { file: 'junit.xml', render: junitChunks },
   prom: { file: 'metrics.prom', render: promChunks },
 } as const;
+
+// Actions (diverge) write beside a run's reports too, so the names live in system/run-paths.ts.
+export { DEFAULT_REPORTS_DIR, reportDirName };
 
 export type ReportFormat = keyof typeof RENDERERS;
 export const REPORT_FORMATS = Object.keys(RENDERERS) as ReportFormat[];
@@ -45,10 +44,6 @@ export function parseFormats(list: string): ReportFormat[] {
     );
   return formats as ReportFormat[];
 }
-
-/** reports/2025-03-01-pg-failover-<run-id>: sorted by date, grouped by runbook when listed. */
-export const reportDirName = (header: Pick<JournalHeader, 'createdAt' | 'runbook' | 'runId'>) =>
-  `${header.createdAt.slice(0, 10)}-${header.runbook.name}-${header.runId}`;
 
 /** Renders the formats of one report model into its directory; returns the directory. */
 export function writeReportFiles(

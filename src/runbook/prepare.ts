@@ -36,6 +36,14 @@ export interface PreparedRun {
   warnings: UserError[];
 }
 
+/** The inventory (--inventory, else the lab's) and its environment `envName`, checked to exist. */
+export function environmentOf(inventoryFile: string | undefined, envName: string) {
+  const inventory = loadInventory(defaultInventoryPath(inventoryFile));
+  checkEnvironmentName(inventory, envName);
+  const env: EnvContext = { ...inventory.data.environments[envName]!, name: envName };
+  return { inventory, env };
+}
+
 export function prepareRun(options: {
   runbookFile: string;
   inventoryFile?: string;
@@ -43,13 +51,11 @@ export function prepareRun(options: {
   /** The given inputs, or a function of the runbook that gives them (a drill types its stand-ins). */
   inputs?: Record<string, unknown> | ((runbook: Runbook) => Record<string, unknown>);
 }): PreparedRun {
-  const inventory = loadInventory(defaultInventoryPath(options.inventoryFile));
-  checkEnvironmentName(inventory, options.envName);
+  const { inventory, env } = environmentOf(options.inventoryFile, options.envName);
   const doc = loadDocument(options.runbookFile, 'Runbook');
   const { errors, warnings } = applyRules(doc, { inventory, envName: options.envName });
   if (errors.length) throw errors.length === 1 ? errors[0]! : new UserErrors(errors);
   const runbook = doc.data as Runbook;
-  const env = { ...inventory.data.environments[options.envName]!, name: options.envName };
   return {
     runbook,
     source: doc.source,

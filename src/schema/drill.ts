@@ -3,9 +3,19 @@ import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, Duration, Name, Strict, Target, Text, OneOf } from './common.js';
 
 export const Fault = Strict({
-  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag', 'delete-rows']),
+  kind: OneOf([
+    'kill-postgres',
+    'stop-postgres',
+    'freeze',
+    'partition',
+    'replica-lag',
+    'delete-rows',
+    'split-brain',
+  ]),
   target: Target('node', 'the node the fault hits (primary: the steady-state primary)'),
-  duration: Type.Optional(Duration('for freeze, partition and replica-lag: how long the fault lasts')),
+  duration: Type.Optional(
+    Duration('for freeze, partition, replica-lag and split-brain: how long the fault lasts'),
+  ),
   table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
 });
@@ -62,6 +72,11 @@ export const Drill = Strict(
     ),
     restore: Type.Optional(
       Type.String({ description: 'runbook that returns the environment to steady state' }),
+    ),
+    restoreInputs: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+        description: 'inputs of the restore runbook (besides `current`, which the drill finds)',
+      }),
     ),
     schedule: Type.Optional(Schedule),
   },

@@ -34,6 +34,13 @@ export const journalPath = (stateDir: string, runId: string) =>
 export const lockPath = (stateDir: string, key: string) =>
   resolve(stateDir, 'locks', `${encodeURIComponent(key)}.lock`);
 
+/** Where reports go, relative to the working directory (git-ignored). */
+export const DEFAULT_REPORTS_DIR = 'reports';
+
+/** reports/2025-03-01-pg-failover-<run-id>: sorted by date, grouped by runbook when listed. */
+export const reportDirName = (header: { createdAt: string; runbook: { name: string }; runId: string }) =>
+  `${header.createdAt.slice(0, 10)}-${header.runbook.name}-${header.runId}`;
+
 export function checkRunId(runId: string): string {
   if (!RUN_ID.test(runId) || runId.includes('..'))
     throw new UserError(`invalid run id "${runId}": letters, digits, dot, dash and underscore only`);

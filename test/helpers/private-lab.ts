@@ -14,7 +14,7 @@
 // Slots in use: 3, 4 (database actions), 5, 6 (routing actions), 7, 8 (backups), 10 (failover bench),
 // 11 (drills), 12 (drill soak bench), 13 (async RPO), 14 (backup bench), 15 (backup faults),
 // 16 (backup drills), 18 (Patroni lab: etcd on ports +6/+7, Patroni's REST API on +8), 19, 20 (schedule),
-// 21 (drill soak bench, development), 22 (drill soak test).
+// 21 (drill soak bench, development; split brain and diverge), 22 (drill soak test).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

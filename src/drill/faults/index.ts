@@ -4,9 +4,10 @@ import { freeze } from './freeze.js';
 import { killPostgres } from './kill-postgres.js';
 import { partition } from './partition.js';
 import { replicaLag } from './replica-lag.js';
+import { splitBrain } from './split-brain.js';
 import { stopPostgres } from './stop-postgres.js';
 import type { Fault } from './types.js';
 
 export const faults: ReadonlyMap<string, Fault> = new Map(
-  [killPostgres, stopPostgres, freeze, partition, replicaLag, deleteRows].map((f) => [f.kind, f]),
+  [killPostgres, stopPostgres, freeze, partition, replicaLag, deleteRows, splitBrain].map((f) => [f.kind, f]),
 );

@@ -40,4 +40,9 @@ export interface Fault {
   inject(ctx: FaultContext): Promise<Injected>;
   /** Undoes the fault; safe to call twice and after a failed inject. Resolves with what it did. */
   revert(ctx: FaultContext): Promise<string>;
+  /**
+   * For a fault that leaves the old primary writable on purpose (split-brain): the writes it
+   * acknowledged after the promotion, counted by the fault's own client, once reverted.
+   */
+  splitBrainWrites?(ctx: FaultContext): number;
 }

@@ -32,6 +32,10 @@ export async function measure(s: DrillState): Promise<DrillMeasurement> {
     oldPrimary: `${oldNode.host}:${oldNode.port}`,
     timelineSwitchLsn,
   });
+  // The probe sees split-brain writes only through its route; a split-brain fault's own client of
+  // the old primary counts the ones it made there.
+  const { fault, ctx } = s.fault;
+  measurement.figures.splitBrainWrites += fault?.splitBrainWrites?.(ctx) ?? 0;
   return { ...measurement, rowsRead: presentSeqs !== undefined };
 }
 

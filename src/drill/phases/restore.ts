@@ -56,12 +56,17 @@ function markAndTell(s: DrillState, what: string, reason: string, manualSteps: s
   );
 }
 
-/** The restore runbook learns the current primary through its `current` input, when it has one. */
+/**
+ * The restore runbook learns the current primary through its `current` input, when it has one,
+ * and the drill's `restoreInputs`.
+ */
 async function restoreAfter(s: DrillState): Promise<RestoreOutcome> {
   const { loaded } = s;
   const restoreFile = loaded.restoreFile!;
   const declared = loadDocument(restoreFile, 'Runbook').data as Runbook;
-  const inputs: Record<string, string> = {};
+  const inputs: Record<string, string> = Object.fromEntries(
+    Object.entries(loaded.drill.restoreInputs ?? {}).map(([k, v]) => [k, String(v)]),
+  );
   if (declared.inputs?.current) {
     const current = await currentPrimary(loaded.env, s.route.connect, s.w.secret);
     if (!current.node) {

@@ -2,6 +2,7 @@
 import { budgetTotal } from './budget-total.js';
 import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
+import { drillRestoreInputs } from './drill-restore-inputs.js';
 import { drillStaging } from './drill-staging.js';
 import { durations } from './durations.js';
 import { executors } from './executors.js';
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   drillStaging,
   drillFiles,
   drillFaultInputs,
+  drillRestoreInputs,
   schedule,
   executors,
 ];
