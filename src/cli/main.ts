@@ -14,8 +14,6 @@ import { registerSchedule } from './commands/schedule.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from '../system/output.js';
 
-export { useSmallHeap } from '../system/small-heap.js';
-
 export function buildProgram(io: Output, done: (code: number) => void): Command {
   const program = new Command()
     .name('drillbook')

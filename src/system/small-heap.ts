@@ -7,8 +7,9 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * Keeps the young generation at its initial size and the old generation close to the live heap.
- * Both flags are read by the collector at each collection, so setting them after start-up (here,
- * rather than on a command line `node bin/drillbook.js` would bypass) takes effect.
+ * The collector reads both flags at each collection, so setting them at run time works (a node
+ * command-line flag would not: `node bin/drillbook.js` bypasses a shebang). Call it before the CLI's
+ * code loads: loading it already allocates enough for the young generation to grow.
  */
 export function useSmallHeap(): void {
   setFlagsFromString('--optimize-for-size --semi-space-growth-factor=1');
