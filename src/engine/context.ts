@@ -38,10 +38,18 @@ export function secretNames(runbook: Runbook): Set<string> {
   );
 }
 
+/** Per step, once: the run reads them at its start and each shell step's child environment again. */
+const namesOfStep = new WeakMap<Step, Set<string>>();
+
 /** Names one step reads as `secrets.NAME` (its children get those DRILLBOOK_SECRET_* and no other). */
 export function stepSecretNames(step: Step): Set<string> {
+  const known = namesOfStep.get(step);
+  if (known) return known;
   const names = new Set<string>();
+  namesOfStep.set(step, names);
   for (const [text, path] of stringsIn(step, [])) {
+    // Parsing is the cost, and a text that never spells `secrets` cannot read one.
+    if (!text.includes('secrets')) continue;
     for (const site of sitesOf(text, path.at(-1))) {
       for (const [root, name] of references(parseSite(site))) if (root === 'secrets' && name) names.add(name);
     }
