@@ -27,6 +27,8 @@ import { placeLabDir, removePlacementLink } from './placement.js';
 import { ensureSlack, SLACK } from './slack.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
+import { buildOrder } from './topology.js';
+import { replicationTree, type ReplicationTree } from './tree.js';
 
 export type { LabUpOptions } from './config.js';
 export { DEFAULT_LAB_DIR } from './config.js';
@@ -83,13 +85,20 @@ export async function labUp(
     },
   };
   await healDrillFaults(paths, config, ctx.report);
-  const [primary, ...replicas] = config.nodes;
+  const [primary] = config.nodes;
   if (!primary) throw new UserError('a lab needs at least one node');
+  const byName = new Map(config.nodes.map((n) => [n.name, n]));
   const postgres = async () => {
-    const builtPrimary = await ensurePrimary(ctx, primary);
-    const builtReplicas = await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
+    let built = await ensurePrimary(ctx, primary);
+    // Level by level: a cascaded replica is cloned from its upstream, which must run first.
+    for (const level of buildOrder(config.upstreams, primary.name)) {
+      const results = await Promise.all(
+        level.map((r) => ensureReplica(ctx, byName.get(r)!, byName.get(config.upstreams[r]!)!)),
+      );
+      built ||= results.some(Boolean);
+    }
     // Only a freshly built topology is waited for: after a drill's failover, pg1 may no longer lead.
-    if (builtPrimary || builtReplicas.some(Boolean)) await finishReplication(ctx, primary, replicas);
+    if (built) await finishReplication(ctx, primary);
   };
   // Everything starts together; all are awaited so a failure leaves no half-recorded component.
   const results = await Promise.allSettled([
@@ -128,6 +137,8 @@ export interface LabStatus {
   inventory?: string;
   allUp: boolean;
   components: ComponentStatus[];
+  /** Absent when there is no lab. */
+  tree?: ReplicationTree;
 }
 
 /** Each component is up when its PID runs AND its ports answer; PostgreSQL adds role and replication. */
@@ -160,7 +171,8 @@ export async function labStatus(dirOption?: string): Promise<LabStatus> {
     }),
   );
   const inventory = existsSync(paths.inventory) ? paths.inventory : undefined;
-  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components };
+  const tree = replicationTree(state.config, new Map(components.map((c) => [c.name, c.postgres])));
+  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components, tree };
 }
 
 export interface LabDownResult {

@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
 import { DEFAULT_LAB_DIR } from '../../lab/config.js';
 import type { ComponentStatus, LabStatus, LabUpOptions } from '../../lab/index.js';
+import type { ReplicationTree, TreeLink } from '../../lab/tree.js';
 import { jsonOutput } from '../../json-output.js';
 
 // The lab (and the pg client it uses) loads only when a lab command runs: the CLI starts fast.
@@ -22,7 +23,15 @@ export function registerLab(program: Command): void {
     .description('start the lab, or repair it (running parts are kept, dead ones restarted)')
     .option('--dir <dir>', DIR_HELP)
     .option('--replicas <n>', 'number of streaming replicas (default 2)')
-    .option('--sync', 'synchronous replication: commits wait for one standby')
+    .option('--sync', 'synchronous replication: commits wait for one standby (--sync-mode quorum)')
+    .option(
+      '--sync-mode <mode>',
+      "async (default), quorum (ANY 1), first (FIRST 1), all (every direct standby); quorum:N, first:N. Only the primary's direct standbys can be synchronous",
+    )
+    .option(
+      '--topology <tree>',
+      "who streams from whom: star (default: every replica on pg1), cascade (pg1>pg2>pg3...), or links such as 'pg1>pg2,pg2>pg3'",
+    )
     .option('--base-address <ip>', 'node i listens on this loopback address + i (default 127.0.0.10)')
     .option('--pg-port <port>', 'PostgreSQL port on every node address (default 5432)')
     .option('--ssh-port <port>', 'sshd port on every node address (default 2222)')
@@ -44,6 +53,8 @@ export function registerLab(program: Command): void {
         dir: o.dir,
         replicas: integer(o.replicas, '--replicas'),
         sync: o.sync,
+        syncMode: o.syncMode,
+        topology: o.topology,
         baseAddress: o.baseAddress,
         pgPort: integer(o.pgPort, '--pg-port'),
         sshPort: integer(o.sshPort, '--ssh-port'),
@@ -101,6 +112,7 @@ function formatStatus(status: LabStatus): string {
   if (!status.exists) return `no lab at ${status.dir} (drillbook lab up starts one)`;
   const lines = [`lab ${status.dir}: ${status.allUp ? 'all up' : 'NOT all up'}`];
   for (const c of status.components) lines.push(formatComponent(c));
+  if (status.tree) lines.push(...drawTree(status.tree));
   if (status.inventory) lines.push(`inventory: ${status.inventory}`);
   return lines.join('\n');
 }
@@ -118,4 +130,37 @@ function postgresDetail(c: ComponentStatus): string {
   if (typeof pg.replication === 'string') return `  ${pg.role}, WAL receiver ${pg.replication}`;
   const streams = pg.replication.map((r) => `${r.name} ${r.state} ${r.syncState}`).join(', ');
   return `  ${pg.role}${streams ? `, streaming to ${streams}` : ', no replicas connected'}`;
+}
+
+/** Each primary with its replicas below it, each link with its state and lag on its upstream. */
+function drawTree(tree: ReplicationTree): string[] {
+  const lines = ['replication:'];
+  const drawn = new Set<string>();
+  const walk = (up: string, indent: string) => {
+    const below = tree.links.filter((l) => l.upstream === up && !drawn.has(l.node));
+    below.forEach((link, i) => {
+      const last = i === below.length - 1;
+      drawn.add(link.node);
+      lines.push(`${indent}${last ? '└─ ' : '├─ '}${formatLink(link)}`);
+      walk(link.node, indent + (last ? '   ' : '│  '));
+    });
+  };
+  for (const p of tree.primaries) {
+    lines.push(`  ${p} (primary)`);
+    walk(p, '  ');
+  }
+  // Replicas under a node that is no running primary (the primary lost, before a failover).
+  for (const link of tree.links) {
+    if (drawn.has(link.node)) continue;
+    lines.push(`  ${link.upstream} (not a running primary)`);
+    walk(link.upstream, '  ');
+  }
+  return lines;
+}
+
+function formatLink(l: TreeLink): string {
+  const sync = l.syncState ? ` ${l.syncState}` : '';
+  const lag = l.lagBytes === undefined || l.lagBytes === null ? '' : `, lag ${l.lagBytes} bytes`;
+  const moved = l.upstream !== l.built ? ` (built under ${l.built})` : '';
+  return `${l.node} ${l.state}${sync}${lag}${moved}`;
 }
