@@ -8,6 +8,7 @@ import { notify } from './notify.js';
 import { pitr } from './pitr.js';
 import { promote } from './promote.js';
 import { rejoin } from './rejoin.js';
+import { repoint } from './repoint.js';
 import { restoreTest } from './restore-test.js';
 import { route } from './route.js';
 import { selectReplica } from './select-replica.js';
@@ -28,6 +29,7 @@ const all = [
   dns,
   validate,
   rejoin,
+  repoint,
   sql,
   ssh,
   shell,

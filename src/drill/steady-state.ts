@@ -67,7 +67,9 @@ export async function checkSteadyState(
         settling += found.settling;
       });
     } catch (err) {
-      problems.push(`${upstream}, upstream of ${replicas.join(', ')}, is not reachable: ${errorMessage(err)}`);
+      problems.push(
+        `${upstream}, upstream of ${replicas.join(', ')}, is not reachable: ${errorMessage(err)}`,
+      );
     }
   }
   return { healthy: problems.length === 0, problems, lagBytes, settling };

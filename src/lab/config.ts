@@ -159,7 +159,8 @@ export function assertSameShape(existing: LabConfig, options: LabUpOptions, dir:
 function configAsOptions(c: LabConfig): LabUpOptions {
   return {
     replicas: c.replicas,
-    syncMode: c.sync.mode === 'async' || c.sync.mode === 'all' ? c.sync.mode : `${c.sync.mode}:${c.sync.count}`,
+    syncMode:
+      c.sync.mode === 'async' || c.sync.mode === 'all' ? c.sync.mode : `${c.sync.mode}:${c.sync.count}`,
     topology: formatTopology(c.upstreams) || undefined,
     baseAddress: c.baseAddress,
     pgPort: c.nodes[0]?.port,

@@ -11,15 +11,8 @@ import { serviceUser as findServiceUser } from '../system/os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
 import { assertPortsFree, portAnswers, type Endpoint } from '../system/ports.js';
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
-import {
-  ensurePrimary,
-  ensureReplica,
-  finishReplication,
-  nodeStatus,
-  postmasterPid,
-  stopNode,
-  type NodeStatus,
-} from './postgres.js';
+import { ensurePrimary, ensureReplica, finishReplication, postmasterPid, stopNode } from './postgres.js';
+import { nodeStatus, type NodeStatus } from './node-status.js';
 import { notOwnDir } from '../system/own-dir.js';
 import { isLabProcess, stopProcess } from '../system/processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
@@ -27,7 +20,7 @@ import { placeLabDir, removePlacementLink } from './placement.js';
 import { ensureSlack, SLACK } from './slack.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
-import { buildOrder } from './topology.js';
+import { treeLevels } from '../schema/inventory.js';
 import { replicationTree, type ReplicationTree } from './tree.js';
 
 export type { LabUpOptions } from './config.js';
@@ -91,7 +84,7 @@ export async function labUp(
   const postgres = async () => {
     let built = await ensurePrimary(ctx, primary);
     // Level by level: a cascaded replica is cloned from its upstream, which must run first.
-    for (const level of buildOrder(config.upstreams, primary.name)) {
+    for (const level of treeLevels(config.upstreams, primary.name)) {
       const results = await Promise.all(
         level.map((r) => ensureReplica(ctx, byName.get(r)!, byName.get(config.upstreams[r]!)!)),
       );

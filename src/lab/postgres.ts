@@ -1,7 +1,6 @@
 // PostgreSQL nodes: an initdb'd primary and streaming replicas made with pg_basebackup -R.
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { StepFailure } from '../errors.js';
 import { LAB_DATABASE, LAB_REPLICATION_USER, LAB_USER, type LabConfig, type LabNode } from './config.js';
 import type { LabContext } from './context.js';
@@ -110,7 +109,9 @@ export async function finishReplication(ctx: LabContext, primary: LabNode): Prom
     throw new StepFailure(
       `replicas ${Object.entries(upstreams)
         .map(([r, up]) => `${up}>${r}`)
-        .join(', ')} did not all start streaming within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
+        .join(
+          ', ',
+        )} did not all start streaming within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
       { stepId: 'lab' },
     );
   }
@@ -146,71 +147,6 @@ export const postmasterPid = (paths: LabPaths, node: string): number | undefined
 export async function stopNode(paths: LabPaths, node: string): Promise<void> {
   const pid = postmasterPid(paths, node);
   if (pid) await stopProcess(pid, paths.dir, 'SIGINT', 15_000);
-}
-
-/** One link as its upstream sees it (pg_stat_replication there). */
-export interface Stream {
-  name: string;
-  state: string;
-  syncState: string;
-  /** Bytes between the upstream's position and what this replica replayed. */
-  lagBytes: number | null;
-}
-
-export interface NodeStatus {
-  role: 'primary' | 'replica' | 'unknown';
-  /** On a primary: the replicas it streams to; on a replica: its WAL receiver state. */
-  replication: { name: string; state: string; syncState: string }[] | string;
-  /** The replicas this node streams to (a replica too, in a cascade), with their lag. */
-  streams: Stream[];
-  /** On a replica: the address its WAL receiver streams from, when it does. */
-  sender?: { host: string; port: number };
-  error?: string;
-}
-
-/** Role and replication state over SQL, as the lab user (a partitioned node times out in 1 s). */
-export async function nodeStatus(node: LabNode, password: string): Promise<NodeStatus> {
-  const client = new pg.Client({
-    host: node.host,
-    port: node.port,
-    user: LAB_USER,
-    password,
-    database: LAB_DATABASE,
-    connectionTimeoutMillis: 1000,
-  });
-  try {
-    await client.connect();
-    const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-    const { rows: streams } = await client.query<Stream>(
-      `SELECT application_name AS name, state, sync_state AS "syncState",
-              pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
-                              replay_lsn)::float8 AS "lagBytes"
-         FROM pg_stat_replication ORDER BY 1`,
-    );
-    if (recovery.rows[0]?.r) {
-      const wal = await client.query<{ status: string; host: string | null; port: number | null }>(
-        'SELECT status, sender_host AS host, sender_port AS port FROM pg_stat_wal_receiver',
-      );
-      const w = wal.rows[0];
-      return {
-        role: 'replica',
-        replication: w?.status ?? 'not receiving',
-        streams,
-        ...(w?.host && w.port && { sender: { host: w.host, port: w.port } }),
-      };
-    }
-    const replication = streams.map(({ name, state, syncState }) => ({ name, state, syncState }));
-    return { role: 'primary', replication, streams };
-  } catch (err) {
-    return {
-      role: 'unknown',
-      replication: '',
-      streams: [],
-      error: err instanceof Error ? err.message : String(err),
-    };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 const NODE_CONF = 'drillbook.conf';
@@ -278,7 +214,10 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
   // primary itself count: a cascaded replica never acknowledges a commit.
   const direct = directStandbys(ctx.config.upstreams, ctx.config.nodes[0]!.name);
   const others = ctx.config.nodes.map((n) => n.name).filter((n) => n !== node.name);
-  const standbys = [...others.filter((n) => direct.includes(n)), ...others.filter((n) => !direct.includes(n))];
+  const standbys = [
+    ...others.filter((n) => direct.includes(n)),
+    ...others.filter((n) => !direct.includes(n)),
+  ];
   const lines = [
     `# Written by drillbook lab for ${node.name}.`,
     `listen_addresses = '${node.host}'`,

@@ -33,15 +33,20 @@ export function parseTopology(spec: string | undefined, nodes: readonly string[]
     }
     for (const name of chain) {
       if (!nodes.includes(name)) {
-        throw topologyError(`"${name}" is not a node of this lab (${nodes.join(', ')}); --replicas sets how many`);
+        throw topologyError(
+          `"${name}" is not a node of this lab (${nodes.join(', ')}); --replicas sets how many`,
+        );
       }
     }
     for (let i = 1; i < chain.length; i++) {
       const [up, down] = [chain[i - 1]!, chain[i]!];
-      if (down === primary) throw topologyError(`${primary} is the primary; it streams from no one (${up}>${down})`);
+      if (down === primary)
+        throw topologyError(`${primary} is the primary; it streams from no one (${up}>${down})`);
       if (up === down) throw topologyError(`${down} cannot stream from itself (${up}>${down})`);
       if (named.has(down) && upstreams[down] !== up) {
-        throw topologyError(`${down} has two upstreams, ${upstreams[down]} and ${up}; a replica streams from one node`);
+        throw topologyError(
+          `${down} has two upstreams, ${upstreams[down]} and ${up}; a replica streams from one node`,
+        );
       }
       named.add(down);
       upstreams[down] = up;
@@ -49,7 +54,10 @@ export function parseTopology(spec: string | undefined, nodes: readonly string[]
   }
   for (const replica of replicas) {
     const loop = loopFrom(replica, upstreams, primary!);
-    if (loop) throw topologyError(`${loop.reverse().join('>')} is a loop: every replica must lead back to ${primary}`);
+    if (loop)
+      throw topologyError(
+        `${loop.reverse().join('>')} is a loop: every replica must lead back to ${primary}`,
+      );
   }
   return upstreams;
 }
@@ -63,18 +71,6 @@ export const formatTopology = (upstreams: Upstreams): string =>
 /** The primary's direct standbys: the only ones its commits can wait for. */
 export const directStandbys = (upstreams: Upstreams, primary: string): string[] =>
   Object.keys(upstreams).filter((r) => upstreams[r] === primary);
-
-/** Replicas in an order where each comes after its upstream (the order to build them in). */
-export function buildOrder(upstreams: Upstreams, primary: string): string[][] {
-  const levels: string[][] = [];
-  let parents = [primary];
-  while (parents.length > 0) {
-    const level = Object.keys(upstreams).filter((r) => parents.includes(upstreams[r]!));
-    if (level.length > 0) levels.push(level);
-    parents = level;
-  }
-  return levels;
-}
 
 /**
  * `--sync-mode async|quorum|first|all`, optionally `quorum:N` / `first:N` (ANY N / FIRST N);

@@ -1,7 +1,7 @@
 // The replication tree as it runs: each replica under the node its WAL receiver streams from (the
 // built upstream when it streams from nowhere), with the link's state and lag as that upstream sees it.
 import type { LabConfig } from './config.js';
-import type { NodeStatus } from './postgres.js';
+import type { NodeStatus } from './node-status.js';
 
 export interface TreeLink {
   node: string;
@@ -40,7 +40,14 @@ export function replicationTree(
     const seen = status.get(upstream)?.streams.find((x) => x.name === n.name);
     return [
       seen
-        ? { node: n.name, upstream, built, state: seen.state, syncState: seen.syncState, lagBytes: seen.lagBytes }
+        ? {
+            node: n.name,
+            upstream,
+            built,
+            state: seen.state,
+            syncState: seen.syncState,
+            lagBytes: seen.lagBytes,
+          }
         : { node: n.name, upstream, built, state: `not streaming (WAL receiver ${String(s.replication)})` },
     ];
   });

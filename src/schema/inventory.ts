@@ -164,3 +164,14 @@ export const resolveNode = (env: Environment, name: string) => (name === 'primar
 /** The node a replica streams from in the steady state: its recorded upstream, else the primary. */
 export const steadyUpstream = (env: Environment, node: string) =>
   env.postgres.nodes[node]?.upstream ?? env.primary;
+
+/** The replicas of a tree (replica → upstream) level by level from its root: each after its upstream. */
+export function treeLevels(upstreams: Record<string, string>, root: string): string[][] {
+  const levels: string[][] = [];
+  for (let parents = [root]; parents.length > 0;) {
+    const level = Object.keys(upstreams).filter((r) => parents.includes(upstreams[r]!));
+    if (level.length > 0) levels.push(level);
+    parents = level;
+  }
+  return levels;
+}

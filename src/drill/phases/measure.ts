@@ -31,6 +31,7 @@ export async function measure(s: DrillState): Promise<DrillMeasurement> {
     presentSeqs,
     oldPrimary: `${oldNode.host}:${oldNode.port}`,
     timelineSwitchLsn,
+    measure: s.loaded.drill.objectives.measure,
   });
   return { ...measurement, rowsRead: presentSeqs !== undefined };
 }
