@@ -89,7 +89,7 @@ export function parseSyncMode(text: string, upstreams: Upstreams, primary: strin
   const count = mode === 'all' ? direct.length : Number(match[2] ?? 1);
   if (count < 1 || count > direct.length) {
     throw new UserError(
-      `--sync-mode ${text} waits for ${count} standby(s), but ${primary} has ${direct.length} direct standby(s)${direct.length ? ` (${direct.join(', ')})` : ''}: only the primary's direct standbys can be synchronous`,
+      `--sync-mode ${text} waits for ${Math.max(count, 1)} standby(s), but ${primary} has ${direct.length} direct standby(s)${direct.length ? ` (${direct.join(', ')})` : ''}: only the primary's direct standbys can be synchronous`,
     );
   }
   return { mode, count };
