@@ -98,7 +98,7 @@ describe('lab shapes on a private lab', () => {
 
         await t.test(
           'failover: the orphaned direct standby follows the new primary, the cascade stays',
-          async () => {
+          async (ft) => {
             await killPostmaster(lab, 'pg1');
             const run = await runRunbook(lab, 'pg-failover.yaml', { stateDir });
             assert.equal(run.code, 0, failures(run));
@@ -118,7 +118,7 @@ describe('lab shapes on a private lab', () => {
             });
             await writeOn(lab, promoted);
 
-            await t.test('failback: the original tree is back, every link streaming', async () => {
+            await ft.test('failback: the original tree is back, every link streaming', async () => {
               const back = await runRunbook(lab, 'pg-failback.yaml', {
                 stateDir,
                 set: [`current=${promoted}`],
