@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { resolveLabConfig } from '../../src/lab/config.js';
+import { readState } from '../../src/lab/state.js';
 import { parseSyncMode, parseTopology, synchronousStandbyNames } from '../../src/lab/topology.js';
 import { treeLevels } from '../../src/schema/inventory.js';
 
@@ -136,5 +137,20 @@ describe('an inventory’s upstreams (drillbook validate)', () => {
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stdout + r.stderr, message);
     });
+  }
+});
+
+test('a lab state written before topologies reads as a star with its old --sync', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drillbook-topology-state-'));
+  try {
+    const file = join(dir, 'state.json');
+    const config = { ...resolveLabConfig({}), sync: true } as Record<string, unknown>;
+    delete config.upstreams;
+    writeFileSync(file, JSON.stringify({ version: 1, dir, config, components: {} }));
+    const read = readState(file)!.config;
+    assert.deepEqual(read.sync, { mode: 'quorum', count: 1 });
+    assert.deepEqual(read.upstreams, { pg2: 'pg1', pg3: 'pg1' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
