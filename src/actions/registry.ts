@@ -10,6 +10,7 @@ import { patroni } from './patroni.js';
 import { pitr } from './pitr.js';
 import { promote } from './promote.js';
 import { rejoin } from './rejoin.js';
+import { repoint } from './repoint.js';
 import { restoreTest } from './restore-test.js';
 import { route } from './route.js';
 import { selectReplica } from './select-replica.js';
@@ -30,6 +31,7 @@ const all = [
   dns,
   validate,
   rejoin,
+  repoint,
   sql,
   ssh,
   shell,

@@ -28,7 +28,14 @@ const DEFAULT_WAIT_STREAMING_MS = 60_000;
 
 const schema = Strict({
   target: Target('node', 'the old primary (or a replica) to turn into a replica'),
-  primary: Target('node', 'the current primary to follow'),
+  primary: Target('node', 'the current primary to follow (with cascade: true, a replica may be followed)'),
+  cascade: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'the node to follow may be a replica (a cascading replica); without it a replica there is an error',
+    }),
+  ),
   rewind: Type.Optional(
     Type.Boolean({
       default: true,
@@ -70,7 +77,8 @@ export const rejoin = defineAction({
     const { node, primary } = names(ctx, input);
     const host = nodeHost(ctx.env, node, 'rejoin');
     const pg = pgOptions(ctx);
-    if (await streamsFrom(ctx, node, primary)) {
+    const cascade = input.cascade ?? false;
+    if (await streamsFrom(ctx, node, primary, cascade)) {
       ctx.log(`${node} already streams from ${primary}; nothing to do`);
       return { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 };
     }
@@ -119,7 +127,7 @@ export const rejoin = defineAction({
     const started = performance.now();
     const waitMs = parseDuration(input.waitStreaming ?? '') ?? DEFAULT_WAIT_STREAMING_MS;
     const streaming = await pollUntil(
-      async () => ((await streamsFrom(ctx, node, primary)) ? true : undefined),
+      async () => ((await streamsFrom(ctx, node, primary, cascade)) ? true : undefined),
       { timeoutMs: waitMs, intervalMs: 20, signal: ctx.signal },
     );
     if (!streaming) {
@@ -136,7 +144,7 @@ export const rejoin = defineAction({
   },
   async alreadyDone(ctx, input) {
     const { node, primary } = names(ctx, input);
-    return (await streamsFrom(ctx, node, primary))
+    return (await streamsFrom(ctx, node, primary, input.cascade ?? false))
       ? { node, primary, rewound: false, recloned: false, alreadyStreaming: true, streamingAfterMs: 0 }
       : undefined;
   },
@@ -159,7 +167,8 @@ async function primaryView(
   ctx: ActionContext,
   node: string,
   primary: string,
-): Promise<{ state: string | undefined; timeline: number }> {
+  cascade: boolean,
+): Promise<{ state: string | undefined; timeline: number | null }> {
   return withNode(ctx.env, primary, pgOptions(ctx), async (c) => {
     const { rows } = await c.query<{ recovery: boolean; state: string | null; timeline: number | null }>(
       `SELECT pg_is_in_recovery() AS recovery,
@@ -168,7 +177,7 @@ async function primaryView(
       [node],
     );
     const row = rows[0]!;
-    if (row.recovery || row.timeline === null)
+    if (row.recovery && !cascade)
       throw new StepFailure(`${primary} is not a primary (it is in recovery): nothing to rejoin to`);
     return { state: row.state ?? undefined, timeline: row.timeline };
   });
@@ -177,16 +186,23 @@ async function primaryView(
 /**
  * Both ends agree that the node streams from the primary, on the primary's current timeline. A
  * replica that cascaded from a node just promoted first streams the old timeline to its end, then
- * its WAL receiver waits (up to wal_retrieve_retry_interval) before it asks for the new one.
+ * its WAL receiver waits (up to wal_retrieve_retry_interval) before it asks for the new one. A
+ * replica followed in a cascade switches no timeline: there the link streaming is enough.
  */
-async function streamsFrom(ctx: ActionContext, node: string, primary: string): Promise<boolean> {
-  const { state, timeline } = await primaryView(ctx, node, primary);
+async function streamsFrom(
+  ctx: ActionContext,
+  node: string,
+  primary: string,
+  cascade: boolean,
+): Promise<boolean> {
+  const { state, timeline } = await primaryView(ctx, node, primary, cascade);
   if (state !== 'streaming') return false;
   const { host, port } = ctx.env.postgres.nodes[primary]!;
   return withNode(ctx.env, node, pgOptions(ctx), async (c) => {
     const { rows } = await c.query<{ ok: boolean }>(
       `SELECT count(*) > 0 AS ok FROM pg_stat_wal_receiver
-        WHERE status = 'streaming' AND sender_host = $1 AND sender_port = $2 AND receive_start_tli = $3`,
+        WHERE status = 'streaming' AND sender_host = $1 AND sender_port = $2
+          AND ($3::int IS NULL OR receive_start_tli = $3)`,
       [host, port, timeline],
     );
     return rows[0]!.ok;
@@ -250,7 +266,7 @@ async function retarget(
   }).catch(() => false);
   if (!reloaded) return undefined;
   const streaming = await pollUntil(
-    async () => ((await streamsFrom(ctx, node, primary)) ? true : undefined),
+    async () => ((await streamsFrom(ctx, node, primary, input.cascade ?? false)) ? true : undefined),
     { timeoutMs: RETARGET_WAIT_MS, intervalMs: 20, signal: ctx.signal },
   );
   return streaming ? Math.round(performance.now() - started) : undefined;

@@ -9,6 +9,7 @@ import { Duration, Strict, Targets } from '../schema/common.js';
 import { laterLsn, lsnDistance, parseLsn } from './lsn.js';
 import { defineAction, type ActionContext } from './types.js';
 import { OrNull } from './contract.js';
+import { readUpstream } from './upstream.js';
 
 const DEFAULT_MAX_LAG_BYTES = 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
@@ -23,6 +24,8 @@ export interface Candidate {
   lagBytes?: number;
   /** Bytes behind the reference it has not even received: lost if it is promoted now. */
   unreceivedBytes?: number;
+  /** The node it streams (or last tried to stream) from: the old primary, or a replica in a cascade. */
+  upstream?: string;
   skipped?: string;
 }
 
@@ -31,6 +34,7 @@ interface Position {
   receive: string | null;
   replay: string | null;
   current: string | null;
+  upstream?: string;
 }
 
 export const selectReplica = defineAction({
@@ -64,9 +68,13 @@ export const selectReplica = defineAction({
         replayLsn: Type.Optional(OrNull(Type.String())),
         lagBytes: Type.Optional(Type.Integer()),
         unreceivedBytes: Type.Optional(Type.Integer()),
+        upstream: Type.Optional(Type.String()),
         skipped: Type.Optional(Type.String()),
       }),
     ),
+    tree: Type.Record(Type.String(), Type.String(), {
+      description: 'each reachable candidate → the node it streamed from (the tree before the failover)',
+    }),
   }),
   example: { id: 'pick', with: { candidates: '${{ env.replicas }}', maxLagBytes: 0 } },
   async run(ctx, input) {
@@ -94,7 +102,14 @@ export const selectReplica = defineAction({
           replica: false,
           skipped: 'not a replica (pg_is_in_recovery() = false)',
         };
-      return { node, reachable: true, replica: true, receiveLsn: p.receive, replayLsn: p.replay };
+      return {
+        node,
+        reachable: true,
+        replica: true,
+        receiveLsn: p.receive,
+        replayLsn: p.replay,
+        ...(p.upstream !== undefined && { upstream: p.upstream }),
+      };
     });
     const usable = candidates.filter((c) => !c.skipped && (c.receiveLsn || c.replayLsn));
     const reference = [primaryLsn, ...usable.map((c) => laterLsn(c.receiveLsn, c.replayLsn))].reduce(
@@ -109,7 +124,7 @@ export const selectReplica = defineAction({
       ctx.log(
         c.skipped
           ? `${c.node}: skipped, ${c.skipped}`
-          : `${c.node}: receive ${c.receiveLsn ?? '-'}, replay ${c.replayLsn ?? '-'}, ${c.lagBytes} bytes behind`,
+          : `${c.node}${c.upstream ? ` (from ${c.upstream})` : ''}: receive ${c.receiveLsn ?? '-'}, replay ${c.replayLsn ?? '-'}, ${c.lagBytes} bytes behind`,
       );
     }
     const best = usable.sort(byProgress)[0];
@@ -126,6 +141,7 @@ export const selectReplica = defineAction({
       lagBytes: best.lagBytes,
       primaryLsn,
       candidates,
+      tree: Object.fromEntries(candidates.flatMap((c) => (c.upstream ? [[c.node, c.upstream]] : []))),
     };
     if (best.lagBytes! > maxLag) {
       if (!input.allowLag) {
@@ -174,6 +190,9 @@ async function readPosition(ctx: ActionContext, node: string, timeoutMs: number)
               pg_last_wal_replay_lsn()::text AS replay,
               CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current`,
     );
-    return rows[0]!;
+    const position = rows[0]!;
+    if (!position.inRecovery) return position;
+    const { upstream } = await readUpstream(client, ctx.env);
+    return upstream === undefined ? position : { ...position, upstream };
   });
 }

@@ -11,6 +11,8 @@ import type { ProbeWrite } from './probe.js';
 
 /** Step kinds whose success means the data is back in a verified, usable copy. */
 const RECOVERY_KINDS = new Set(['pitr', 'restore-test']);
+/** Step kinds whose success means every replica the fault orphaned streams again. */
+const REPLICATION_KINDS = new Set(['repoint']);
 
 type StepFinished = Extract<RunEvent, { type: 'step-finished' }>;
 
@@ -31,6 +33,8 @@ export interface DrillRecord {
   oldPrimary: string;
   /** Where the new primary's timeline branched off, when another node was promoted. */
   timelineSwitchLsn?: string;
+  /** The drill's `objectives.measure`: replication measures until the orphaned replicas stream. */
+  measure?: 'clients' | 'replication';
 }
 
 export interface Measurement {
@@ -79,9 +83,10 @@ export function measureDrill(r: DrillRecord): Measurement {
     promotedAt: promote ? promote.t + r.clockOffset : undefined,
     timelineSwitchLsn: r.timelineSwitchLsn,
   });
-  const measuresRecovery = measuresRecoveryOf(r);
-  if (measuresRecovery) {
-    const recovery = lastRecoveryStep(r);
+  const measuresReplication = r.measure === 'replication';
+  const measuresRecovery = !measuresReplication && measuresRecoveryOf(r);
+  if (measuresRecovery || measuresReplication) {
+    const recovery = lastStepOf(r, measuresReplication ? REPLICATION_KINDS : RECOVERY_KINDS);
     figures.rtoMs = recovery ? recovery.t + r.clockOffset - r.faultAt : undefined;
   }
   const outage = outageOf(r.writes, r.faultAt);
@@ -89,6 +94,7 @@ export function measureDrill(r: DrillRecord): Measurement {
     figures: {
       ...figures,
       ...(measuresRecovery && { rtoBasis: 'recovery' as const }),
+      ...(measuresReplication && { rtoBasis: 'replication' as const }),
       faultAt: onRunClock(r.faultAt),
       promotedAt: promote?.t,
       outage: outage && { from: onRunClock(outage.from), to: onRunClock(outage.to) },
@@ -107,14 +113,14 @@ function measuresRecoveryOf(r: DrillRecord): boolean {
   return r.runbook.steps.some((st) => RECOVERY_KINDS.has(st.kind));
 }
 
-function lastRecoveryStep(r: DrillRecord): StepFinished | undefined {
+function lastStepOf(r: DrillRecord, kinds: ReadonlySet<string>): StepFinished | undefined {
   const stepKinds = new Map(r.runbook.steps.map((st) => [st.id, st.kind]));
   return r.events.findLast(
     (e): e is StepFinished =>
       e.type === 'step-finished' &&
       e.status === 'succeeded' &&
       e.phase === 'main' &&
-      RECOVERY_KINDS.has(stepKinds.get(e.stepId) ?? ''),
+      kinds.has(stepKinds.get(e.stepId) ?? ''),
   );
 }
 

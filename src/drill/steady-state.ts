@@ -3,6 +3,7 @@
 import type { EnvContext } from '../actions/types.js';
 import { withNode } from '../connectors/postgres.js';
 import { errorMessage } from '../errors.js';
+import { steadyUpstream } from '../schema/inventory.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const DEFAULT_MAX_STEADY_LAG_BYTES = 1024 * 1024;
@@ -35,21 +36,41 @@ export async function checkSteadyState(
   const problems: string[] = [];
   const lagBytes: Record<string, number> = {};
   let settling = 0;
+  // Each replica is looked for on its own upstream (a cascade's replicas stream from a replica).
+  const byUpstream = new Map<string, string[]>();
+  for (const r of env.replicas) {
+    const up = steadyUpstream(env, r);
+    byUpstream.set(up, [...(byUpstream.get(up) ?? []), r]);
+  }
   try {
     await withNode(env, env.primary, { secret, connectTimeoutMs: 3000 }, async (client) => {
       const role = await client.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
       if (role.rows[0]?.recovery) problems.push(`${env.primary} should be the primary but is in recovery`);
-      const { rows } = await client.query<ReplicationRow>(
-        `SELECT application_name AS name, state, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS lag
-           FROM pg_stat_replication`,
-      );
-      const found = replicaProblems(rows, env.replicas, env.primary, maxLagBytes);
-      problems.push(...found.problems);
-      Object.assign(lagBytes, found.lagBytes);
-      settling += found.settling;
     });
   } catch (err) {
     problems.push(`primary ${env.primary} is not reachable: ${errorMessage(err)}`);
+    return { healthy: false, problems, lagBytes, settling };
+  }
+  for (const [upstream, replicas] of byUpstream) {
+    try {
+      await withNode(env, upstream, { secret, connectTimeoutMs: 3000 }, async (client) => {
+        // On a replica upstream the position is what it replayed (pg_current_wal_lsn() fails there).
+        const { rows } = await client.query<ReplicationRow>(
+          `SELECT application_name AS name, state,
+                  pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+                                  replay_lsn)::text AS lag
+             FROM pg_stat_replication`,
+        );
+        const found = replicaProblems(rows, replicas, upstream, maxLagBytes);
+        problems.push(...found.problems);
+        Object.assign(lagBytes, found.lagBytes);
+        settling += found.settling;
+      });
+    } catch (err) {
+      problems.push(
+        `${upstream}, upstream of ${replicas.join(', ')}, is not reachable: ${errorMessage(err)}`,
+      );
+    }
   }
   return { healthy: problems.length === 0, problems, lagBytes, settling };
 }

@@ -19,11 +19,17 @@ export function drillVerdict(i: VerdictInputs): { verdict: DrillVerdict; reasons
     reasons.push(
       f.rtoBasis === 'recovery'
         ? 'the data was never recovered (no pitr or restore-test step succeeded): no RTO'
-        : 'clients never wrote again after the fault: no RTO',
+        : f.rtoBasis === 'replication'
+          ? 'the orphaned replicas were never re-pointed (no repoint step succeeded): no RTO'
+          : 'clients never wrote again after the fault: no RTO',
     );
   else if (f.rtoMs > i.objectives.rtoMs) {
     reasons.push(`RTO ${formatDuration(f.rtoMs)} missed the objective ${formatDuration(i.objectives.rtoMs)}`);
   }
+  if (f.rtoBasis === 'replication' && f.writesFailed > 0)
+    reasons.push(
+      `clients saw an outage (${f.writesFailed} failed write(s)): losing a replica must not reach them`,
+    );
   if (f.rpoRows > i.objectives.rpoRows) {
     reasons.push(`RPO ${f.rpoRows} acknowledged row(s) lost, objective ${i.objectives.rpoRows}`);
   }

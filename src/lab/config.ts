@@ -11,12 +11,18 @@ import {
   type PatroniLabConfig,
   type PatroniLabOptions,
 } from './patroni-options.js';
+import { formatTopology, parseSyncMode, parseTopology, type SyncRule, type Upstreams } from './topology.js';
 
 /** What `lab up` accepts; every field is optional and defaults below. */
 export interface LabUpOptions extends PatroniLabOptions {
   dir?: string;
   replicas?: number;
+  /** An alias of syncMode 'quorum' (what it meant before there were modes). */
   sync?: boolean;
+  /** async | quorum | first | all, or quorum:N / first:N (see parseSyncMode). */
+  syncMode?: string;
+  /** star | cascade | links such as pg1>pg2,pg2>pg3 (see parseTopology). */
+  topology?: string;
   /** Node i (1-based) listens on this address + i: 127.0.0.10 gives pg1 = 127.0.0.11. */
   baseAddress?: string;
   pgPort?: number;
@@ -42,7 +48,10 @@ export interface LabNode {
 /** The resolved shape, stored in state.json so later commands reuse it. */
 export interface LabConfig {
   replicas: number;
-  sync: boolean;
+  /** What the primary's commits wait for. */
+  sync: SyncRule;
+  /** Each replica's upstream in the built tree. */
+  upstreams: Upstreams;
   baseAddress: string;
   /** Where HAProxy, PowerDNS and the Slack endpoint listen. */
   serviceHost: string;
@@ -69,7 +78,6 @@ export const LAB_RECORD_TTL = 5;
 
 const DEFAULTS = {
   replicas: 2,
-  sync: false,
   baseAddress: '127.0.0.10',
   pgPort: 5432,
   sshPort: 2222,
@@ -117,9 +125,16 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
     host: [...octets.slice(0, 3), last + i + 1].join('.'),
     port: pgPort,
   }));
+  const names = nodes.map((n) => n.name);
+  const upstreams = parseTopology(options.topology, names);
+  if (options.sync && options.syncMode !== undefined && !/^quorum(:|$)/.test(options.syncMode)) {
+    throw new UserError(`--sync is --sync-mode quorum; it cannot go with --sync-mode ${options.syncMode}`);
+  }
+  const syncMode = options.syncMode ?? (options.sync ? 'quorum' : 'async');
   const config: LabConfig = {
     replicas,
-    sync: options.sync ?? DEFAULTS.sync,
+    sync: parseSyncMode(syncMode, upstreams, names[0]!),
+    upstreams,
     baseAddress,
     serviceHost: '127.0.0.1',
     nodes,
@@ -139,7 +154,11 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
 
 /** An existing lab keeps its shape; an option that asks for another one is an error, not a rebuild. */
 export function assertSameShape(existing: LabConfig, options: LabUpOptions, dir: string): void {
-  const asked = resolveLabConfig({ ...configAsOptions(existing), ...definedOnly(options) });
+  const given = definedOnly(options);
+  const made = configAsOptions(existing);
+  // --sync given again means quorum, as the made syncMode says in its own words.
+  if (given.sync !== undefined) delete made.syncMode;
+  const asked = resolveLabConfig({ ...made, ...given });
   for (const key of Object.keys(asked) as (keyof LabConfig)[]) {
     if (JSON.stringify(asked[key]) !== JSON.stringify(existing[key])) {
       throw new UserError(
@@ -152,7 +171,9 @@ export function assertSameShape(existing: LabConfig, options: LabUpOptions, dir:
 function configAsOptions(c: LabConfig): LabUpOptions {
   return {
     replicas: c.replicas,
-    sync: c.sync,
+    syncMode:
+      c.sync.mode === 'async' || c.sync.mode === 'all' ? c.sync.mode : `${c.sync.mode}:${c.sync.count}`,
+    topology: formatTopology(c.upstreams) || undefined,
     baseAddress: c.baseAddress,
     pgPort: c.nodes[0]?.port,
     sshPort: c.sshPort,

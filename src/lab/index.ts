@@ -11,15 +11,8 @@ import { serviceUser as findServiceUser } from '../system/os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
 import { assertPortsFree, portAnswers, type Endpoint } from '../system/ports.js';
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
-import {
-  ensurePrimary,
-  ensureReplica,
-  finishReplication,
-  nodeStatus,
-  postmasterPid,
-  stopNode,
-  type NodeStatus,
-} from './postgres.js';
+import { ensurePrimary, ensureReplica, finishReplication, postmasterPid, stopNode } from './postgres.js';
+import { nodeStatus, type NodeStatus } from './node-status.js';
 import { notOwnDir } from '../system/own-dir.js';
 import { isLabProcess, stopProcess } from '../system/processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
@@ -28,6 +21,8 @@ import { ensurePatroniCluster, patroniComponents, patroniEndpoints, patroniStatu
 import { ensureSlack, SLACK } from './slack.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
+import { treeLevels } from '../schema/inventory.js';
+import { replicationTree, type ReplicationTree } from './tree.js';
 
 export type { LabUpOptions } from './config.js';
 export { DEFAULT_LAB_DIR } from './config.js';
@@ -84,13 +79,20 @@ export async function labUp(
     },
   };
   await healDrillFaults(paths, config, ctx.report);
-  const [primary, ...replicas] = config.nodes;
+  const [primary] = config.nodes;
   if (!primary) throw new UserError('a lab needs at least one node');
+  const byName = new Map(config.nodes.map((n) => [n.name, n]));
   const drillbookPostgres = async () => {
-    const builtPrimary = await ensurePrimary(ctx, primary);
-    const builtReplicas = await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
+    let built = await ensurePrimary(ctx, primary);
+    // Level by level: a cascaded replica is cloned from its upstream, which must run first.
+    for (const level of treeLevels(config.upstreams, primary.name)) {
+      const results = await Promise.all(
+        level.map((r) => ensureReplica(ctx, byName.get(r)!, byName.get(config.upstreams[r]!)!)),
+      );
+      built ||= results.some(Boolean);
+    }
     // Only a freshly built topology is waited for: after a drill's failover, pg1 may no longer lead.
-    if (builtPrimary || builtReplicas.some(Boolean)) await finishReplication(ctx, primary, replicas);
+    if (built) await finishReplication(ctx, primary);
   };
   const patroni = config.patroni;
   const postgres = patroni ? () => ensurePatroniCluster(ctx, patroni) : drillbookPostgres;
@@ -135,6 +137,8 @@ export interface LabStatus {
   components: ComponentStatus[];
   /** Patroni's own view (GET /cluster) in a lab made with --ha patroni. */
   patroni?: PatroniStatus;
+  /** Absent when there is no lab. */
+  tree?: ReplicationTree;
 }
 
 /** Each component is up when its PID runs AND its ports answer; PostgreSQL adds role and replication. */
@@ -168,7 +172,8 @@ export async function labStatus(dirOption?: string): Promise<LabStatus> {
   );
   const inventory = existsSync(paths.inventory) ? paths.inventory : undefined;
   const patroni = await patroniStatus(state.config);
-  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components, patroni };
+  const tree = replicationTree(state.config, new Map(components.map((c) => [c.name, c.postgres])));
+  return { dir, exists: true, inventory, allUp: components.every((c) => c.up), components, patroni, tree };
 }
 
 export interface LabDownResult {

@@ -56,6 +56,7 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
                 binDir: ctx.tools.pgBinDir,
                 socketDir: np.socket,
                 osUser: serviceUser.name,
+                ...(config.upstreams[n.name] !== undefined && { upstream: config.upstreams[n.name] }),
               };
               return [n.name, node];
             }),

@@ -1,7 +1,6 @@
 // PostgreSQL nodes: an initdb'd primary and streaming replicas made with pg_basebackup -R.
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { StepFailure } from '../errors.js';
 import { LAB_DATABASE, LAB_REPLICATION_USER, LAB_USER, type LabConfig, type LabNode } from './config.js';
 import type { LabContext } from './context.js';
@@ -12,6 +11,7 @@ import { logTail, stopProcess, waitFor } from '../system/processes.js';
 import { POSTMASTER_SH, livePostmasterPid } from '../connectors/postmaster.js';
 import { shq } from '../connectors/shell-quote.js';
 import type { ComponentState } from './state.js';
+import { directStandbys, synchronousStandbyNames } from './topology.js';
 
 const START_TIMEOUT_S = 60;
 const STREAMING_TIMEOUT_MS = 30_000;
@@ -57,69 +57,81 @@ export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<boo
   return true;
 }
 
-/** Creates (or repairs, or just starts) a streaming replica of `primary` with its own slot; true when built now. */
-export async function ensureReplica(ctx: LabContext, node: LabNode, primary: LabNode): Promise<boolean> {
+/**
+ * Creates (or repairs, or just starts) a streaming replica of `upstream` (the primary, or a replica
+ * for a cascade) with its own slot there; true when built now.
+ */
+export async function ensureReplica(ctx: LabContext, node: LabNode, upstream: LabNode): Promise<boolean> {
   const existing = ctx.state.components[node.name];
   if (existing?.created) return startIfStopped(ctx, node);
   const paths = await prepareNodeDirs(ctx, node);
   await psql(
     ctx,
-    primary,
+    upstream,
     `SELECT pg_create_physical_replication_slot('${node.name}') WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '${node.name}');`,
   );
-  const conninfo = `host=${primary.host} port=${primary.port} user=${LAB_REPLICATION_USER} application_name=${node.name} passfile=${ctx.paths.pgpass}`;
+  const conninfo = `host=${upstream.host} port=${upstream.port} user=${LAB_REPLICATION_USER} application_name=${node.name} passfile=${ctx.paths.pgpass}`;
   await run(
     join(ctx.tools.pgBinDir, 'pg_basebackup'),
     ['-D', paths.data, '-d', conninfo, '-R', '-X', 'stream', '-S', node.name, '-c', 'fast', '--no-sync'],
     { as: ctx.serviceUser },
   );
-  writeNodeConf(ctx, node, ctx.config.sync);
+  writeNodeConf(ctx, node, true);
   await startNode(ctx, node);
   ctx.record(node.name, nodeState(ctx, node, true));
-  ctx.report(`${node.name}: replica of ${primary.name} created at ${node.host}:${node.port}`);
+  ctx.report(`${node.name}: replica of ${upstream.name} created at ${node.host}:${node.port}`);
   return true;
 }
 
 /**
- * Waits until the primary streams to every replica, then (with --sync) makes commits wait for one
- * of them: switched on only now, so building the lab never waits for a standby that is not there yet.
+ * Waits until each upstream streams to each of its replicas, then (with a sync mode) makes the
+ * primary's commits wait for its direct standbys: switched on only now, so building the lab never
+ * waits for a standby that is not there yet.
  */
-export async function finishReplication(
-  ctx: LabContext,
-  primary: LabNode,
-  replicas: LabNode[],
-): Promise<void> {
-  const names = replicas.map((r) => r.name);
-  const streaming = async () => {
-    const out = await psql(
-      ctx,
-      primary,
-      `SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';`,
-    );
-    const seen = new Set(out.split('\n'));
-    return names.every((n) => seen.has(n));
+export async function finishReplication(ctx: LabContext, primary: LabNode): Promise<void> {
+  const byName = new Map(ctx.config.nodes.map((n) => [n.name, n]));
+  const upstreams = ctx.config.upstreams;
+  const parents = [...new Set(Object.values(upstreams))];
+  // Each upstream shows its replicas in pg_stat_replication; a replica counts once it streams.
+  const allStreaming = async () => {
+    for (const parent of parents) {
+      const out = await psql(
+        ctx,
+        byName.get(parent)!,
+        `SELECT application_name FROM pg_stat_replication WHERE state = 'streaming';`,
+      );
+      const seen = new Set(out.split('\n'));
+      if (!Object.keys(upstreams).every((r) => upstreams[r] !== parent || seen.has(r))) return false;
+    }
+    return true;
   };
-  if (!(await waitFor(streaming, STREAMING_TIMEOUT_MS, 100))) {
+  if (!(await waitFor(allStreaming, STREAMING_TIMEOUT_MS, 100))) {
     throw new StepFailure(
-      `replicas ${names.join(', ')} did not all start streaming from ${primary.name} within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
+      `replicas ${Object.entries(upstreams)
+        .map(([r, up]) => `${up}>${r}`)
+        .join(
+          ', ',
+        )} did not all start streaming within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
       { stepId: 'lab' },
     );
   }
-  if (!ctx.config.sync) return;
+  if (ctx.config.sync.mode === 'async') return;
   for (const node of ctx.config.nodes) writeNodeConf(ctx, node, true);
   await psql(ctx, primary, 'SELECT pg_reload_conf();');
   // The reload returns before the WAL senders reread the setting: until they have, commits are not
-  // yet waited for, so the lab is up only once every replica counts as a synchronous candidate.
-  const quorum = async () => {
+  // yet waited for, so the lab is up only once every direct standby counts as a synchronous
+  // candidate (quorum; sync or potential under FIRST).
+  const direct = directStandbys(upstreams, primary.name);
+  const candidates = async () => {
     const out = await psql(
       ctx,
       primary,
-      `SELECT application_name FROM pg_stat_replication WHERE sync_state IN ('quorum', 'sync');`,
+      `SELECT application_name FROM pg_stat_replication WHERE sync_state IN ('quorum', 'sync', 'potential');`,
     );
     const seen = new Set(out.split('\n'));
-    return names.every((n) => seen.has(n));
+    return direct.every((n) => seen.has(n));
   };
-  if (!(await waitFor(quorum, STREAMING_TIMEOUT_MS, 50))) {
+  if (!(await waitFor(candidates, STREAMING_TIMEOUT_MS, 50))) {
     throw new StepFailure(
       `synchronous replication did not take effect on ${primary.name} within ${STREAMING_TIMEOUT_MS / 1000} s; see ${ctx.paths.postgres}/*/postgres.log`,
       { stepId: 'lab' },
@@ -135,41 +147,6 @@ export const postmasterPid = (paths: LabPaths, node: string): number | undefined
 export async function stopNode(paths: LabPaths, node: string): Promise<void> {
   const pid = postmasterPid(paths, node);
   if (pid) await stopProcess(pid, paths.dir, 'SIGINT', 15_000);
-}
-
-export interface NodeStatus {
-  role: 'primary' | 'replica' | 'unknown';
-  /** On a primary: the replicas it streams to; on a replica: its WAL receiver state. */
-  replication: { name: string; state: string; syncState: string }[] | string;
-  error?: string;
-}
-
-/** Role and replication state over SQL, as the lab user (a partitioned node times out in 1 s). */
-export async function nodeStatus(node: LabNode, password: string): Promise<NodeStatus> {
-  const client = new pg.Client({
-    host: node.host,
-    port: node.port,
-    user: LAB_USER,
-    password,
-    database: LAB_DATABASE,
-    connectionTimeoutMillis: 1000,
-  });
-  try {
-    await client.connect();
-    const recovery = await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
-    if (recovery.rows[0]?.r) {
-      const wal = await client.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver');
-      return { role: 'replica', replication: wal.rows[0]?.status ?? 'not receiving' };
-    }
-    const reps = await client.query<{ name: string; state: string; syncState: string }>(
-      'SELECT application_name AS name, state, sync_state AS "syncState" FROM pg_stat_replication ORDER BY 1',
-    );
-    return { role: 'primary', replication: reps.rows };
-  } catch (err) {
-    return { role: 'unknown', replication: '', error: err instanceof Error ? err.message : String(err) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 const NODE_CONF = 'drillbook.conf';
@@ -229,10 +206,18 @@ function nodeState(ctx: LabContext, node: LabNode, created: boolean): ComponentS
   };
 }
 
+/** `sync` false writes no synchronous rule (while the lab is built: no standby streams yet). */
 function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
   const paths = nodePaths(ctx.paths, node.name);
-  // Every node lists every other, so the rule still holds after a failover changes the primary.
-  const standbys = ctx.config.nodes.map((n) => n.name).join(', ');
+  // Every node lists every other, the primary's direct standbys first (FIRST takes them in order),
+  // so the rule still holds after a failover changes the primary. Only standbys connected to the
+  // primary itself count: a cascaded replica never acknowledges a commit.
+  const direct = directStandbys(ctx.config.upstreams, ctx.config.nodes[0]!.name);
+  const others = ctx.config.nodes.map((n) => n.name).filter((n) => n !== node.name);
+  const standbys = [
+    ...others.filter((n) => direct.includes(n)),
+    ...others.filter((n) => !direct.includes(n)),
+  ];
   const lines = [
     `# Written by drillbook lab for ${node.name}.`,
     `listen_addresses = '${node.host}'`,
@@ -252,7 +237,7 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
     'wal_receiver_timeout = 10s',
     // pg_rewind needs the old primary's WAL back to the last common checkpoint: keep some around.
     'wal_keep_size = 256MB',
-    `synchronous_standby_names = '${sync && ctx.config.replicas > 0 ? `ANY 1 (${standbys})` : ''}'`,
+    `synchronous_standby_names = '${sync ? synchronousStandbyNames(ctx.config.sync, standbys) : ''}'`,
     ...archiveConf(ctx),
   ];
   writeServiceFile(join(paths.data, NODE_CONF), lines.join('\n') + '\n', ctx.serviceUser);

@@ -34,7 +34,7 @@ export function readState(file: string): LabState | undefined {
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
     if (state.version !== 1) throw new Error(`unknown version ${String(state.version)}`);
-    return state;
+    return withShapeDefaults(state);
   } catch (err) {
     throw new UserError(
       `${file} is not a readable lab state (${err instanceof Error ? err.message : String(err)}); stop the lab's processes listed in its logs and remove the directory`,
@@ -47,4 +47,18 @@ export function writeState(file: string, state: LabState): void {
   const tmp = `${file}.tmp`;
   writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   renameSync(tmp, file);
+}
+
+/**
+ * A lab made before topologies and sync modes: `sync` was a boolean (quorum of one) and every
+ * replica streamed from pg1. Read as that shape, so such a lab still comes up and goes down.
+ */
+function withShapeDefaults(state: LabState): LabState {
+  const config = state.config as LabConfig & { sync: LabConfig['sync'] | boolean };
+  if (typeof config.sync === 'boolean') {
+    config.sync = config.sync ? { mode: 'quorum', count: 1 } : { mode: 'async', count: 0 };
+  }
+  const [primary, ...replicas] = config.nodes;
+  config.upstreams ??= Object.fromEntries(replicas.map((r) => [r.name, primary!.name]));
+  return state;
 }

@@ -27,12 +27,16 @@ export const Objectives = Strict({
 export type Objectives = Static<typeof Objectives>;
 
 /** What the RTO measured: clients writing again, or the data back in a verified copy. */
-export const RTO_BASES = ['clients', 'recovery'] as const;
+export const RTO_BASES = ['clients', 'recovery', 'replication'] as const;
 export type RtoBasis = (typeof RTO_BASES)[number];
 
 /** The name of the RTO figure wherever it is shown. */
 export const rtoLabelOf = (basis: RtoBasis | undefined) =>
-  basis === 'recovery' ? 'RTO (data recovered and verified)' : 'RTO (client-observed)';
+  basis === 'recovery'
+    ? 'RTO (data recovered and verified)'
+    : basis === 'replication'
+      ? 'RTO (orphaned replicas streaming again)'
+      : 'RTO (client-observed)';
 
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
 const Count = Type.Integer({ minimum: 0 });

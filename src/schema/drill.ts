@@ -63,6 +63,12 @@ export const Drill = Strict(
         'recovery time objective: until clients write again, or (data faults, restore tests) until the data is back',
       ),
       rpo: Type.Integer({ minimum: 0, description: 'acknowledged rows that may be lost' }),
+      measure: Type.Optional(
+        OneOf(['clients', 'replication'], {
+          description:
+            'what the RTO measures: clients (default) writing again; replication: until the replicas the fault orphaned stream again (the end of the runbook’s last repoint step), and any failed client write fails the drill',
+        }),
+      ),
     }),
     stopConditions: Type.Optional(
       Strict({

@@ -25,6 +25,12 @@ export const PostgresNode = Strict({
   binDir: Type.Optional(AbsoluteDir('PostgreSQL server binaries on that host')),
   socketDir: Type.Optional(AbsoluteDir('Unix socket directory on that host')),
   osUser: Type.Optional(Type.String({ description: 'OS user that owns the server process' })),
+  upstream: Type.Optional(
+    Type.String({
+      description:
+        'the node this replica streams from in the steady state (a cascade); absent: the environment primary',
+    }),
+  ),
 });
 
 export const Postgres = Strict({
@@ -190,3 +196,18 @@ export type EnvContext = Environment & { name: string };
 
 /** Resolves the role alias `primary` to the environment's steady-state primary; other names are nodes. */
 export const resolveNode = (env: Environment, name: string) => (name === 'primary' ? env.primary : name);
+
+/** The node a replica streams from in the steady state: its recorded upstream, else the primary. */
+export const steadyUpstream = (env: Environment, node: string) =>
+  env.postgres.nodes[node]?.upstream ?? env.primary;
+
+/** The replicas of a tree (replica → upstream) level by level from its root: each after its upstream. */
+export function treeLevels(upstreams: Record<string, string>, root: string): string[][] {
+  const levels: string[][] = [];
+  for (let parents = [root]; parents.length > 0;) {
+    const level = Object.keys(upstreams).filter((r) => parents.includes(upstreams[r]!));
+    if (level.length > 0) levels.push(level);
+    parents = level;
+  }
+  return levels;
+}

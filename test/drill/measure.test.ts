@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { measureDrill, promotedNode, type DrillRecord } from '../../src/drill/measure.js';
+import { drillVerdict } from '../../src/drill/verdict.js';
 import type { ProbeWrite } from '../../src/drill/probe.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { Runbook } from '../../src/runbook/schema.js';
@@ -183,6 +184,37 @@ describe('drill measurement', () => {
     const switchover = measureDrill(record({ writes: [ok(1, 1000, 1020)], fault: undefined }));
     assert.equal(switchover.figures.rtoBasis, undefined);
     assert.equal(switchover.figures.rtoMs, 20);
+  });
+
+  it('measure: replication runs to the last repoint step; a failed client write fails the verdict', () => {
+    const runbook = {
+      steps: [
+        { id: 'verify-primary', kind: 'verify' },
+        { id: 'follow', kind: 'repoint' },
+      ],
+    } as unknown as Pick<Runbook, 'steps'>;
+    const events = [finished('verify-primary', 1100, 50), finished('follow', 1700, 500)];
+    const writes = [ok(1, 900, 902), ok(2, 1100, 1102), ok(3, 1300, 1302)];
+    const { figures } = measureDrill(
+      record({ runbook, events, writes, measure: 'replication', presentSeqs: new Set([1, 2, 3]) }),
+    );
+    assert.equal(figures.rtoBasis, 'replication');
+    assert.equal(figures.rtoMs, 700);
+    const objectives = { rtoMs: 15_000, rpoRows: 0 };
+    assert.deepEqual(drillVerdict({ runSucceeded: true, figures, objectives }), {
+      verdict: 'pass',
+      reasons: [],
+    });
+    const outage = { ...figures, writesFailed: 2 };
+    assert.match(
+      drillVerdict({ runSucceeded: true, figures: outage, objectives }).reasons.join('\n'),
+      /clients saw an outage \(2 failed write\(s\)\)/,
+    );
+    const never = measureDrill(record({ runbook, events: [], measure: 'replication' })).figures;
+    assert.match(
+      drillVerdict({ runSucceeded: false, figures: never, objectives }).reasons.join('\n'),
+      /no repoint step succeeded/,
+    );
   });
 
   it('phases over budget are missed', () => {

@@ -11,7 +11,8 @@
 //
 // Slot s owns the loopback addresses 127.0.0.(10s+1...) and the ports 16400+10s ... 16400+10s+5:
 // slot 1 is the demo lab's address range and slot 2 the test lab's, so slots 3 and up are free.
-// Slots in use: 3, 4 (database actions), 5, 6 (routing actions), 7, 8 (backups), 10 (failover bench),
+// Slots in use: 3, 4 (database actions), 5, 6 (routing actions), 7, 8 (backups), 9 (lab shapes and
+// bench/sync-modes.ts), 10 (failover bench),
 // 11 (drills), 12 (drill soak bench), 13 (async RPO), 14 (backup bench), 15 (backup faults),
 // 16 (backup drills), 18 (Patroni lab: etcd on ports +6/+7, Patroni's REST API on +8), 19, 20 (schedule),
 // 21 (drill soak bench, development; split brain and diverge), 22 (drill soak test).

@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { UserError } from '../../errors.js';
 import { DEFAULT_LAB_DIR } from '../../lab/config.js';
 import type { ComponentStatus, LabStatus, LabUpOptions } from '../../lab/index.js';
+import type { ReplicationTree, TreeLink } from '../../lab/tree.js';
 import { jsonOutput } from '../../json-output.js';
 
 // The lab (and the pg client it uses) loads only when a lab command runs: the CLI starts fast.
@@ -17,12 +18,55 @@ export function registerLab(program: Command): void {
       'the local staging lab: PostgreSQL primary and replicas, HAProxy, sshd, PowerDNS, a Slack endpoint',
     );
 
+  registerUp(lab);
+
+  lab
+    .command('status')
+    .description(
+      'show each component (up = its process runs and its ports answer), PostgreSQL roles and replication',
+    )
+    .option('--dir <dir>', DIR_HELP)
+    .option('--json', 'print the status as JSON')
+    .action(async (o) => {
+      const status = await (await loadLab()).labStatus(o.dir);
+      console.log(o.json ? jsonOutput(status, 2) : formatStatus(status));
+    });
+
+  lab
+    .command('down')
+    .description('stop every lab process by PID, wait for them to exit, and remove the lab directory')
+    .option('--dir <dir>', DIR_HELP)
+    .action(async (o) => {
+      const result = await (await loadLab()).labDown(o.dir);
+      if (!result.existed) return console.log(`no lab at ${result.dir}`);
+      console.log(
+        `stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing (no process was running)'}`,
+      );
+      console.log(`removed ${result.dir}`);
+    });
+
+  lab
+    .command('env')
+    .description('print the absolute path of the inventory the lab wrote')
+    .option('--dir <dir>', DIR_HELP)
+    .action(async (o) => console.log((await loadLab()).labEnvPath(o.dir)));
+}
+
+function registerUp(lab: Command): void {
   lab
     .command('up')
     .description('start the lab, or repair it (running parts are kept, dead ones restarted)')
     .option('--dir <dir>', DIR_HELP)
     .option('--replicas <n>', 'number of streaming replicas (default 2)')
-    .option('--sync', 'synchronous replication: commits wait for one standby')
+    .option('--sync', 'synchronous replication: commits wait for one standby (--sync-mode quorum)')
+    .option(
+      '--sync-mode <mode>',
+      "async (default), quorum (ANY 1), first (FIRST 1), all (every direct standby); quorum:N, first:N. Only the primary's direct standbys can be synchronous",
+    )
+    .option(
+      '--topology <tree>',
+      "who streams from whom: star (default: every replica on pg1), cascade (pg1>pg2>pg3...), or links such as 'pg1>pg2,pg2>pg3'",
+    )
     .option('--base-address <ip>', 'node i listens on this loopback address + i (default 127.0.0.10)')
     .option('--pg-port <port>', 'PostgreSQL port on every node address (default 5432)')
     .option('--ssh-port <port>', 'sshd port on every node address (default 2222)')
@@ -57,6 +101,8 @@ export function registerLab(program: Command): void {
         dir: o.dir,
         replicas: integer(o.replicas, '--replicas'),
         sync: o.sync,
+        syncMode: o.syncMode,
+        topology: o.topology,
         baseAddress: o.baseAddress,
         pgPort: integer(o.pgPort, '--pg-port'),
         sshPort: integer(o.sshPort, '--ssh-port'),
@@ -75,37 +121,6 @@ export function registerLab(program: Command): void {
       const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
     });
-
-  lab
-    .command('status')
-    .description(
-      'show each component (up = its process runs and its ports answer), PostgreSQL roles and replication',
-    )
-    .option('--dir <dir>', DIR_HELP)
-    .option('--json', 'print the status as JSON')
-    .action(async (o) => {
-      const status = await (await loadLab()).labStatus(o.dir);
-      console.log(o.json ? jsonOutput(status, 2) : formatStatus(status));
-    });
-
-  lab
-    .command('down')
-    .description('stop every lab process by PID, wait for them to exit, and remove the lab directory')
-    .option('--dir <dir>', DIR_HELP)
-    .action(async (o) => {
-      const result = await (await loadLab()).labDown(o.dir);
-      if (!result.existed) return console.log(`no lab at ${result.dir}`);
-      console.log(
-        `stopped ${result.stopped.length ? result.stopped.join(', ') : 'nothing (no process was running)'}`,
-      );
-      console.log(`removed ${result.dir}`);
-    });
-
-  lab
-    .command('env')
-    .description('print the absolute path of the inventory the lab wrote')
-    .option('--dir <dir>', DIR_HELP)
-    .action(async (o) => console.log((await loadLab()).labEnvPath(o.dir)));
 }
 
 function integer(value: string | undefined, flag: string): number | undefined {
@@ -124,6 +139,7 @@ function formatStatus(status: LabStatus): string {
   const lines = [`lab ${status.dir}: ${status.allUp ? 'all up' : 'NOT all up'}`];
   for (const c of status.components) lines.push(formatComponent(c));
   if (status.patroni) lines.push(...formatPatroni(status.patroni));
+  if (status.tree) lines.push(...drawTree(status.tree));
   if (status.inventory) lines.push(`inventory: ${status.inventory}`);
   return lines.join('\n');
 }
@@ -155,4 +171,36 @@ function formatPatroni(view: NonNullable<LabStatus['patroni']>): string[] {
     lines.push(`  ${m.name.padEnd(9)} ${m.role.padEnd(12)} ${m.state}${timeline}${lag}${restart}`);
   }
   return lines;
+}
+/** Each primary with its replicas below it, each link with its state and lag on its upstream. */
+function drawTree(tree: ReplicationTree): string[] {
+  const lines = ['replication:'];
+  const drawn = new Set<string>();
+  const walk = (up: string, indent: string) => {
+    const below = tree.links.filter((l) => l.upstream === up && !drawn.has(l.node));
+    below.forEach((link, i) => {
+      const last = i === below.length - 1;
+      drawn.add(link.node);
+      lines.push(`${indent}${last ? '└─ ' : '├─ '}${formatLink(link)}`);
+      walk(link.node, indent + (last ? '   ' : '│  '));
+    });
+  };
+  for (const p of tree.primaries) {
+    lines.push(`  ${p} (primary)`);
+    walk(p, '  ');
+  }
+  // Replicas under a node that is no running primary (the primary lost, before a failover).
+  for (const link of tree.links) {
+    if (drawn.has(link.node)) continue;
+    lines.push(`  ${link.upstream} (not a running primary)`);
+    walk(link.upstream, '  ');
+  }
+  return lines;
+}
+
+function formatLink(l: TreeLink): string {
+  const sync = l.syncState ? ` ${l.syncState}` : '';
+  const lag = l.lagBytes === undefined || l.lagBytes === null ? '' : `, lag ${l.lagBytes} bytes`;
+  const moved = l.upstream !== l.built ? ` (built under ${l.built})` : '';
+  return `${l.node} ${l.state}${sync}${lag}${moved}`;
 }

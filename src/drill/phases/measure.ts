@@ -31,6 +31,7 @@ export async function measure(s: DrillState): Promise<DrillMeasurement> {
     presentSeqs,
     oldPrimary: `${oldNode.host}:${oldNode.port}`,
     timelineSwitchLsn,
+    measure: s.loaded.drill.objectives.measure,
   });
   // The probe sees split-brain writes only through its route; a split-brain fault's own client of
   // the old primary counts the ones it made there.

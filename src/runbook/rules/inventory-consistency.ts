@@ -28,6 +28,12 @@ export const inventoryConsistency: Rule = {
       const sshHosts = Object.keys(env.ssh ?? {});
       for (const [n, node] of Object.entries(env.postgres.nodes)) {
         if (node.ssh) need(node.ssh, sshHosts, 'SSH host', ['postgres', 'nodes', n, 'ssh']);
+        if (node.upstream === undefined) continue;
+        const at = [...base, 'postgres', 'nodes', n, 'upstream'];
+        if (n === env.primary) findings.push(error(at, `the primary "${n}" streams from no one`));
+        else if (!nodes.includes(node.upstream)) need(node.upstream, nodes, 'node', at.slice(base.length));
+        else if (upstreamLoop(n, env.postgres.nodes))
+          findings.push(error(at, `${upstreamLoop(n, env.postgres.nodes)} is a loop of upstreams`));
       }
       const zones = Object.keys(env.dns?.zones ?? {});
       for (const [r, rec] of Object.entries(env.dns?.records ?? {}))
@@ -36,3 +42,13 @@ export const inventoryConsistency: Rule = {
     return findings;
   },
 };
+
+/** The upstream chain from a node when it comes back to a node already on it, as text. */
+function upstreamLoop(start: string, nodes: Record<string, { upstream?: string }>): string | undefined {
+  const path = [start];
+  for (let n = nodes[start]?.upstream; n !== undefined; n = nodes[n]?.upstream) {
+    if (path.includes(n)) return [...path, n].join(' < ');
+    path.push(n);
+  }
+  return undefined;
+}
