@@ -1,12 +1,14 @@
 // The one map of action kinds. A new kind is a new file plus one line here.
 import type { ActionDefinition } from './types.js';
 import { approve } from './approve.js';
+import { auroraGlobal } from './aurora-global.js';
 import { backup } from './backup.js';
 import { dns } from './dns.js';
 import { fence } from './fence.js';
 import { notify } from './notify.js';
 import { pitr } from './pitr.js';
 import { promote } from './promote.js';
+import { rds } from './rds.js';
 import { rejoin } from './rejoin.js';
 import { restoreTest } from './restore-test.js';
 import { route } from './route.js';
@@ -36,6 +38,8 @@ const all = [
   backup,
   restoreTest,
   pitr,
+  rds,
+  auroraGlobal,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -96,6 +96,21 @@ export const Coordination = Strict({
   password: Type.Optional(SecretRef),
 });
 
+/** A cloud account the rds and aurora-global actions call; credentials from the SDK's chain unless given. */
+export const Cloud = Strict(
+  {
+    provider: OneOf(['aws']),
+    region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'AWS region, e.g. eu-west-1' }),
+    endpoint: Type.Optional(
+      Type.String({ description: 'API endpoint override (a VPC endpoint, a test endpoint)' }),
+    ),
+    // Without them the AWS SDK's own chain applies (environment, shared profile, instance role).
+    accessKeyId: Type.Optional(SecretRef),
+    secretAccessKey: Type.Optional(SecretRef),
+  },
+  { description: 'the cloud API the environment’s managed databases answer to' },
+);
+
 export const Environment = Strict({
   label: OneOf(['staging', 'production']),
   description: Type.Optional(Type.String()),
@@ -112,6 +127,7 @@ export const Environment = Strict({
   ),
   slack: Type.Optional(Slack),
   coordination: Type.Optional(Coordination),
+  cloud: Type.Optional(Cloud),
   backups: Type.Optional(
     Strict(
       {
@@ -148,6 +164,7 @@ export type HaproxyRouter = Static<typeof HaproxyRouter>;
 export type DnsZone = Static<typeof DnsZone>;
 export type DnsRecord = Static<typeof DnsRecord>;
 export type Slack = Static<typeof Slack>;
+export type Cloud = Static<typeof Cloud>;
 
 /** The chosen environment as expressions see it (`env.name`, `env.primary`, ...). */
 export type EnvContext = Environment & { name: string };

@@ -2,6 +2,7 @@
 // a step uses it). Each upload carries its length and SHA-256, so S3 refuses a body that arrived
 // damaged; path-style requests let `endpoint` point at any compatible service.
 import { awsCredentials } from '../../connectors/aws-credentials.js';
+import { awsFailure, type AwsError } from '../../connectors/aws-errors.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,15 +14,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { StepFailure, errorMessage } from '../../errors.js';
+import type { StepFailure } from '../../errors.js';
 import type { StorageSpec } from './spec.js';
 import type { Storage, StorageContext } from './storage.js';
-
-interface AwsError {
-  name?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -53,12 +48,7 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
       return await run();
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      const e = err as AwsError;
-      const status = e.$metadata?.httpStatusCode ?? 0;
-      throw new StepFailure(
-        `backup store ${location}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}${status ? ` (HTTP ${status})` : ''}`,
-        { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
-      );
+      throw awsFailure(`backup store ${location}: ${what}`, err);
     }
   };
   const missing = (err: unknown) => {

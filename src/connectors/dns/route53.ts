@@ -1,13 +1,14 @@
 // Route 53 through the AWS SDK v3: UPSERT the record, then wait for the change to be INSYNC (on
 // every Route 53 authoritative server). `apiUrl` overrides the endpoint (tests, VPC endpoints).
 import { awsCredentials } from '../aws-credentials.js';
+import { awsFailure } from '../aws-errors.js';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { StepFailure, UserError, errorMessage } from '../../errors.js';
+import { StepFailure, UserError } from '../../errors.js';
 import type { DnsZone } from '../../schema/inventory.js';
 import { pollUntil } from '../poll.js';
 import { sameName, type DnsProvider, type ProviderOptions, type RecordType } from './provider.js';
@@ -38,7 +39,7 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       return await run();
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
-      throw apiFailure(`${target}: ${what}`, err);
+      throw awsFailure(`${target}: ${what}`, err);
     }
   };
   const abortSignal = options.signal;
@@ -111,14 +112,4 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       }
     },
   };
-}
-
-/** An SDK error as a step failure, retryable when the SDK or the HTTP status says so. */
-function apiFailure(what: string, err: unknown): StepFailure {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return new StepFailure(
-    `${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}`,
-    { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
-  );
 }
