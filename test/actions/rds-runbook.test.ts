@@ -22,6 +22,7 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { reportOfJournal } from '../../src/report/model.js';
 import { journalPath } from '../../src/system/run-paths.js';
+import { cloudEnvironment } from './cloud-env.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'drillbook-rds-runbook-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -35,17 +36,7 @@ writeFileSync(
     apiVersion: 'drillbook/v1',
     kind: 'Inventory',
     environments: {
-      staging: {
-        label: 'staging',
-        primary: 'writer',
-        replicas: [],
-        postgres: {
-          database: 'app',
-          user: 'app',
-          nodes: { writer: { host: 'orders.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432 } },
-        },
-        cloud: { provider: 'aws', region: 'eu-west-1' },
-      },
+      staging: cloudEnvironment,
     },
   }),
 );

@@ -23,20 +23,10 @@ import { auroraGlobal } from '../../src/actions/aurora-global.js';
 import { rds } from '../../src/actions/rds.js';
 import { failoverEventCode } from '../../src/connectors/rds-events.js';
 import { StepFailure, UserError } from '../../src/errors.js';
-import type { Environment } from '../../src/schema/inventory.js';
 import { actionContext } from '../helpers/action-context.js';
+import { cloudEnvironment } from './cloud-env.js';
 
-const env: Environment = {
-  label: 'staging',
-  primary: 'writer',
-  replicas: [],
-  postgres: {
-    database: 'app',
-    user: 'app',
-    nodes: { writer: { host: 'orders.cluster-abc.eu-west-1.rds.amazonaws.com', port: 5432 } },
-  },
-  cloud: { provider: 'aws', region: 'eu-west-1' },
-};
+const env = cloudEnvironment;
 
 const rdsMock = mockClient(RDSClient);
 beforeEach(() => rdsMock.reset());
