@@ -7,6 +7,9 @@ import {
   GetChangeCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
+  type ListResourceRecordSetsCommandInput,
+  type ResourceRecordSet,
+  type RRType,
 } from '@aws-sdk/client-route-53';
 import { StepFailure, UserError } from '../../errors.js';
 import type { DnsZone } from '../../schema/inventory.js';
@@ -16,6 +19,8 @@ import { sameName, type DnsProvider, type ProviderOptions, type RecordType } fro
 // Route 53 usually reports INSYNC within a minute; AWS suggests polling no faster than this.
 const DEFAULT_SYNC_INTERVAL_MS = 2_000;
 const DEFAULT_SYNC_TIMEOUT_MS = 180_000;
+/** Record sets per ListResourceRecordSets page (Route 53 allows up to 300). */
+const PAGE_SIZE = 100;
 
 export async function route53Provider(zone: DnsZone, options: ProviderOptions): Promise<DnsProvider> {
   const { hostedZoneId } = zone;
@@ -47,27 +52,20 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
   return {
     target,
     async getRecord(name, type) {
-      const answer = await send('ListResourceRecordSets', () =>
-        client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: hostedZoneId,
-            StartRecordName: name,
-            StartRecordType: type,
-            MaxItems: 1,
-          }),
-          { abortSignal },
-        ),
-      );
-      // The listing starts at the name and goes on in order: the first set may be another record.
-      const found = answer.ResourceRecordSets?.find((r) => r.Type === type && sameName(r.Name ?? '', name));
-      return found
-        ? {
-            name,
-            type: type as RecordType,
-            ttl: found.TTL ?? 0,
-            values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
-          }
-        : undefined;
+      const sets = await recordSets(client, hostedZoneId, name, type, send, abortSignal);
+      const [found] = sets;
+      if (!found) return undefined;
+      if (sets.length > 1 || found.SetIdentifier) {
+        throw new StepFailure(
+          `${target}: ${type} ${name} is ${sets.length} record set(s) with a routing policy (SetIdentifier ${found.SetIdentifier}): drillbook replaces only a simple record`,
+        );
+      }
+      return {
+        name,
+        type: type as RecordType,
+        ttl: found.TTL ?? 0,
+        values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+      };
     },
     async replaceRecord(name, type, value, ttl) {
       const change = await send('ChangeResourceRecordSets', () =>
@@ -112,4 +110,45 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       }
     },
   };
+}
+
+type Send = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * The zone's record sets of one name and type. The listing starts at the name and goes on in Route
+ * 53's order through the whole zone, a page at a time: ours come first, and once a page shows
+ * another record they have all been seen.
+ */
+async function recordSets(
+  client: Route53Client,
+  hostedZoneId: string,
+  name: string,
+  type: string,
+  send: Send,
+  abortSignal: AbortSignal | undefined,
+): Promise<ResourceRecordSet[]> {
+  const ours = (r: ResourceRecordSet) => r.Type === type && sameName(r.Name ?? '', name);
+  const sets: ResourceRecordSet[] = [];
+  let start: Pick<
+    ListResourceRecordSetsCommandInput,
+    'StartRecordName' | 'StartRecordType' | 'StartRecordIdentifier'
+  > = { StartRecordName: name, StartRecordType: type as RRType };
+  for (;;) {
+    const page = await send('ListResourceRecordSets', () =>
+      client.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: hostedZoneId, ...start, MaxItems: PAGE_SIZE }),
+        { abortSignal },
+      ),
+    );
+    const listed = page.ResourceRecordSets ?? [];
+    sets.push(...listed.filter(ours));
+    const more =
+      page.IsTruncated && sameName(page.NextRecordName ?? '', name) && page.NextRecordType === type;
+    if (!more || listed.some((r) => !ours(r))) return sets;
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      StartRecordIdentifier: page.NextRecordIdentifier,
+    };
+  }
 }
