@@ -3,16 +3,28 @@ import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, Duration, Name, Strict, Target, Text, OneOf } from './common.js';
 
 export const Fault = Strict({
-  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag', 'delete-rows']),
-  target: Target('node', 'the node the fault hits (primary: the steady-state primary)'),
+  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag', 'delete-rows', 'aws']),
+  target: Target(
+    'node',
+    'the node the fault hits (primary: the steady-state primary; for aws, the node whose host is the cluster endpoint)',
+  ),
+  action: Type.Optional(
+    OneOf(['rds.failover-cluster'], { description: 'for aws: the API call that is the fault' }),
+  ),
+  cluster: Type.Optional(Text('for aws: the DB cluster identifier')),
+  targetInstance: Type.Optional(Text('for aws: the reader to promote (default: RDS chooses)')),
   duration: Type.Optional(Duration('for freeze, partition and replica-lag: how long the fault lasts')),
   table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
 });
 
 export const Probe = Strict({
-  via: OneOf(['router', 'dns'], { default: 'router' }),
+  via: OneOf(['router', 'dns', 'node'], {
+    default: 'router',
+    description: 'how clients connect: a router, a DNS record, or straight to a node (a cluster endpoint)',
+  }),
   router: Type.Optional(Target('router')),
+  node: Type.Optional(Target('node', 'for via: node, the node (its host: a managed cluster’s endpoint)')),
   record: Type.Optional(Target('record')),
   interval: Type.Optional(Duration('time between writes (default 50ms)')),
 });
