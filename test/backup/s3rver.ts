@@ -41,6 +41,8 @@ s3.configureBuckets().then(() => {
   });
   server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n'));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  // A test process that dies without stopping it closes this pipe: the server goes with it.
+  process.stdin.on('end', () => process.exit(0)).resume();
 });
 `;
 
@@ -48,7 +50,7 @@ export async function localS3(bucket = 'backups'): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'drillbook-s3rver-'));
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', SERVER, directory, bucket], {
     cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
