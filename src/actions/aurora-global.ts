@@ -131,7 +131,7 @@ async function waitForWriter(ctx: ActionContext, api: RdsApi, globalCluster: str
         sameCluster(state.writer, targetCluster) && state.status === 'available' && !state.failover;
       return { reached, seen: seen(state) };
     },
-    ctx.signal,
+    ctx,
   );
   return {
     action: 'wait',

@@ -185,7 +185,7 @@ async function waitForWriter(ctx: ActionContext, api: RdsApi, cluster: string, i
         seen: summary(cluster, state),
       };
     },
-    ctx.signal,
+    ctx,
   );
   const events = await clusterFailoverEvents(api, cluster, since(EVENT_LOOKBACK_MS));
   return {

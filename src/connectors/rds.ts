@@ -83,13 +83,14 @@ const WAIT_LIMIT_MS = 30 * 60_000;
 
 /**
  * Polls `look` with backoff until it says the wanted state is reached, within the step's timeout
- * (its signal) and WAIT_LIMIT_MS. `look` returns what it saw, for the failure message when the
+ * (its signal) and WAIT_LIMIT_MS. `look` returns what it saw: each change is logged (the journal
+ * shows how the failover went, up to the timeout), and the last is in the failure message when the
  * state never comes. Resolves with how long it waited.
  */
 export async function waitForState(
   what: string,
   look: () => Promise<{ reached: boolean; seen: string }>,
-  signal: AbortSignal,
+  { signal, log }: { signal: AbortSignal; log(message: string): void },
 ): Promise<number> {
   const started = performance.now();
   let seen = 'nothing yet';
@@ -99,6 +100,7 @@ export async function waitForState(
     const reached = await pollUntil(
       async () => {
         const state = await look();
+        if (state.seen !== seen) log(state.seen);
         seen = state.seen;
         return state.reached ? true : undefined;
       },

@@ -145,8 +145,17 @@ describe('cloud runbooks through drillbook run', () => {
           { Message: 'Completed failover to DB instance: orders-2', Date: new Date(now + 20_000) },
         ],
       });
-    const { code, report } = await run(runbook, []);
+    const { code, events, report } = await run(runbook, []);
     assert.equal(code, 0);
+    assert.ok(
+      events.some(
+        (e) =>
+          e.type === 'log' &&
+          e.stepId === 'wait-writer' &&
+          e.message === 'orders: available, writer orders-2',
+      ),
+      'the wait logs what it sees',
+    );
     const r = report();
     assert.deepEqual(
       r.cloudEvents?.map((e) => [e.stepId, e.code, e.phase]),

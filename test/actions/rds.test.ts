@@ -145,7 +145,8 @@ describe('rds: failover-cluster, reboot, wait, describe', () => {
       ],
     });
     const started = performance.now();
-    const out = await rds.run!(actionContext(env), {
+    const ctx = actionContext(env);
+    const out = await rds.run!(ctx, {
       action: 'wait',
       cluster: 'orders',
       targetInstance: 'orders-2',
@@ -162,6 +163,11 @@ describe('rds: failover-cluster, reboot, wait, describe', () => {
     assert.equal(out.writer, 'orders-2');
     assert.equal(out.status, 'available');
     assert.ok(out.waitedMs! >= 2400);
+    assert.deepEqual(ctx.logs, [
+      'orders: failing-over, writer (none)',
+      'orders: failing-over, writer orders-2',
+      'orders: available, writer orders-2',
+    ]);
     assert.deepEqual(
       out.events.map((e) => [e.code, e.phase]),
       [
