@@ -1,6 +1,7 @@
 // The one map of action kinds. A new kind is a new file plus one line here.
 import type { ActionDefinition } from './types.js';
 import { approve } from './approve.js';
+import { auroraGlobal } from './aurora-global.js';
 import { backup } from './backup.js';
 import { diverge } from './diverge.js';
 import { dns } from './dns.js';
@@ -9,6 +10,7 @@ import { notify } from './notify.js';
 import { patroni } from './patroni.js';
 import { pitr } from './pitr.js';
 import { promote } from './promote.js';
+import { rds } from './rds.js';
 import { rejoin } from './rejoin.js';
 import { repoint } from './repoint.js';
 import { restoreTest } from './restore-test.js';
@@ -42,6 +44,8 @@ const all = [
   pitr,
   patroni,
   diverge,
+  rds,
+  auroraGlobal,
 ];
 
 export const actions: ReadonlyMap<string, ActionDefinition> = new Map(

@@ -5,6 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface PollOptions {
   timeoutMs: number;
   intervalMs?: number;
+  /** Each wait is this many times the one before (default 1: a fixed interval), up to maxIntervalMs. */
+  backoff?: number;
+  maxIntervalMs?: number;
   signal?: AbortSignal;
 }
 
@@ -14,15 +17,15 @@ export interface PollOptions {
  */
 export async function pollUntil<T>(
   probe: () => Promise<T | undefined>,
-  { timeoutMs, intervalMs = 50, signal }: PollOptions,
+  { timeoutMs, intervalMs = 50, backoff = 1, maxIntervalMs = Infinity, signal }: PollOptions,
 ): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let interval = intervalMs; ; interval = Math.min(interval * backoff, maxIntervalMs)) {
     signal?.throwIfAborted();
     const value = await probe();
     if (value !== undefined) return value;
     const left = deadline - Date.now();
     if (left <= 0) return undefined;
-    await sleep(Math.min(intervalMs, left), undefined, { signal });
+    await sleep(Math.min(interval, left), undefined, { signal });
   }
 }

@@ -6,6 +6,7 @@ import type { EnvContext } from '../actions/types.js';
 import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
+import { resolveNode } from '../schema/inventory.js';
 
 export type Connect = (timeoutMs: number) => Promise<Client>;
 
@@ -25,19 +26,28 @@ export function probeRoute(
     user: env.postgres.user,
     password: env.postgres.password,
   };
+  const direct = (what: string, { host, port }: { host: string; port: number }): ProbeRoute => ({
+    description: `${what} (${host}:${port})`,
+    connect: (timeoutMs) =>
+      connectPostgres(
+        { host, port, ...credentials },
+        { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-probe' },
+      ),
+  });
   if (via === 'router') {
     const name = probe?.router ?? Object.keys(env.routers ?? {})[0];
     const router = name ? env.routers?.[name] : undefined;
     if (!router) throw new UserError(`the probe goes through a router, but environment ${env.name} has none`);
-    const { host, port } = router.listen;
-    return {
-      description: `router ${name} (${host}:${port})`,
-      connect: (timeoutMs) =>
-        connectPostgres(
-          { host, port, ...credentials },
-          { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-probe' },
-        ),
-    };
+    return direct(`router ${name}`, router.listen);
+  }
+  if (via === 'node') {
+    // Straight to a node's address: a managed database's cluster endpoint, which its provider
+    // points at the writer (the DNS name is resolved again on each new connection).
+    const node = resolveNode(env, probe?.node ?? env.primary);
+    const endpoint = env.postgres.nodes[node];
+    if (!endpoint)
+      throw new UserError(`the probe goes to node ${node}, but environment ${env.name} has none`);
+    return direct(`node ${node}`, endpoint);
   }
   const name = probe?.record ?? Object.keys(env.dns?.records ?? {})[0];
   const record = name ? env.dns?.records[name] : undefined;

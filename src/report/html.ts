@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
 import { backupTables } from './backup-tables.js';
+import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
 import type { Report } from './schema.js';
 import {
@@ -153,6 +154,14 @@ function timeline(r: Report): Part[] {
   body.push(
     `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${r.drill ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
   );
+  if (r.cloudEvents)
+    body.push(
+      '<h3>Cloud failover events</h3>',
+      tableOf(
+        CLOUD_EVENT_COLUMNS,
+        cloudEventRows(r.cloudEvents, dur).map((row) => row.map((cell) => td(cell))),
+      ),
+    );
   const objectives = renderObjectives(r);
   if (objectives) body.push('<h2>Objectives</h2>', objectives);
   return body;

@@ -1,5 +1,6 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
 import { backupTables } from './backup-tables.js';
+import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
 import type { Report, ReportBackups, ReportDrill, ReportStep } from './schema.js';
 import {
@@ -53,6 +54,13 @@ export function markdownChunks(r: Report): Chunks {
   );
   if (r.drill) out.push(...drillSection(r.drill));
   if (r.backups) out.push(...backupSection(r.backups));
+  if (r.cloudEvents)
+    out.push(
+      '## Cloud failover events',
+      '',
+      table(CLOUD_EVENT_COLUMNS, cloudEventRows(r.cloudEvents, dur)),
+      '',
+    );
   out.push('## Steps', '');
   out.push(
     table(

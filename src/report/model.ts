@@ -4,6 +4,7 @@ import type { RunEvent, StepSummary } from '../engine/events.js';
 import { unhandledEvent } from '../schema/events.js';
 import { scanJournal, type Journal, type JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
+import { CloudEvents } from './cloud-events.js';
 import { applyFigures, finishDrill, startedDrill, type Drilled, type EventOf } from './model-drill.js';
 import { Timeline } from './journal-clock.js';
 import { REPORT_VERSION, type Report, type ReportStep } from './schema.js';
@@ -68,6 +69,7 @@ class ReportBuilder {
   private readonly clock = new Timeline();
   private readonly steps = new Map<string, ReportStep>();
   private readonly backups = new BackupFigures();
+  private readonly cloudEvents = new CloudEvents();
   private drill?: Drilled;
 
   constructor(header: JournalHeader) {
@@ -124,6 +126,8 @@ class ReportBuilder {
     if (this.drill) report.drill = finishDrill(this.drill);
     const backupSection = this.backups.build(report.rto.objectiveMs);
     if (backupSection) report.backups = backupSection;
+    const cloudEvents = this.cloudEvents.build();
+    if (cloudEvents) report.cloudEvents = cloudEvents;
     return report;
   }
 
@@ -202,6 +206,7 @@ class ReportBuilder {
         Object.assign(s, { kind: e.kind, status: 'running', startAtMs: at });
         if (e.budgetMs !== undefined) s.budgetMs = e.budgetMs;
         this.backups.started(e.stepId, e.kind, e.input);
+        this.cloudEvents.started(e.stepId, e.kind);
         break;
       }
       case 'step-attempt-failed':
@@ -245,6 +250,7 @@ class ReportBuilder {
     s.startAtMs ??= Math.max(0, at - e.durationMs);
     if (s.budgetMs !== undefined && e.durationMs > s.budgetMs) s.overBudget = true;
     this.backups.finished(s, e);
+    this.cloudEvents.finished(e, this.report.run.createdAt);
   }
 
   private approvalEvent(

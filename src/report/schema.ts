@@ -3,6 +3,7 @@
 // event; durations are milliseconds. Not a document kind: `validate` never loads it.
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Strict } from '../schema/common.js';
+import { ReportCloudEvent } from './cloud-events.js';
 import { DRILL_VERDICTS, RTO_BASES, RUN_STATUSES } from '../schema/drill-outcome.js';
 
 export const REPORT_VERSION = 1;
@@ -204,6 +205,11 @@ export const Report = Strict(
     warnings: Type.Array(Type.String()),
     drill: Opt(ReportDrill),
     backups: Opt(ReportBackups),
+    cloudEvents: Opt(
+      Type.Array(ReportCloudEvent, {
+        description: 'failover events the cloud API recorded (rds steps), in the order they happened',
+      }),
+    ),
   },
   { title: 'drillbook Report', $id: 'https://drillbook.dev/schemas/report.schema.json' },
 );

@@ -11,8 +11,17 @@ export const Fault = Strict({
     'replica-lag',
     'delete-rows',
     'split-brain',
+    'aws',
   ]),
-  target: Target('node', 'the node the fault hits (primary: the steady-state primary)'),
+  target: Target(
+    'node',
+    'the node the fault hits (primary: the steady-state primary; for aws, the node whose host is the cluster endpoint)',
+  ),
+  action: Type.Optional(
+    OneOf(['rds.failover-cluster'], { description: 'for aws: the API call that is the fault' }),
+  ),
+  cluster: Type.Optional(Text('for aws: the DB cluster identifier')),
+  targetInstance: Type.Optional(Text('for aws: the reader to promote (default: RDS chooses)')),
   duration: Type.Optional(
     Duration('for freeze, partition, replica-lag and split-brain: how long the fault lasts'),
   ),
@@ -21,8 +30,12 @@ export const Fault = Strict({
 });
 
 export const Probe = Strict({
-  via: OneOf(['router', 'dns'], { default: 'router' }),
+  via: OneOf(['router', 'dns', 'node'], {
+    default: 'router',
+    description: 'how clients connect: a router, a DNS record, or straight to a node (a cluster endpoint)',
+  }),
   router: Type.Optional(Target('router')),
+  node: Type.Optional(Target('node', 'for via: node, the node (its host: a managed cluster’s endpoint)')),
   record: Type.Optional(Target('record')),
   interval: Type.Optional(Duration('time between writes (default 50ms)')),
 });

@@ -136,6 +136,21 @@ export const HaManager = Strict(
   { description: 'the HA manager that fails this cluster over' },
 );
 
+/** A cloud account the rds and aurora-global actions call; credentials from the SDK's chain unless given. */
+export const Cloud = Strict(
+  {
+    provider: OneOf(['aws']),
+    region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'AWS region, e.g. eu-west-1' }),
+    endpoint: Type.Optional(
+      Type.String({ description: 'API endpoint override (a VPC endpoint, a test endpoint)' }),
+    ),
+    // Without them the AWS SDK's own chain applies (environment, shared profile, instance role).
+    accessKeyId: Type.Optional(SecretRef),
+    secretAccessKey: Type.Optional(SecretRef),
+  },
+  { description: 'the cloud API the environment’s managed databases answer to' },
+);
+
 export const Environment = Strict({
   label: OneOf(['staging', 'production']),
   description: Type.Optional(Type.String()),
@@ -153,6 +168,7 @@ export const Environment = Strict({
   slack: Type.Optional(Slack),
   coordination: Type.Optional(Coordination),
   ha: Type.Optional(HaManager),
+  cloud: Type.Optional(Cloud),
   backups: Type.Optional(
     Strict(
       {
@@ -190,6 +206,7 @@ export type DnsZone = Static<typeof DnsZone>;
 export type DnsRecord = Static<typeof DnsRecord>;
 export type Slack = Static<typeof Slack>;
 export type HaManager = Static<typeof HaManager>;
+export type Cloud = Static<typeof Cloud>;
 
 /** The chosen environment as expressions see it (`env.name`, `env.primary`, ...). */
 export type EnvContext = Environment & { name: string };

@@ -1,6 +1,7 @@
-// A loopback stand-in for S3 (path-style): PUT, GET, ListObjectsV2 and DELETE on objects kept in
-// memory as bytes, every request recorded, so a test checks what @aws-sdk/client-s3 sends. With
-// `readOnly` it refuses every PUT and DELETE as S3 refuses a principal without write permission.
+// A loopback stand-in for an S3 principal without write permission (path-style): with `readOnly`
+// it refuses every PUT and DELETE with AccessDenied, as S3 does, which s3rver cannot be made to do.
+// GET answers NoSuchKey for what it does not hold; every request is recorded. Where S3's own
+// behaviour matters (multipart, listing pages, DeleteObjects), tests use s3rver (s3rver.ts).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,17 +46,6 @@ export async function s3Stub(options: { readOnly?: boolean } = {}): Promise<S3St
       } else if (r.method === 'PUT') {
         objects.set(key, r.body);
         res.writeHead(200, { etag: `"${createHash('md5').update(r.body).digest('hex')}"` }).end();
-      } else if (r.method === 'GET' && r.query.get('list-type') === '2') {
-        const prefix = `${key.replace(/\/$/, '')}/${r.query.get('prefix') ?? ''}`;
-        const keys = [...objects.keys()].filter((k) => k.startsWith(prefix));
-        const contents = keys.map(
-          (k) =>
-            `<Contents><Key>${k.slice(k.indexOf('/') + 1)}</Key><Size>${objects.get(k)!.length}</Size></Contents>`,
-        );
-        res.writeHead(200, { 'content-type': 'application/xml' });
-        res.end(
-          `<?xml version="1.0"?><ListBucketResult><KeyCount>${keys.length}</KeyCount><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`,
-        );
       } else if (r.method === 'GET') {
         const body = objects.get(key);
         if (!body) {

@@ -1,9 +1,12 @@
-// dns: PowerDNS on the lab (a real DNS query sees the change), Route 53 and Cloudflare through their
-// clients pointed at a local stub that checks the requests. The shared lab's record is restored.
+// dns: PowerDNS on the lab (a real DNS query sees the change). Stand-ins: Route 53 is
+// route53-stub.ts (a loopback server answering ListResourceRecordSets like the real API: the whole
+// zone, in pages), Cloudflare a local stub; both record the requests the clients send. The shared
+// lab's record is restored.
 import assert from 'node:assert/strict';
 // The registry first (see route.test.ts: an import cycle through runbook/targets.ts).
 import '../../src/actions/registry.js';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { ListResourceRecordSetsCommand, Route53Client, type RRType } from '@aws-sdk/client-route-53';
 import { dns } from '../../src/actions/dns.js';
 import { dnsProvider, type RecordSet } from '../../src/connectors/dns/provider.js';
 import { queryNameserver } from '../../src/connectors/dns/resolve.js';
@@ -13,6 +16,7 @@ import type { DnsZone, Environment } from '../../src/schema/inventory.js';
 import { requireLab, testLab } from '../helpers/lab.js';
 import { actionContext, failureOf } from './context.js';
 import { httpStub, type HttpStub } from './http-stub.js';
+import { route53Stub, type StubRecordSet } from './route53-stub.js';
 
 describe('dns with PowerDNS on the lab', () => {
   const lab = testLab();
@@ -104,33 +108,27 @@ function cloudEnv(zone: DnsZone): Environment {
   };
 }
 
-const R53_NS = 'xmlns="https://route53.amazonaws.com/doc/2013-04-01/"';
-const changeInfo = (root: string, status: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?><${root} ${R53_NS}><ChangeInfo><Id>/change/C0DRILL</Id><Status>${status}</Status><SubmittedAt>2025-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo></${root}>`;
+const simpleZone = (): StubRecordSet[] => [
+  // Every record of the zone, as Route 53 lists them: the one asked for is not alone.
+  { name: 'example.com.', type: 'NS', ttl: 172800, values: ['ns-1.awsdns-01.org.'] },
+  { name: 'api.example.com.', type: 'A', ttl: 60, values: ['10.0.1.1'] },
+  ...Array.from({ length: 400 }, (_, i) => ({
+    name: `host${String(i).padStart(3, '0')}.example.com.`,
+    type: 'A',
+    ttl: 60,
+    values: [`10.1.${i >> 8}.${i & 255}`],
+  })),
+  { name: 'db.example.com.', type: 'A', ttl: 30, values: ['10.0.0.1'] },
+  { name: 'db.example.com.', type: 'TXT', ttl: 30, values: ['"owner=dba"'] },
+];
 
-describe('dns with Route 53 (AWS SDK v3 against a local endpoint)', () => {
+describe('dns with Route 53 (AWS SDK v3 against a stand-in that answers like the real API)', () => {
   let stub: HttpStub;
-  let getChanges = 0;
   before(async () => {
     process.env.DRILLBOOK_TEST_AWS_KEY_ID = 'AKIDDRILLBOOKTEST';
     process.env.DRILLBOOK_TEST_AWS_SECRET = 'drillbook-test-secret';
-    stub = await httpStub((req) => {
-      if (req.method === 'GET' && req.path.startsWith('/2013-04-01/hostedzone/Z0DRILL/rrset')) {
-        return {
-          body: `<?xml version="1.0" encoding="UTF-8"?><ListResourceRecordSetsResponse ${R53_NS}><ResourceRecordSets><ResourceRecordSet><Name>db.example.com.</Name><Type>A</Type><TTL>30</TTL><ResourceRecords><ResourceRecord><Value>10.0.0.1</Value></ResourceRecord></ResourceRecords></ResourceRecordSet></ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`,
-        };
-      }
-      if (req.method === 'POST' && req.path === '/2013-04-01/hostedzone/Z0DRILL/rrset') {
-        return { body: changeInfo('ChangeResourceRecordSetsResponse', 'PENDING') };
-      }
-      if (req.method === 'GET' && req.path === '/2013-04-01/change/C0DRILL') {
-        getChanges += 1;
-        return { body: changeInfo('GetChangeResponse', getChanges < 2 ? 'PENDING' : 'INSYNC') };
-      }
-      return { status: 404, body: `<ErrorResponse><Error><Code>NotFound</Code></Error></ErrorResponse>` };
-    });
   });
-  after(() => stub.close());
+  afterEach(() => stub?.close());
 
   const zone = (): DnsZone => ({
     provider: 'route53',
@@ -142,7 +140,38 @@ describe('dns with Route 53 (AWS SDK v3 against a local endpoint)', () => {
     nameservers: [{ host: '127.0.0.1', port: 53 }],
   });
 
+  test('the stand-in lists every record of the zone in pages: IsTruncated, NextRecordName, NextRecordType, MaxItems', async () => {
+    stub = await route53Stub('Z0DRILL', simpleZone());
+    const client = new Route53Client({
+      region: 'us-east-1',
+      endpoint: stub.url,
+      credentials: { accessKeyId: 'AKIDDRILLBOOKTEST', secretAccessKey: 'drillbook-test-secret' },
+    });
+    const seen: string[] = [];
+    let start: { StartRecordName?: string; StartRecordType?: RRType } = {};
+    for (;;) {
+      const page = await client.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: 'Z0DRILL', ...start, MaxItems: 150 }),
+      );
+      assert.equal(page.MaxItems, 150);
+      seen.push(...page.ResourceRecordSets!.map((r) => `${r.Name} ${r.Type}`));
+      if (!page.IsTruncated) break;
+      start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType };
+    }
+    client.destroy();
+    assert.equal(seen.length, 404);
+    assert.equal(new Set(seen).size, 404, 'each record once');
+    assert.deepEqual(seen.slice(0, 4), [
+      'example.com. NS',
+      'api.example.com. A',
+      'db.example.com. A',
+      'db.example.com. TXT',
+    ]);
+    assert.equal(stub.requests.length, 3, '404 records in pages of 150');
+  });
+
   test('UPSERTs the record, then polls GetChange until INSYNC', async () => {
+    stub = await route53Stub('Z0DRILL', simpleZone());
     const out = await dns.run!(actionContext(cloudEnv(zone())), {
       record: 'db',
       to: 'pg2',
@@ -169,6 +198,43 @@ describe('dns with Route 53 (AWS SDK v3 against a local endpoint)', () => {
     }
     assert.equal(polls.length, 2, 'GetChange until INSYNC: PENDING, then INSYNC');
     assert.ok(polls.every((p) => p.method === 'GET' && p.path === '/2013-04-01/change/C0DRILL'));
+  });
+
+  test('a name without the record: the listing goes on with other names, and the record is absent', async () => {
+    stub = await route53Stub(
+      'Z0DRILL',
+      simpleZone().filter((r) => !(r.name === 'db.example.com.' && r.type === 'A')),
+    );
+    const provider = await dnsProvider(zone(), { secret: resolveSecretRef });
+    assert.equal(await provider.getRecord('db.example.com.', 'A'), undefined);
+    assert.equal(stub.requests.length, 1);
+  });
+
+  test('a record of 150 weighted sets is read over two pages and refused (only simple records are replaced)', async () => {
+    const weighted = Array.from({ length: 150 }, (_, i) => ({
+      name: 'db.example.com.',
+      type: 'A',
+      ttl: 30,
+      values: [`10.0.2.${i}`],
+      setIdentifier: `w${String(i).padStart(3, '0')}`,
+      weight: 1,
+    }));
+    stub = await route53Stub('Z0DRILL', [
+      ...simpleZone().filter((r) => r.name !== 'db.example.com.'),
+      ...weighted,
+    ]);
+    const provider = await dnsProvider(zone(), { secret: resolveSecretRef });
+    const err = await failureOf(provider.getRecord('db.example.com.', 'A'));
+    assert.ok(err instanceof StepFailure);
+    assert.match(
+      err.message,
+      /: A db\.example\.com\. is 150 record set\(s\) with a routing policy \(SetIdentifier w000\): drillbook replaces only a simple record$/,
+    );
+    const pages = stub.requests.map((r) => new URL(r.path, 'http://x').searchParams);
+    assert.equal(pages.length, 2);
+    assert.equal(pages[1]!.get('name'), 'db.example.com.');
+    assert.equal(pages[1]!.get('type'), 'A');
+    assert.equal(pages[1]!.get('identifier'), 'w100', 'the second page starts at NextRecordIdentifier');
   });
 });
 

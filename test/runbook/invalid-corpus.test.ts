@@ -57,6 +57,8 @@ const corpus: Record<string, [number, number, string[]]> = {
   'drill-production.yaml': [5, 14, ['labelled staging', 'production']],
   'drill-missing-runbook.yaml': [4, 10, ['runbook file not found']],
   'drill-fault-input.yaml': [9, 15, ['not fault.when', 'delete-rows records fault.time']],
+  'aurora-failover-without-allow-data-loss.yaml': [7, 11, ['missing required key "allowDataLoss"']],
+  'inventory-cloud-without-region.yaml': [14, 7, ['missing required key "region"']],
 };
 
 function firstError(file: string) {

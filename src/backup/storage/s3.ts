@@ -1,29 +1,34 @@
 // S3 (or an S3-compatible service) as a backup store, through @aws-sdk/client-s3 (loaded only when
-// a step uses it). Each upload carries its length and SHA-256, so S3 refuses a body that arrived
-// damaged; path-style requests let `endpoint` point at any compatible service.
+// a step uses it). A file up to one part goes in a single PUT carrying its length and SHA-256, so
+// S3 refuses a body that arrived damaged; a larger one in a multipart upload (@aws-sdk/lib-storage)
+// whose parts each carry their SHA-256, with no size cap. Path-style requests let `endpoint` point
+// at any compatible service.
 import { awsCredentials } from '../../connectors/aws-credentials.js';
+import { awsFailure, type AwsError } from '../../connectors/aws-errors.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stat } from 'node:fs/promises';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { StepFailure, errorMessage } from '../../errors.js';
+import { Upload } from '@aws-sdk/lib-storage';
+import { StepFailure } from '../../errors.js';
 import type { StorageSpec } from './spec.js';
 import type { Storage, StorageContext } from './storage.js';
 
-interface AwsError {
-  name?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
 const CONNECT_TIMEOUT_MS = 5000;
+/** Parts of at least 8 MiB; S3 allows 10,000 parts, so bigger files get bigger parts (no size cap). */
+const MIN_PART_BYTES = 8 * 1024 * 1024;
+const MAX_PARTS = 9_000;
+const PARTS_IN_FLIGHT = 4;
+
+export const partSizeFor = (size: number) => Math.max(MIN_PART_BYTES, Math.ceil(size / MAX_PARTS));
 
 /** A client for the spec's endpoint and credentials. */
 async function s3Client(ctx: StorageContext, spec: StorageSpec): Promise<S3Client> {
@@ -53,12 +58,7 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
       return await run();
     } catch (err) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      const e = err as AwsError;
-      const status = e.$metadata?.httpStatusCode ?? 0;
-      throw new StepFailure(
-        `backup store ${location}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}${status ? ` (HTTP ${status})` : ''}`,
-        { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
-      );
+      throw awsFailure(`backup store ${location}: ${what}`, err);
     }
   };
   const missing = (err: unknown) => {
@@ -67,21 +67,8 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
   };
   return {
     location,
-    async put(localFile, key, sha256) {
-      const { size } = await stat(localFile);
-      await send(`PUT ${Key(key)}`, () =>
-        client.send(
-          new PutObjectCommand({
-            Bucket,
-            Key: Key(key),
-            Body: createReadStream(localFile),
-            ContentLength: size,
-            ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
-          }),
-          { abortSignal },
-        ),
-      );
-    },
+    put: (localFile, key, sha256) =>
+      uploadFile(ctx, client, { Bucket, Key: Key(key) }, localFile, sha256, send),
     async get(key, localFile) {
       await send(`GET ${Key(key)}`, async () => {
         const r = await client.send(new GetObjectCommand({ Bucket, Key: Key(key) }), { abortSignal });
@@ -118,16 +105,78 @@ export async function s3Storage(ctx: StorageContext, spec: StorageSpec, location
         client.send(new DeleteObjectCommand({ Bucket, Key: probe }), { abortSignal }),
       );
     },
-    async removeBackup(label) {
-      const listed = await send(`LIST ${Key(`${label}/`)}`, () =>
-        client.send(new ListObjectsV2Command({ Bucket, Prefix: Key(`${label}/`) }), { abortSignal }),
-      );
-      for (const o of listed.Contents ?? []) {
-        await send(`DELETE ${o.Key}`, () =>
-          client.send(new DeleteObjectCommand({ Bucket, Key: o.Key }), { abortSignal }),
-        );
-      }
-    },
+    removeBackup: (label) =>
+      deletePrefix(client, { Bucket, Prefix: Key(`${label}/`) }, location, send, ctx.signal),
     close: async () => client.destroy(),
   };
+}
+
+type Send = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * One part: a single PUT that carries the file's SHA-256, which S3 checks on arrival. More: a
+ * multipart upload whose every part carries its own SHA-256; a failed one is aborted, so no parts
+ * are left behind (and billed).
+ */
+async function uploadFile(
+  ctx: StorageContext,
+  client: S3Client,
+  target: { Bucket: string; Key: string },
+  localFile: string,
+  sha256: string,
+  send: Send,
+): Promise<void> {
+  const { size } = await stat(localFile);
+  const partSize = partSizeFor(size);
+  const whole = size <= partSize;
+  const upload = new Upload({
+    client,
+    partSize,
+    queueSize: PARTS_IN_FLIGHT,
+    leavePartsOnError: false,
+    params: {
+      ...target,
+      Body: createReadStream(localFile),
+      ...(whole
+        ? { ContentLength: size, ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') }
+        : { ChecksumAlgorithm: 'SHA256' }),
+    },
+  });
+  const abort = () => void upload.abort();
+  ctx.signal.addEventListener('abort', abort, { once: true });
+  try {
+    await send(`${whole ? 'PUT' : 'multipart upload of'} ${target.Key}`, () => upload.done());
+  } finally {
+    ctx.signal.removeEventListener('abort', abort);
+  }
+}
+
+/** Deletes every object under a prefix, page by page (S3 lists at most 1,000 keys at a time), each page in one DeleteObjects. */
+async function deletePrefix(
+  client: S3Client,
+  { Bucket, Prefix }: { Bucket: string; Prefix: string },
+  location: string,
+  send: Send,
+  abortSignal: AbortSignal,
+): Promise<void> {
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await send(`LIST ${Prefix}`, () =>
+      client.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }), { abortSignal }),
+    );
+    const Objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (Objects.length) {
+      const deleted = await send(`DELETE ${Objects.length} objects under ${Prefix}`, () =>
+        client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects, Quiet: true } }), { abortSignal }),
+      );
+      const [first, ...more] = deleted.Errors ?? [];
+      if (first) {
+        throw new StepFailure(
+          `backup store ${location}: DELETE ${first.Key} failed: ${first.Code}: ${first.Message}${more.length ? ` (and ${more.length} more)` : ''}`,
+          { code: first.Code },
+        );
+      }
+    }
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
 }

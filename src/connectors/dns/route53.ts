@@ -1,13 +1,17 @@
 // Route 53 through the AWS SDK v3: UPSERT the record, then wait for the change to be INSYNC (on
 // every Route 53 authoritative server). `apiUrl` overrides the endpoint (tests, VPC endpoints).
 import { awsCredentials } from '../aws-credentials.js';
+import { awsFailure } from '../aws-errors.js';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
+  type ListResourceRecordSetsCommandInput,
+  type ResourceRecordSet,
+  type RRType,
 } from '@aws-sdk/client-route-53';
-import { StepFailure, UserError, errorMessage } from '../../errors.js';
+import { StepFailure, UserError } from '../../errors.js';
 import type { DnsZone } from '../../schema/inventory.js';
 import { pollUntil } from '../poll.js';
 import { sameName, type DnsProvider, type ProviderOptions, type RecordType } from './provider.js';
@@ -15,6 +19,8 @@ import { sameName, type DnsProvider, type ProviderOptions, type RecordType } fro
 // Route 53 usually reports INSYNC within a minute; AWS suggests polling no faster than this.
 const DEFAULT_SYNC_INTERVAL_MS = 2_000;
 const DEFAULT_SYNC_TIMEOUT_MS = 180_000;
+/** Record sets per ListResourceRecordSets page (Route 53 allows up to 300). */
+const PAGE_SIZE = 100;
 
 export async function route53Provider(zone: DnsZone, options: ProviderOptions): Promise<DnsProvider> {
   const { hostedZoneId } = zone;
@@ -38,7 +44,7 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
       return await run();
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
-      throw apiFailure(`${target}: ${what}`, err);
+      throw awsFailure(`${target}: ${what}`, err);
     }
   };
   const abortSignal = options.signal;
@@ -46,27 +52,20 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
   return {
     target,
     async getRecord(name, type) {
-      const answer = await send('ListResourceRecordSets', () =>
-        client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: hostedZoneId,
-            StartRecordName: name,
-            StartRecordType: type,
-            MaxItems: 1,
-          }),
-          { abortSignal },
-        ),
-      );
-      // The listing starts at the name and goes on in order: the first set may be another record.
-      const found = answer.ResourceRecordSets?.find((r) => r.Type === type && sameName(r.Name ?? '', name));
-      return found
-        ? {
-            name,
-            type: type as RecordType,
-            ttl: found.TTL ?? 0,
-            values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
-          }
-        : undefined;
+      const sets = await recordSets(client, hostedZoneId, name, type, send, abortSignal);
+      const [found] = sets;
+      if (!found) return undefined;
+      if (sets.length > 1 || found.SetIdentifier) {
+        throw new StepFailure(
+          `${target}: ${type} ${name} is ${sets.length} record set(s) with a routing policy (SetIdentifier ${found.SetIdentifier}): drillbook replaces only a simple record`,
+        );
+      }
+      return {
+        name,
+        type: type as RecordType,
+        ttl: found.TTL ?? 0,
+        values: (found.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+      };
     },
     async replaceRecord(name, type, value, ttl) {
       const change = await send('ChangeResourceRecordSets', () =>
@@ -113,12 +112,43 @@ export async function route53Provider(zone: DnsZone, options: ProviderOptions): 
   };
 }
 
-/** An SDK error as a step failure, retryable when the SDK or the HTTP status says so. */
-function apiFailure(what: string, err: unknown): StepFailure {
-  const e = err as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return new StepFailure(
-    `${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${errorMessage(err)}`,
-    { retryable: Boolean(e.$retryable) || status >= 500 || status === 429, cause: err },
-  );
+type Send = <T>(what: string, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * The zone's record sets of one name and type. The listing starts at the name and goes on in Route
+ * 53's order through the whole zone, a page at a time: ours come first, and once a page shows
+ * another record they have all been seen.
+ */
+async function recordSets(
+  client: Route53Client,
+  hostedZoneId: string,
+  name: string,
+  type: string,
+  send: Send,
+  abortSignal: AbortSignal | undefined,
+): Promise<ResourceRecordSet[]> {
+  const ours = (r: ResourceRecordSet) => r.Type === type && sameName(r.Name ?? '', name);
+  const sets: ResourceRecordSet[] = [];
+  let start: Pick<
+    ListResourceRecordSetsCommandInput,
+    'StartRecordName' | 'StartRecordType' | 'StartRecordIdentifier'
+  > = { StartRecordName: name, StartRecordType: type as RRType };
+  for (;;) {
+    const page = await send('ListResourceRecordSets', () =>
+      client.send(
+        new ListResourceRecordSetsCommand({ HostedZoneId: hostedZoneId, ...start, MaxItems: PAGE_SIZE }),
+        { abortSignal },
+      ),
+    );
+    const listed = page.ResourceRecordSets ?? [];
+    sets.push(...listed.filter(ours));
+    const more =
+      page.IsTruncated && sameName(page.NextRecordName ?? '', name) && page.NextRecordType === type;
+    if (!more || listed.some((r) => !ours(r))) return sets;
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      StartRecordIdentifier: page.NextRecordIdentifier,
+    };
+  }
 }

@@ -1,4 +1,5 @@
 // The one map of fault kinds (the drill schema lists the same names).
+import { aws } from './aws.js';
 import { deleteRows } from './delete-rows.js';
 import { freeze } from './freeze.js';
 import { killPostgres } from './kill-postgres.js';
@@ -9,5 +10,8 @@ import { stopPostgres } from './stop-postgres.js';
 import type { Fault } from './types.js';
 
 export const faults: ReadonlyMap<string, Fault> = new Map(
-  [killPostgres, stopPostgres, freeze, partition, replicaLag, deleteRows, splitBrain].map((f) => [f.kind, f]),
+  [killPostgres, stopPostgres, freeze, partition, replicaLag, deleteRows, splitBrain, aws].map((f) => [
+    f.kind,
+    f,
+  ]),
 );

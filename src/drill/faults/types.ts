@@ -10,8 +10,8 @@ export interface FaultContext {
   signal?: AbortSignal;
   secret(ref: string): Promise<string>;
   log(message: string): void;
-  /** The drill's options for this fault kind (delete-rows: table, where). */
-  options?: { table?: string; where?: string };
+  /** The drill's options for this fault kind (delete-rows: table, where; aws: action, cluster, targetInstance). */
+  options?: { table?: string; where?: string; action?: string; cluster?: string; targetInstance?: string };
 }
 
 export interface Injected {

@@ -23,7 +23,13 @@ export function drillFault(
   const ctx: FaultContext = {
     env: loaded.env,
     node,
-    options: { table: spec?.table, where: spec?.where },
+    options: {
+      table: spec?.table,
+      where: spec?.where,
+      action: spec?.action,
+      cluster: spec?.cluster,
+      targetInstance: spec?.targetInstance,
+    },
     durationMs: parseDuration(spec?.duration ?? ''),
     secret: w.secret,
     log: (message) => w.emitter.emit({ type: 'log', level: 'info', message }),

@@ -1,5 +1,6 @@
 // The semantic rules, run in this order after the schema accepted a document.
 import { budgetTotal } from './budget-total.js';
+import { drillAwsFault } from './drill-aws-fault.js';
 import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
 import { drillRestoreInputs } from './drill-restore-inputs.js';
@@ -26,6 +27,7 @@ export const rules: readonly Rule[] = [
   drillFiles,
   drillFaultInputs,
   drillRestoreInputs,
+  drillAwsFault,
   schedule,
   executors,
 ];
