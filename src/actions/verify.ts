@@ -20,6 +20,14 @@ import {
 import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
+import {
+  backupTool,
+  readRepository,
+  repositoryOf,
+  toolField,
+  verifyRepository,
+  type BackupTool,
+} from '../backup/pgbackrest.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
@@ -81,8 +89,14 @@ const schema = Type.Union(
     Strict({
       check: Check('backup-age', 'the newest verified backup is recent enough'),
       maxAge: Duration('the newest verified backup must be younger than this'),
+      tool: toolField,
       catalog: Type.Optional(Text('path of a catalog.json')),
       storage: Type.Optional(StorageSpec),
+    }),
+    Strict({
+      check: Check('backup', 'the backups are whole: pgbackrest verify finds no problem'),
+      tool: toolField,
+      label: Type.Optional(Text('one backup set (default: all of them and the WAL archive)')),
     }),
     Strict({
       check: Check('archiving', 'WAL archiving keeps up (pg_stat_archiver)'),
@@ -97,9 +111,9 @@ type VerifyInput = (typeof schema)['static'];
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
  * instead, archiving reads pg_stat_archiver).
  */
-type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' }>;
+type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'backup' }>;
 const isProbe = (input: VerifyInput): input is ProbeInput =>
-  input.check !== 'backup-age' && input.check !== 'archiving';
+  input.check !== 'backup-age' && input.check !== 'archiving' && input.check !== 'backup';
 
 export interface VantageAnswer {
   from: string;
@@ -141,6 +155,11 @@ export const verify = defineAction({
       method: Type.String(),
     }),
     Strict({
+      stanza: Type.String({ description: 'backup: the pgBackRest stanza verified' }),
+      checkedBy: Type.String(),
+      summary: Type.String(),
+    }),
+    Strict({
       node: Type.String({ description: 'archiving: the node whose archiver was read' }),
       archivedCount: Type.Integer(),
       lastArchivedWal: Type.String(),
@@ -156,6 +175,7 @@ export const verify = defineAction({
   },
   async run(ctx, input) {
     if (input.check === 'archiving') return checkArchiving(ctx, input);
+    if (input.check === 'backup') return checkBackupsWhole(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -201,11 +221,33 @@ export const verify = defineAction({
     if (input.check === 'archiving') {
       return `would check that ${resolveNode(ctx.env, input.target ?? 'primary')} archives its WAL without failing`;
     }
+    if (input.check === 'backup') {
+      return `would run pgbackrest verify on stanza ${pgbackrestRepository(ctx, input.tool).stanza}`;
+    }
     if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);
     return `would check that ${describeTarget(ctx, input, spec)} is ${expectation(input)} from ${(input.from ?? ['local']).join(', ')} (quorum ${input.quorum ?? (input.from ?? ['local']).length})`;
   },
 });
+
+/** The environment's pgBackRest repository: `check: backup` verifies only pgBackRest's. */
+function pgbackrestRepository(ctx: ActionContext, tool: BackupTool | undefined) {
+  if (backupTool(ctx.env, tool) !== 'pgbackrest') {
+    throw new UserError(
+      `step ${ctx.stepId}: check backup runs pgbackrest verify and needs the pgbackrest tool (native backups are verified when made and by restore-test)`,
+    );
+  }
+  return repositoryOf(ctx.env, ctx.stepId);
+}
+
+async function checkBackupsWhole(ctx: ActionContext, input: { tool?: BackupTool; label?: string }) {
+  const repo = pgbackrestRepository(ctx, input.tool);
+  // Read first: an unknown stanza is named with the ones the repository has.
+  await readRepository(repo, ctx.signal);
+  const result = await verifyRepository(repo, input.label, ctx.signal);
+  ctx.log(`pgbackrest verify of stanza ${repo.stanza}: ${result.summary}`);
+  return { stanza: repo.stanza, ...result };
+}
 
 function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
   const need = <T>(value: T | undefined, field: string): T => {

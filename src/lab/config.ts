@@ -24,7 +24,12 @@ export interface LabUpOptions {
   archive?: boolean;
   /** archive_timeout with --archive: a duration such as 10s (default 60s). */
   archiveTimeout?: string;
+  /** With --archive: who archives and backs up, drillbook's own format (native) or a pgBackRest stanza. */
+  backupTool?: BackupTool;
 }
+
+export const BACKUP_TOOLS = ['native', 'pgbackrest'] as const;
+export type BackupTool = (typeof BACKUP_TOOLS)[number];
 
 export interface LabNode {
   name: string;
@@ -46,7 +51,7 @@ export interface LabConfig {
   dnsApiPort: number;
   slackPort: number;
   /** Set with --archive; absent in labs made without it (and in states written before it existed). */
-  archive?: { timeoutS: number };
+  archive?: { timeoutS: number; tool?: 'pgbackrest' };
 }
 
 export const DEFAULT_LAB_DIR = '.drillbook/lab';
@@ -102,6 +107,11 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
   if (options.archiveTimeout !== undefined && !options.archive) {
     throw new UserError('--archive-timeout needs --archive');
   }
+  const tool = options.backupTool ?? 'native';
+  if (!BACKUP_TOOLS.includes(tool)) {
+    throw new UserError(`--backup-tool must be one of ${BACKUP_TOOLS.join(', ')}, got ${String(tool)}`);
+  }
+  if (tool !== 'native' && !options.archive) throw new UserError(`--backup-tool ${tool} needs --archive`);
   const pgPort = port(options.pgPort ?? DEFAULTS.pgPort, '--pg-port');
   const nodes = Array.from({ length: replicas + 1 }, (_, i) => ({
     name: `pg${i + 1}`,
@@ -119,7 +129,13 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
     dnsPort: port(options.dnsPort ?? DEFAULTS.dnsPort, '--dns-port'),
     dnsApiPort: port(options.dnsApiPort ?? DEFAULTS.dnsApiPort, '--dns-api-port'),
     slackPort: port(options.slackPort ?? DEFAULTS.slackPort, '--slack-port'),
-    ...(options.archive && { archive: { timeoutS: archiveTimeoutS(options.archiveTimeout) } }),
+    ...(options.archive && {
+      archive: {
+        timeoutS: archiveTimeoutS(options.archiveTimeout),
+        // Absent for native: labs made before pgBackRest existed keep their recorded shape.
+        ...(tool === 'pgbackrest' && { tool }),
+      },
+    }),
   };
   assertDistinctServicePorts(config);
   return config;
@@ -150,6 +166,7 @@ function configAsOptions(c: LabConfig): LabUpOptions {
     slackPort: c.slackPort,
     archive: c.archive !== undefined,
     archiveTimeout: c.archive ? `${c.archive.timeoutS}s` : undefined,
+    backupTool: c.archive?.tool,
   };
 }
 

@@ -11,6 +11,7 @@ import { serviceUser as findServiceUser } from '../system/os-user.js';
 import { labPaths, nodePaths, type LabPaths } from './paths.js';
 import { assertPortsFree, portAnswers, type Endpoint } from '../system/ports.js';
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
+import { ensureStanza } from './pgbackrest.js';
 import {
   ensurePrimary,
   ensureReplica,
@@ -87,6 +88,7 @@ export async function labUp(
   if (!primary) throw new UserError('a lab needs at least one node');
   const postgres = async () => {
     const builtPrimary = await ensurePrimary(ctx, primary);
+    if (builtPrimary && config.archive?.tool === 'pgbackrest') await ensureStanza(ctx);
     const builtReplicas = await Promise.all(replicas.map((r) => ensureReplica(ctx, r, primary)));
     // Only a freshly built topology is waited for: after a drill's failover, pg1 may no longer lead.
     if (builtPrimary || builtReplicas.some(Boolean)) await finishReplication(ctx, primary, replicas);

@@ -18,6 +18,7 @@ import { nodePaths } from './paths.js';
 import { POWERDNS_SERVER_ID, powerdnsApiUrl } from './powerdns.js';
 import { secretPath } from './secrets.js';
 import { slackApiUrl } from './slack.js';
+import { labRepository } from './pgbackrest.js';
 import { sshFiles } from './sshd.js';
 
 export const LAB_ENVIRONMENT = 'lab';
@@ -95,10 +96,10 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
           records: { db: { zone: 'lab', name: LAB_RECORD, type: 'A', ttl: LAB_RECORD_TTL } },
         },
         slack: { token: secret('slackToken'), channel: LAB_SLACK_CHANNEL, apiUrl: slackApiUrl(ctx) },
-        backups: {
-          store: ctx.paths.backups,
-          ...(config.archive && { archive: ctx.paths.archive }),
-        },
+        backups:
+          config.archive?.tool === 'pgbackrest'
+            ? { tool: 'pgbackrest', stanza: labRepository(ctx).stanza, config: labRepository(ctx).config }
+            : { store: ctx.paths.backups, ...(config.archive && { archive: ctx.paths.archive }) },
       },
     },
   };

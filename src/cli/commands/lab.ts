@@ -39,6 +39,10 @@ export function registerLab(program: Command): void {
       '--archive-timeout <duration>',
       'with --archive: switch WAL segments at least this often (default 60s)',
     )
+    .option(
+      '--backup-tool <tool>',
+      'with --archive: native (WAL into <dir>/archive) or pgbackrest (a stanza whose repository is <dir>/pgbackrest/repo)',
+    )
     .action(async (o) => {
       const options: LabUpOptions = {
         dir: o.dir,
@@ -54,6 +58,7 @@ export function registerLab(program: Command): void {
         pgBinDir: o.pgBindir,
         archive: o.archive,
         archiveTimeout: o.archiveTimeout,
+        backupTool: o.backupTool as LabUpOptions['backupTool'],
       };
       const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
