@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import '../src/actions/registry.js';
 import { backup } from '../src/actions/backup.js';
 import { restoreTest } from '../src/actions/restore-test.js';
+import { connectPostgres, nodeEndpoint } from '../src/connectors/postgres.js';
+import { resolveSecretRef } from '../src/connectors/secrets.js';
 import { serviceUser } from '../src/system/os-user.js';
 import { withPrivateLab } from '../test/helpers/private-lab.js';
 import { median, pgbenchDatabase, seconds } from './pgbench-db.js';
@@ -44,6 +46,10 @@ await withPrivateLab(
         ? execFileSync('runuser', ['-u', user.name, '--', 'pgbackrest', ...plainArgs], { stdio: 'inherit' })
         : execFileSync('pgbackrest', plainArgs, { stdio: 'inherit' });
 
+    const checkpoint = async () => {
+      const client = await connectPostgres(nodeEndpoint(env, 'primary'), { secret: resolveSecretRef });
+      await client.query('CHECKPOINT').finally(() => client.end());
+    };
     const work = mkdtempSync(join(tmpdir(), 'drillbook-bench-pgbackrest-'));
     const storage = { type: 'local' as const, path: join(work, 'store') };
     // Per round, in ms (load: the 1-minute load average at the round's end).
@@ -67,9 +73,16 @@ await withPrivateLab(
       for (let i = 1; i <= rounds; i++) {
         // Odd rounds run plain pgbackrest first, even rounds the action first: whichever goes
         // second finds the database in the page cache, and the order must not decide the ratio.
-        const plainRun = () => timed(f.raw, plain);
-        const actionRun = () => timed(f.made, () => backup.run!(ctx(), { tool: 'pgbackrest', type: 'full' }));
-        const out = i % 2 ? (await plainRun(), await actionRun()) : await actionRun().finally(plainRun);
+        // Each starts from a clean checkpoint (untimed): a backup's own start-fast checkpoint would
+        // otherwise flush what the previous work dirtied, and only for whichever goes first.
+        const plainRun = async () => (await checkpoint(), await timed(f.raw, plain));
+        const actionRun = async () => (
+          await checkpoint(),
+          await timed(f.made, () => backup.run!(ctx(), { tool: 'pgbackrest', type: 'full' }))
+        );
+        if (i % 2) await plainRun();
+        const out = await actionRun();
+        if (!(i % 2)) await plainRun();
         repoBytes = Number(out.sizeBytes);
         const r = await timed(f.restored, () =>
           restoreTest.run!(ctx(), { tool: 'pgbackrest', label: out.label }),
