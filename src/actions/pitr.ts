@@ -132,17 +132,21 @@ export const pitr = defineAction({
   async run(ctx, input) {
     const tool = checkInput(ctx, input);
     const { tools, root, startTimeoutMs: timeoutMs } = await startScratchStep(ctx, input);
-    const source =
-      tool === 'pgbackrest' ? await fromRepository(ctx, input) : await fromStore(ctx, input, tools);
+    // pgBackRest's sets are read (and a target before them refused) before anything starts; the
+    // native store keeps its order: the WAL switch first, then the catalog.
+    const early = tool === 'pgbackrest' ? await fromRepository(ctx, input) : undefined;
+    let source: RecoverySource | undefined;
     let scratch: Scratch | undefined;
     try {
       if (input.switchWal) {
         const node = resolveNode(ctx.env, input.switchWal);
+        const archive = early ? undefined : input.archive;
         const segment = await withNode(ctx.env, node, { secret: ctx.secret, signal: ctx.signal }, (c) =>
-          switchAndWaitArchived(c, source.archive, node, ARCHIVE_WAIT_MS, ctx.signal),
+          switchAndWaitArchived(c, archive, node, ARCHIVE_WAIT_MS, ctx.signal),
         );
         ctx.log(`switched WAL on ${node}: ${segment} is archived`);
       }
+      source = early ?? (await fromStore(ctx, input, tools));
       scratch = await createScratch(tools, root, ctx.signal);
       const t0 = performance.now();
       await source.restore(scratch);
@@ -176,7 +180,7 @@ export const pitr = defineAction({
       };
     } finally {
       await scratch?.destroy();
-      await source.close();
+      await source?.close();
     }
   },
   async dryRun(ctx, input) {
