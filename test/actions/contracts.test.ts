@@ -90,7 +90,15 @@ describe('action contracts', () => {
     const json = JSON.parse((await cli('actions', 'verify', '--json')).text);
     assert.deepEqual(
       json.inputs.map((g: { when: string }) => g.when),
-      ['check: postgres', 'check: sql', 'check: tcp', 'check: http', 'check: backup-age', 'check: archiving'],
+      [
+        'check: postgres',
+        'check: sql',
+        'check: tcp',
+        'check: http',
+        'check: backup-age',
+        'check: backup',
+        'check: archiving',
+      ],
     );
     const unknown = await cli('actions', 'verfy');
     assert.equal(unknown.code, 2);
