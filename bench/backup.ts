@@ -17,11 +17,9 @@ import { join } from 'node:path';
 import '../src/actions/registry.js';
 import { backup } from '../src/actions/backup.js';
 import { restoreTest } from '../src/actions/restore-test.js';
-import { pgTools } from '../src/backup/tools.js';
-import { connectPostgres, nodeEndpoint } from '../src/connectors/postgres.js';
 import { resolveSecretRef } from '../src/connectors/secrets.js';
-import { actionContext } from '../test/helpers/action-context.js';
 import { withPrivateLab } from '../test/helpers/private-lab.js';
+import { median, pgbenchDatabase, seconds } from './pgbench-db.js';
 
 const SLOT = 14;
 const rounds = Number(process.argv[2] ?? 3);
@@ -29,13 +27,6 @@ const scale = Number(process.argv[3] ?? 70);
 const withAccounts = process.argv[4] !== 'no-accounts';
 const SMALL = ['pgbench_branches', 'pgbench_tellers'];
 const ALL = [...SMALL, 'pgbench_accounts'];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-};
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /**
  * CPU seconds used so far by this process and its finished children (pg_basebackup, tar, gzip,
@@ -53,44 +44,8 @@ await withPrivateLab(
   async (lab) => {
     const env = lab.environment;
     const pg1 = env.postgres.nodes.pg1!;
-    const hour = AbortSignal.timeout(3_600_000);
-    const tools = pgTools(undefined, 'bench', hour);
-    // Actions get a longer deadline than the tests' two minutes: a 1 GB round takes longer.
-    const ctx = () => ({ ...actionContext(env), signal: hour });
-
+    const { tools, ctx, dbBytes } = await pgbenchDatabase(env, scale);
     let t = performance.now();
-    await tools.run(
-      'pgbench',
-      // Server-side data generation (G) is the quickest way to 1 GB; vacuum (v) sets hint bits
-      // and the visibility map, so the table sums of round 1 do not dirty the whole table.
-      [
-        '-i',
-        '-s',
-        String(scale),
-        '-I',
-        'dtGvp',
-        '-h',
-        pg1.host,
-        '-p',
-        String(pg1.port),
-        '-U',
-        env.postgres.user,
-      ],
-      {
-        env: {
-          PGPASSWORD: await resolveSecretRef(env.postgres.password!),
-          PGDATABASE: env.postgres.database,
-        },
-      },
-    );
-    const client = await connectPostgres(nodeEndpoint(env, 'primary'), { secret: resolveSecretRef });
-    await client.query('CHECKPOINT');
-    const size = await client.query<{ s: string }>('SELECT pg_database_size(current_database())::text AS s');
-    await client.end();
-    const dbBytes = Number(size.rows[0]!.s);
-    console.log(
-      `database: ${(dbBytes / 1e6).toFixed(0)} MB (pgbench scale ${scale}, built in ${seconds(performance.now() - t)})`,
-    );
 
     const work = mkdtempSync(join(tmpdir(), 'drillbook-bench-backup-'));
     const password = await resolveSecretRef(env.postgres.replicationPassword!);

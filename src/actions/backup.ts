@@ -1,30 +1,37 @@
 // backup: a base backup (pg_basebackup, tar + gzip, WAL included, checked by pg_verifybackup) or a
 // logical one (pg_dump -Fc per database), made here or on the database host over SSH, stored in a
 // local directory, a directory on an SSH host or S3, with an entry in the store's catalog.json.
-// Retention runs only after the new backup verified and its catalog entry was written.
+// Retention runs only after the new backup verified and its catalog entry was written. With the
+// pgbackrest tool, `pgbackrest backup` of the inventory's stanza makes it (full, diff or incr) and
+// the repository is the catalog; retention is the stanza's own (repo1-retention-*).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { readCatalog, newLabel, writeCatalog, type BackupEntry, type BackupFile } from '../backup/catalog.js';
-import { describeFiles, digestOfFiles } from '../backup/files.js';
+import { readCatalog, newLabel, writeCatalog, type BackupEntry } from '../backup/catalog.js';
+import { digestOfFiles } from '../backup/files.js';
 import { extractWhileWritten, packRest, PLAIN_BASE_TAR } from '../backup/follow.js';
 import { BASE_TAR, verifyBaseBackup, verifyDumps } from '../backup/integrity.js';
 import { produceBaseBackup, produceDumps, type SourceNode, type WalRange } from '../backup/produce.js';
 import { retentionVictims } from '../backup/retention.js';
-import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
-import { openStorage, putBackup, type Storage } from '../backup/storage/storage.js';
+import { StorageSpec, describeStorage } from '../backup/storage/spec.js';
+import { backupTool, needStorage, toolField } from '../backup/pgbackrest.js';
+import { BackupType, backupToRepository, describeRepositoryBackup } from '../backup/pgbackrest-backup.js';
+import { openStorage } from '../backup/storage/storage.js';
+import { storeFiles } from '../backup/store-files.js';
 import { tableSums } from '../backup/table-sums.js';
 import { pgTools } from '../backup/tools.js';
 import { connectNode } from '../connectors/postgres.js';
 import { parseDuration } from '../duration.js';
-import { StepFailure, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { resolveNode } from '../schema/inventory.js';
 import { Duration, OneOf, Strict, Target, Text } from '../schema/common.js';
 import { defineAction, type ActionContext } from './types.js';
 import { Ms } from './contract.js';
 
 const schema = Strict({
+  tool: toolField,
+  type: Type.Optional(BackupType),
   method: Type.Optional(
     OneOf(['basebackup', 'dump'], { default: 'basebackup', description: 'pg_basebackup or pg_dump -Fc' }),
   ),
@@ -35,7 +42,7 @@ const schema = Strict({
       description: 'where pg_basebackup / pg_dump run: local (default) or ssh:<host> (the database host)',
     }),
   ),
-  storage: StorageSpec,
+  storage: Type.Optional(StorageSpec),
   wal: Type.Optional(
     OneOf(['stream', 'fetch'], { default: 'stream', description: 'how a base backup includes its WAL' }),
   ),
@@ -66,7 +73,8 @@ export const backup = defineAction({
   schema,
   outputs: Strict({
     label: Type.String(),
-    method: OneOf(['basebackup', 'dump']),
+    method: OneOf(['basebackup', 'dump', 'pgbackrest']),
+    type: Type.Optional(BackupType),
     sizeBytes: Type.Integer({ minimum: 0 }),
     durationMs: Ms(),
     makeMs: Ms('pg_basebackup / pg_dump'),
@@ -74,7 +82,7 @@ export const backup = defineAction({
     storeMs: Ms(),
     startLsn: Type.Optional(Type.String()),
     stopLsn: Type.Optional(Type.String()),
-    sha256: Type.String({ description: 'covers every file of the backup' }),
+    sha256: Type.Optional(Type.String({ description: 'covers every file of the backup (native)' })),
     location: Type.String(),
     verified: Type.Literal(true),
     removed: Type.Array(Type.String(), { description: 'labels retention removed' }),
@@ -85,11 +93,13 @@ export const backup = defineAction({
     with: { method: 'basebackup', storage: { type: 'local', path: '/var/backups/pg' } },
   },
   async run(ctx, input) {
-    checkStorageSpec(input.storage, ctx.stepId);
+    if (backupTool(ctx.env, input.tool) === 'pgbackrest')
+      return backupToRepository(ctx, input.type ?? 'full');
+    const spec = needStorage(input.storage, ctx.stepId);
     const method = input.method ?? 'basebackup';
     const maxAgeMs = input.maxAge === undefined ? undefined : parseDuration(input.maxAge);
     const tools = pgTools(input.binDir, ctx.stepId, ctx.signal);
-    const storage = await openStorage(ctx, input.storage);
+    const storage = await openStorage(ctx, spec);
     const staging = await mkdtemp(join(input.workDir ?? tmpdir(), 'drillbook-backup-'));
     const filesDir = join(staging, 'files');
     try {
@@ -177,12 +187,13 @@ export const backup = defineAction({
     }
   },
   async dryRun(ctx, input) {
-    checkStorageSpec(input.storage, ctx.stepId);
+    if (backupTool(ctx.env, input.tool) === 'pgbackrest') return describeRepositoryBackup(ctx, input.type);
+    const spec = needStorage(input.storage, ctx.stepId);
     const retention = [
       input.keep && `keep ${input.keep}`,
       input.maxAge && `remove older than ${input.maxAge}`,
     ].filter(Boolean);
-    return `would back up ${resolveNode(ctx.env, input.source ?? 'primary')} with ${input.method === 'dump' ? 'pg_dump' : 'pg_basebackup'} (${input.on ?? 'local'}) into ${describeStorage(input.storage)}${retention.length ? `, then ${retention.join(', ')}` : ''}`;
+    return `would back up ${resolveNode(ctx.env, input.source ?? 'primary')} with ${input.method === 'dump' ? 'pg_dump' : 'pg_basebackup'} (${input.on ?? 'local'}) into ${describeStorage(spec)}${retention.length ? `, then ${retention.join(', ')}` : ''}`;
   },
 });
 
@@ -195,27 +206,6 @@ interface Made {
   describe(): Promise<Pick<BackupEntry, 'source' | 'tables'>>;
   /** SHA-256 of files as they were read while being made: the stored copy must be those bytes. */
   seen: Record<string, string>;
-}
-
-/**
- * Hashes every file made (in full, again) and uploads it under `<label>/`. A file read while it was
- * made must hash the same now: then what was extracted and verified is exactly what is stored.
- */
-async function storeFiles(
-  storage: Storage,
-  filesDir: string,
-  label: string,
-  seen: Record<string, string>,
-): Promise<BackupFile[]> {
-  const files = await describeFiles(filesDir);
-  for (const f of files) {
-    const before = seen[f.name];
-    if (before !== undefined && before !== f.sha256) {
-      throw new StepFailure(`${f.name} changed after it was extracted (SHA-256 ${before}, now ${f.sha256})`);
-    }
-  }
-  await putBackup(storage, filesDir, label, files);
-  return files;
 }
 
 function sourceNode(ctx: ActionContext, input: BackupInput): SourceNode {

@@ -3,17 +3,36 @@
 // made with pg_create_restore_point) and the instance promotes there; then the step's checks show
 // that the data up to the target is there and what came after is not. With `copyBack` the rows of a
 // table are copied from the recovered instance into the live database (the accidental-DELETE fix).
-// The instance is torn down.
+// The instance is torn down. With the pgbackrest tool the backup set and the WAL come from the
+// stanza's repository (`pgbackrest restore --type=time|lsn|xid|name`). A target before the backup's
+// consistency point is refused before anything starts.
 import { existsSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
-import { chooseBackup, readCatalog } from '../backup/catalog.js';
+import { byNewest, chooseBackup, readCatalog } from '../backup/catalog.js';
+import {
+  backupTool,
+  chooseRepoBackup,
+  needStorage,
+  readRepository,
+  repositoryOf,
+  restoreSet,
+  toolField,
+  type BackupTool,
+} from '../backup/pgbackrest.js';
+import type { PgTools } from '../backup/tools.js';
 import { copyBack } from '../backup/copy-back.js';
 import { switchAndWaitArchived } from '../backup/switch-wal.js';
-import { configureRecovery, missingSegment, stopPoint, targetSetting } from '../backup/recovery.js';
+import {
+  backupForTarget,
+  configureRecovery,
+  missingSegment,
+  stopPoint,
+  targetSetting,
+} from '../backup/recovery.js';
 import { fetchBackup, prepareBaseBackup, restoreEndpoint, waitWritable } from '../backup/restore.js';
 import { createScratch, type Scratch } from '../backup/scratch.js';
 import { scratchFields, startScratchStep } from '../backup/scratch-step.js';
-import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
+import { StorageSpec, describeStorage } from '../backup/storage/spec.js';
 import { openStorage } from '../backup/storage/storage.js';
 import { connectPostgres, withNode } from '../connectors/postgres.js';
 import { formatDuration } from '../duration.js';
@@ -25,8 +44,11 @@ import { sameValue } from './verify.js';
 import { Ms } from './contract.js';
 
 const schema = Strict({
-  storage: StorageSpec,
-  archive: Text('directory of the archived WAL (readable here; the lab: <lab>/archive)'),
+  tool: toolField,
+  storage: Type.Optional(StorageSpec),
+  archive: Type.Optional(
+    Text('directory of the archived WAL, readable here (native; the lab: <lab>/archive)'),
+  ),
   target: Strict(
     {
       time: Type.Optional(Text('recovery_target_time, e.g. 2024-01-15 14:30:00+00')),
@@ -108,34 +130,36 @@ export const pitr = defineAction({
     },
   },
   async run(ctx, input) {
-    checkInput(ctx, input);
+    const tool = checkInput(ctx, input);
     const { tools, root, startTimeoutMs: timeoutMs } = await startScratchStep(ctx, input);
-    const storage = await openStorage(ctx, input.storage);
+    // pgBackRest's sets are read (and a target before them refused) before anything starts; the
+    // native store keeps its order: the WAL switch first, then the catalog.
+    const early = tool === 'pgbackrest' ? await fromRepository(ctx, input) : undefined;
+    let source: RecoverySource | undefined;
     let scratch: Scratch | undefined;
     try {
       if (input.switchWal) {
         const node = resolveNode(ctx.env, input.switchWal);
+        const archive = early ? undefined : input.archive;
         const segment = await withNode(ctx.env, node, { secret: ctx.secret, signal: ctx.signal }, (c) =>
-          switchAndWaitArchived(c, input.archive, node, ARCHIVE_WAIT_MS, ctx.signal),
+          switchAndWaitArchived(c, archive, node, ARCHIVE_WAIT_MS, ctx.signal),
         );
-        ctx.log(`switched WAL on ${node}: ${segment} is in the archive`);
+        ctx.log(`switched WAL on ${node}: ${segment} is archived`);
       }
-      const entry = chooseBackup(await readCatalog(storage), storage.location, input.label, 'basebackup');
+      source = early ?? (await fromStore(ctx, input, tools));
       scratch = await createScratch(tools, root, ctx.signal);
       const t0 = performance.now();
-      await fetchBackup(storage, entry, scratch);
-      await prepareBaseBackup(tools, entry, scratch, ctx.signal);
-      configureRecovery(scratch, input.archive, input.target, input.inclusive ?? true);
+      await source.restore(scratch);
       const [setting, value] = targetSetting(input.target)!;
       ctx.log(
-        `replaying ${input.archive} onto ${entry.label} (stop LSN ${entry.stopLsn}) up to ${setting} = ${value}`,
+        `replaying ${source.archive ?? `the WAL of pgBackRest stanza ${source.where}`} onto ${source.label} (stop LSN ${source.stopLsn}) up to ${setting} = ${value}`,
       );
       const recoveryStart = performance.now();
       try {
         await scratch.start(Math.ceil(timeoutMs / 1000));
         await waitWritable(ctx, scratch, timeoutMs);
       } catch (err) {
-        throw explainRecoveryFailure(err, scratch, input.archive);
+        throw explainRecoveryFailure(err, scratch, source.archive ?? `of stanza ${source.where}`);
       }
       const timeToUsableMs = Math.round(performance.now() - t0);
       const recoveryMs = Math.round(performance.now() - recoveryStart);
@@ -146,7 +170,7 @@ export const pitr = defineAction({
       const checks = await runChecks(ctx, scratch, input);
       const copied = input.copyBack ? await copyRowsBack(ctx, scratch, input.copyBack) : undefined;
       return {
-        label: entry.label,
+        label: source.label,
         target: { [setting]: value },
         stoppedAt,
         timeToUsableMs,
@@ -156,26 +180,101 @@ export const pitr = defineAction({
       };
     } finally {
       await scratch?.destroy();
-      await storage.close();
+      await source?.close();
     }
   },
   async dryRun(ctx, input) {
-    checkInput(ctx, input);
+    const tool = checkInput(ctx, input);
     const [setting, value] = targetSetting(input.target)!;
     const copy = input.copyBack
       ? `, copy ${input.copyBack.table} back into ${resolveNode(ctx.env, input.copyBack.into ?? 'primary')}`
       : '';
-    return `would restore ${input.label ?? 'the newest verified base backup'} from ${describeStorage(input.storage)}, replay ${input.archive} to ${setting} = ${value}, run ${input.expect?.length ?? 0} checks${copy} and remove the instance`;
+    const from =
+      tool === 'pgbackrest'
+        ? `pgBackRest stanza ${repositoryOf(ctx.env, ctx.stepId).stanza}, replay its WAL`
+        : `${describeStorage(input.storage!)}, replay ${input.archive}`;
+    return `would restore ${input.label ?? 'the newest verified base backup'} from ${from} to ${setting} = ${value}, run ${input.expect?.length ?? 0} checks${copy} and remove the instance`;
   },
 });
 
-function checkInput(ctx: ActionContext, input: PitrInput): void {
-  checkStorageSpec(input.storage, ctx.stepId);
+/** The chosen backup and how it becomes a data directory set up to recover to the target. */
+interface RecoverySource {
+  label: string;
+  stopLsn: string;
+  /** The WAL archive directory (native); undefined for a pgBackRest repository. */
+  archive?: string;
+  /** The store's location or the stanza, for messages. */
+  where: string;
+  restore(scratch: Scratch): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function fromStore(ctx: ActionContext, input: PitrInput, tools: PgTools): Promise<RecoverySource> {
+  const storage = await openStorage(ctx, input.storage!);
+  try {
+    const catalog = await readCatalog(storage);
+    const bases = catalog.backups.filter((b) => b.verified && b.method === 'basebackup').sort(byNewest);
+    const entry =
+      backupForTarget(bases, input.target, input.label, ctx.stepId) ??
+      chooseBackup(catalog, storage.location, input.label, 'basebackup');
+    const archive = input.archive!;
+    return {
+      label: entry.label,
+      stopLsn: entry.stopLsn,
+      archive,
+      where: storage.location,
+      async restore(scratch) {
+        await fetchBackup(storage, entry, scratch);
+        await prepareBaseBackup(tools, entry, scratch, ctx.signal);
+        configureRecovery(scratch, archive, input.target, input.inclusive ?? true);
+      },
+      close: () => storage.close(),
+    };
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+}
+
+async function fromRepository(ctx: ActionContext, input: PitrInput): Promise<RecoverySource> {
+  const repo = repositoryOf(ctx.env, ctx.stepId);
+  const sets = await readRepository(repo, ctx.signal);
+  const usable = sets.filter((b) => !b.error).reverse();
+  const set =
+    backupForTarget(usable, input.target, input.label, ctx.stepId) ??
+    chooseRepoBackup(sets, repo, input.label);
+  const [setting, value] = targetSetting(input.target)!;
+  const recovery = [
+    `--type=${setting.replace('recovery_target_', '')}`,
+    `--target=${value}`,
+    '--target-timeline=latest',
+    ...(input.inclusive === false ? ['--target-exclusive'] : []),
+  ];
+  return {
+    label: set.label,
+    stopLsn: set.stopLsn,
+    where: repo.stanza,
+    async restore(scratch) {
+      await restoreSet(repo, set, scratch.data, recovery, ctx.signal);
+      scratch.configure({});
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Bad input, found before anything connects; returns the backup tool. */
+function checkInput(ctx: ActionContext, input: PitrInput): BackupTool {
   if (!targetSetting(input.target)) {
     throw new UserError(`step ${ctx.stepId}: target needs exactly one of time, lsn, xid, name`);
   }
+  const tool = backupTool(ctx.env, input.tool);
+  if (tool === 'pgbackrest') return tool;
+  needStorage(input.storage, ctx.stepId);
+  if (!input.archive)
+    throw new UserError(`step ${ctx.stepId}: archive is needed when the backup tool is native`);
   if (!existsSync(input.archive))
     throw new UserError(`step ${ctx.stepId}: WAL archive ${input.archive} does not exist`);
+  return tool;
 }
 
 /** A recovery that stopped short names the missing segment; other failures keep their log lines. */

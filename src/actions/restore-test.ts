@@ -2,7 +2,9 @@
 // one) is restored into a scratch PostgreSQL on a free loopback port, its tables are compared with
 // the checksums taken at backup time and its indexes checked with amcheck; the time from the start
 // to a usable instance is the restore's RTO. The scratch instance is always torn down, and one
-// left behind by a killed run is removed first. The result is recorded in the catalog.
+// left behind by a killed run is removed first. The result is recorded in the catalog. With the
+// pgbackrest tool the backup set comes from the stanza's repository (`pgbackrest restore`), and the
+// copy is checked with amcheck (pgBackRest records no table checksums).
 import { Type } from '@sinclair/typebox';
 import {
   chooseBackup,
@@ -12,9 +14,18 @@ import {
   type RestoreTestRecord,
 } from '../backup/catalog.js';
 import { fetchBackup, prepareBaseBackup, restoreDumps } from '../backup/restore.js';
-import { createScratch } from '../backup/scratch.js';
+import { createScratch, type Scratch } from '../backup/scratch.js';
+import {
+  backupTool,
+  chooseRepoBackup,
+  needStorage,
+  readRepository,
+  repositoryOf,
+  restoreSet,
+  toolField,
+} from '../backup/pgbackrest.js';
 import { scratchFields, startScratchStep, type ScratchStep } from '../backup/scratch-step.js';
-import { StorageSpec, checkStorageSpec, describeStorage } from '../backup/storage/spec.js';
+import { StorageSpec, describeStorage } from '../backup/storage/spec.js';
 import { openStorage, type Storage } from '../backup/storage/storage.js';
 import { checkRestored } from '../backup/verify-restored.js';
 import { waitWritable } from '../backup/restore.js';
@@ -25,7 +36,8 @@ import { defineAction, type ActionContext } from './types.js';
 import { Ms } from './contract.js';
 
 const schema = Strict({
-  storage: StorageSpec,
+  tool: toolField,
+  storage: Type.Optional(StorageSpec),
   label: Type.Optional(Text('the backup to restore (default: the newest verified one)')),
   amcheck: Type.Optional(
     Type.Boolean({ default: true, description: 'check B-tree indexes with amcheck where installed' }),
@@ -40,7 +52,7 @@ export const restoreTest = defineAction({
   schema,
   outputs: Strict({
     label: Type.String(),
-    method: OneOf(['basebackup', 'dump']),
+    method: OneOf(['basebackup', 'dump', 'pgbackrest']),
     sizeBytes: Type.Integer({ minimum: 0 }),
     backupAgeMs: Ms(),
     fetchMs: Ms(),
@@ -53,14 +65,17 @@ export const restoreTest = defineAction({
   }),
   example: { id: 'prove-restore', with: { storage: { type: 'local', path: '/var/backups/pg' } } },
   async run(ctx, input) {
-    checkStorageSpec(input.storage, ctx.stepId);
+    if (backupTool(ctx.env, input.tool) === 'pgbackrest') return fromRepository(ctx, input);
+    const spec = needStorage(input.storage, ctx.stepId);
     const step = await startScratchStep(ctx, input);
-    const storage = await openStorage(ctx, input.storage);
+    const storage = await openStorage(ctx, spec);
     try {
       const entry = chooseBackup(await readCatalog(storage), storage.location, input.label);
       const at = new Date().toISOString();
       try {
-        const result = await restoreAndCheck(ctx, input, step, storage, entry);
+        const result = await restoreAndCheck(ctx, input, step, entry, (scratch) =>
+          restoreFromStore(ctx, step, storage, entry, scratch),
+        );
         await record(ctx, storage, entry.label, { at, ok: true, timeToUsableMs: result.timeToUsableMs });
         return result;
       } catch (err) {
@@ -72,19 +87,34 @@ export const restoreTest = defineAction({
     }
   },
   async dryRun(ctx, input) {
-    checkStorageSpec(input.storage, ctx.stepId);
-    return `would restore ${input.label ?? 'the newest verified backup'} from ${describeStorage(input.storage)} into a scratch instance, verify it and remove it`;
+    const what = input.label ?? 'the newest verified backup';
+    if (backupTool(ctx.env, input.tool) === 'pgbackrest') {
+      const repo = repositoryOf(ctx.env, ctx.stepId);
+      return `would restore ${what} of pgBackRest stanza ${repo.stanza} into a scratch instance, verify it and remove it`;
+    }
+    return `would restore ${what} from ${describeStorage(needStorage(input.storage, ctx.stepId))} into a scratch instance, verify it and remove it`;
   },
 });
 
 type Input = (typeof schema)['static'];
 
+/** What a restored backup is checked against, whoever made it. */
+type Restorable = Parameters<typeof checkRestored>[2] & {
+  method: 'basebackup' | 'dump' | 'pgbackrest';
+  sizeBytes: number;
+  finishedAt: string;
+};
+
+/**
+ * Restores into a fresh scratch instance (`restore` brings it to usable and returns how long the
+ * download took), measures, verifies, and always removes the instance.
+ */
 async function restoreAndCheck(
   ctx: ActionContext,
   input: Input,
-  { tools, root, startTimeoutMs }: ScratchStep,
-  storage: Storage,
-  entry: BackupEntry,
+  { tools, root }: ScratchStep,
+  entry: Restorable,
+  restore: (scratch: Scratch) => Promise<number>,
 ) {
   const scratch = await createScratch(tools, root, ctx.signal);
   const t0 = performance.now();
@@ -93,16 +123,7 @@ async function restoreAndCheck(
     ctx.log(
       `restoring ${entry.label} (${entry.method}, ${entry.sizeBytes} bytes) into ${scratch.host}:${scratch.port}`,
     );
-    await fetchBackup(storage, entry, scratch);
-    const fetchMs = since();
-    if (entry.method === 'basebackup') {
-      await prepareBaseBackup(tools, entry, scratch, ctx.signal);
-      scratch.configure({});
-      await scratch.start(Math.ceil(startTimeoutMs / 1000));
-      await waitWritable(ctx, scratch, startTimeoutMs);
-    } else {
-      await restoreDumps(ctx, tools, entry, scratch, Math.ceil(startTimeoutMs / 1000));
-    }
+    const fetchMs = await restore(scratch);
     const timeToUsableMs = since();
     ctx.log(
       `${entry.label}: usable after ${formatDuration(timeToUsableMs)} (download and checksums ${formatDuration(fetchMs)})`,
@@ -123,6 +144,51 @@ async function restoreAndCheck(
   } finally {
     await scratch.destroy();
   }
+}
+
+async function restoreFromStore(
+  ctx: ActionContext,
+  { tools, startTimeoutMs }: ScratchStep,
+  storage: Storage,
+  entry: BackupEntry,
+  scratch: Scratch,
+): Promise<number> {
+  const t0 = performance.now();
+  await fetchBackup(storage, entry, scratch);
+  const fetchMs = Math.round(performance.now() - t0);
+  if (entry.method === 'basebackup') {
+    await prepareBaseBackup(tools, entry, scratch, ctx.signal);
+    scratch.configure({});
+    await scratch.start(Math.ceil(startTimeoutMs / 1000));
+    await waitWritable(ctx, scratch, startTimeoutMs);
+  } else {
+    await restoreDumps(ctx, tools, entry, scratch, Math.ceil(startTimeoutMs / 1000));
+  }
+  return fetchMs;
+}
+
+/** A pgBackRest set, restored to its consistency point (`--type=immediate`) and promoted there. */
+async function fromRepository(ctx: ActionContext, input: Input) {
+  const repo = repositoryOf(ctx.env, ctx.stepId);
+  const set = chooseRepoBackup(await readRepository(repo, ctx.signal), repo, input.label);
+  const step = await startScratchStep(ctx, input);
+  const entry: Restorable = {
+    label: set.label,
+    method: 'pgbackrest',
+    sizeBytes: set.sizeBytes,
+    finishedAt: set.finishedAt,
+    tables: [],
+    source: { databases: [ctx.env.postgres.database] },
+  };
+  return restoreAndCheck(ctx, input, step, entry, async (scratch) => {
+    const t0 = performance.now();
+    await restoreSet(repo, set, scratch.data, ['--type=immediate'], ctx.signal);
+    const fetchMs = Math.round(performance.now() - t0);
+    scratch.configure({});
+    await scratch.start(Math.ceil(step.startTimeoutMs / 1000));
+    await waitWritable(ctx, scratch, step.startTimeoutMs);
+    return fetchMs;
+  });
 }
 
 /** Appends the outcome to the backup's catalog entry; a store that refuses it is logged, not fatal. */

@@ -20,8 +20,17 @@ import {
 import { checkBackupAge } from '../backup/age.js';
 import { checkArchiving } from '../backup/archiving.js';
 import { StorageSpec } from '../backup/storage/spec.js';
+import {
+  backupTool,
+  readRepository,
+  repositoryOf,
+  toolField,
+  verifyRepository,
+  type BackupTool,
+} from '../backup/pgbackrest.js';
 import { probe, type ProbeResult, type ProbeSpec } from './probes.js';
 import { checkRouterConfig } from './router-config.js';
+import { RouterConfigCheck, RouterConfigCheckOutputs } from './verify-router-config.js';
 import { checkPatroni, DEFAULT_MAX_LAG_BYTES, PatroniCheck, PatroniCheckOutputs } from './verify-patroni.js';
 import { Ms } from './contract.js';
 import { defineAction, type ActionContext } from './types.js';
@@ -83,29 +92,20 @@ const schema = Type.Union(
     Strict({
       check: Check('backup-age', 'the newest verified backup is recent enough'),
       maxAge: Duration('the newest verified backup must be younger than this'),
+      tool: toolField,
       catalog: Type.Optional(Text('path of a catalog.json')),
       storage: Type.Optional(StorageSpec),
+    }),
+    Strict({
+      check: Check('backup', 'the backups are whole: pgbackrest verify finds no problem'),
+      tool: toolField,
+      label: Type.Optional(Text('one backup set (default: all of them and the WAL archive)')),
     }),
     Strict({
       check: Check('archiving', 'WAL archiving keeps up (pg_stat_archiver)'),
       target: Type.Optional(Target('node', 'the node whose archiver is read (default: the primary)')),
     }),
-    Strict({
-      check: Check(
-        'router-config',
-        'an HAProxy router lets new clients fail fast on a dead or fenced server (warns about settings that make them hang)',
-      ),
-      router: Target('router', 'the router whose runtime settings are read'),
-      backend: Type.Optional(Type.String({ description: 'defaults to the router’s backend' })),
-      config: Type.Optional(
-        Text(
-          'its configuration file, for the settings the runtime API does not show (default: the -f files of the running HAProxy)',
-        ),
-      ),
-      strict: Type.Optional(
-        Type.Boolean({ description: 'warnings fail the step (default: they are only reported)' }),
-      ),
-    }),
+    RouterConfigCheck,
     PatroniCheck,
   ],
   { description: 'what to check; the fields depend on check' },
@@ -116,8 +116,11 @@ type VerifyInput = (typeof schema)['static'];
  * The checks answered by probing a target from vantage points (backup-age reads a backup catalog
  * instead, archiving reads pg_stat_archiver, router-config a router's settings).
  */
-type ProbeInput = Exclude<VerifyInput, { check: 'backup-age' | 'archiving' | 'router-config' | 'patroni' }>;
-const NOT_PROBES = new Set(['backup-age', 'archiving', 'router-config', 'patroni']);
+type ProbeInput = Exclude<
+  VerifyInput,
+  { check: 'backup-age' | 'archiving' | 'router-config' | 'patroni' | 'backup' }
+>;
+const NOT_PROBES = new Set(['backup-age', 'archiving', 'router-config', 'patroni', 'backup']);
 const isProbe = (input: VerifyInput): input is ProbeInput => !NOT_PROBES.has(input.check);
 
 export interface VantageAnswer {
@@ -160,6 +163,11 @@ export const verify = defineAction({
       method: Type.String(),
     }),
     Strict({
+      stanza: Type.String({ description: 'backup: the pgBackRest stanza verified' }),
+      checkedBy: Type.String(),
+      summary: Type.String(),
+    }),
+    Strict({
       node: Type.String({ description: 'archiving: the node whose archiver was read' }),
       archivedCount: Type.Integer(),
       lastArchivedWal: Type.String(),
@@ -168,34 +176,7 @@ export const verify = defineAction({
       lastFailedWal: Type.String(),
       lastFailedTime: Type.String(),
     }),
-    Strict({
-      router: Type.String({ description: 'router-config: the router read' }),
-      backend: Type.String(),
-      configFiles: Type.Array(Type.String(), {
-        description: 'files read for the settings the runtime API does not show (empty: none could be read)',
-      }),
-      retries: Type.Optional(Type.Integer({ description: 'absent: not set (HAProxy default 3) or unknown' })),
-      redispatch: Type.Optional(Type.Boolean()),
-      timeoutConnectMs: Type.Optional(Ms('absent: not set (unlimited) or unknown')),
-      servers: Type.Array(
-        Strict({
-          server: Type.String(),
-          addr: Type.String(),
-          port: Type.Integer(),
-          check: Type.Boolean({ description: 'health-checked (runtime API)' }),
-          rise: Type.Integer({ description: 'runtime API' }),
-          fall: Type.Integer({ description: 'runtime API' }),
-          interMs: Type.Optional(Ms()),
-          fastinterMs: Type.Optional(Ms()),
-          downinterMs: Type.Optional(Ms()),
-          observe: Type.Optional(Type.String()),
-          errorLimit: Type.Optional(Type.Integer()),
-          onError: Type.Optional(Type.String()),
-          onMarkedDown: Type.Optional(Type.String()),
-        }),
-      ),
-      warnings: Type.Array(Type.String(), { description: 'settings that make new clients hang' }),
-    }),
+    RouterConfigCheckOutputs,
     PatroniCheckOutputs,
   ]),
   example: {
@@ -206,6 +187,7 @@ export const verify = defineAction({
     if (input.check === 'archiving') return checkArchiving(ctx, input);
     if (input.check === 'router-config') return checkRouterConfig(ctx, input);
     if (input.check === 'patroni') return checkPatroni(ctx, input);
+    if (input.check === 'backup') return checkBackupsWhole(ctx, input);
     if (!isProbe(input)) return checkBackupAge(ctx, input);
     const spec = probeSpec(ctx, input);
     const from = input.from ?? ['local'];
@@ -257,11 +239,33 @@ export const verify = defineAction({
     if (input.check === 'patroni') {
       return `would check the Patroni cluster: ${input.members ?? 'all'} members running, one leader, lag under ${input.maxLag ?? DEFAULT_MAX_LAG_BYTES} bytes, no pending restart`;
     }
+    if (input.check === 'backup') {
+      return `would run pgbackrest verify on stanza ${pgbackrestRepository(ctx, input.tool).stanza}`;
+    }
     if (!isProbe(input)) return `would check that the newest verified backup is younger than ${input.maxAge}`;
     const spec = probeSpec(ctx, input);
     return `would check that ${describeTarget(ctx, input, spec)} is ${expectation(input)} from ${(input.from ?? ['local']).join(', ')} (quorum ${input.quorum ?? (input.from ?? ['local']).length})`;
   },
 });
+
+/** The environment's pgBackRest repository: `check: backup` verifies only pgBackRest's. */
+function pgbackrestRepository(ctx: ActionContext, tool: BackupTool | undefined) {
+  if (backupTool(ctx.env, tool) !== 'pgbackrest') {
+    throw new UserError(
+      `step ${ctx.stepId}: check backup runs pgbackrest verify and needs the pgbackrest tool (native backups are verified when made and by restore-test)`,
+    );
+  }
+  return repositoryOf(ctx.env, ctx.stepId);
+}
+
+async function checkBackupsWhole(ctx: ActionContext, input: { tool?: BackupTool; label?: string }) {
+  const repo = pgbackrestRepository(ctx, input.tool);
+  // Read first: an unknown stanza is named with the ones the repository has.
+  await readRepository(repo, ctx.signal);
+  const result = await verifyRepository(repo, input.label, ctx.signal);
+  ctx.log(`pgbackrest verify of stanza ${repo.stanza}: ${result.summary}`);
+  return { stanza: repo.stanza, ...result };
+}
 
 function probeSpec(ctx: ActionContext, input: ProbeInput): ProbeSpec {
   const need = <T>(value: T | undefined, field: string): T => {

@@ -7,9 +7,11 @@ import { newestVerified, readCatalog, type Catalog } from './catalog.js';
 import type { StorageSpec } from './storage/spec.js';
 import { openStorage } from './storage/storage.js';
 import type { BackupContext } from './context.js';
+import { backupTool, readRepository, repositoryOf, type BackupTool } from './pgbackrest.js';
 
 export interface BackupAgeInput {
   maxAge?: string;
+  tool?: BackupTool;
   catalog?: string;
   storage?: StorageSpec;
 }
@@ -17,14 +19,36 @@ export interface BackupAgeInput {
 export async function checkBackupAge(ctx: BackupContext, input: BackupAgeInput) {
   const limitMs = parseDuration(input.maxAge ?? '');
   if (limitMs === undefined) throw new UserError(`step ${ctx.stepId}: a backup-age check needs maxAge`);
-  const { catalog, where } = await loadCatalog(ctx, input);
-  const newest = newestVerified(catalog);
+  const { newest, where } =
+    backupTool(ctx.env, input.tool) === 'pgbackrest'
+      ? await newestInRepository(ctx)
+      : await newestInStore(ctx, input);
   if (!newest) throw new StepFailure(`no verified backup in ${where}`);
   const ageMs = Date.now() - Date.parse(newest.finishedAt);
   const summary = `newest verified backup ${newest.label} (${where}) is ${formatDuration(ageMs)} old, limit ${input.maxAge}`;
   ctx.log(summary);
   if (ageMs > limitMs) throw new StepFailure(summary);
   return { label: newest.label, ageMs, finishedAt: newest.finishedAt, method: newest.method };
+}
+
+async function newestInStore(ctx: BackupContext, input: BackupAgeInput) {
+  const { catalog, where } = await loadCatalog(ctx, input);
+  return { newest: newestVerified(catalog), where };
+}
+
+/** pgBackRest's catalog: the newest set it reports without errors (pgbackrest info). */
+async function newestInRepository(ctx: BackupContext) {
+  const repo = repositoryOf(ctx.env, ctx.stepId);
+  const sets = await readRepository(repo, ctx.signal);
+  const newest = sets.filter((b) => !b.error).at(-1);
+  return {
+    newest: newest && {
+      label: newest.label,
+      finishedAt: newest.finishedAt,
+      method: `pgbackrest ${newest.type}`,
+    },
+    where: `pgBackRest stanza ${repo.stanza}`,
+  };
 }
 
 async function loadCatalog(

@@ -1,4 +1,5 @@
 // Point-in-time recovery settings and the reading of how a recovery ended, from the server log.
+import { UserError } from '../errors.js';
 import { touchServiceFile } from './scratch.js';
 import type { Scratch } from './scratch.js';
 
@@ -50,4 +51,66 @@ export function missingSegment(log: string): string | undefined {
   }
   const misses = [...log.matchAll(/cannot stat '[^']*\/([0-9A-F]{24})'/g)];
   return misses.at(-1)?.[1];
+}
+
+/** Where a backup becomes consistent: a recovery from it cannot stop before this. */
+export interface ConsistencyPoint {
+  label: string;
+  /** When the backup ended (at or after its consistency point). */
+  finishedAt: string;
+  stopLsn: string;
+}
+
+/** An LSN as a number (`16/B374D848`), or undefined when it is not one. */
+const lsnValue = (lsn: string): bigint | undefined => {
+  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn.trim());
+  return m ? (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`) : undefined;
+};
+
+/** A time with its zone (PostgreSQL reads a zoneless one in its own time zone, unknown here). */
+const zonedTime = (time: string): number | undefined =>
+  /(Z|[+-]\d\d(:?\d\d)?)$/i.test(time.trim()) ? Date.parse(time.trim()) || undefined : undefined;
+
+/**
+ * Why recovery from the backup cannot reach the target, or undefined when it can or when that
+ * cannot be told before replaying (a transaction id, a restore point, a time without a zone).
+ */
+export function beforeConsistency(target: RecoveryTarget, backup: ConsistencyPoint): string | undefined {
+  if (target.time !== undefined) {
+    const at = zonedTime(target.time);
+    if (at !== undefined && at < Date.parse(backup.finishedAt)) {
+      return `target time ${target.time} is before backup ${backup.label} ended (${backup.finishedAt})`;
+    }
+  }
+  if (target.lsn !== undefined) {
+    const at = lsnValue(target.lsn);
+    const stop = lsnValue(backup.stopLsn);
+    if (at !== undefined && stop !== undefined && at < stop) {
+      return `target LSN ${target.lsn} is before backup ${backup.label}'s consistency point (stop LSN ${backup.stopLsn})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The backup a recovery to the target starts from: the named one, else the newest that can reach
+ * the target. A target before it (or before every backup) is bad input, refused before anything starts.
+ */
+export function backupForTarget<B extends ConsistencyPoint>(
+  newestFirst: B[],
+  target: RecoveryTarget,
+  label: string | undefined,
+  stepId: string,
+): B | undefined {
+  const named = label === undefined ? undefined : newestFirst.find((b) => b.label === label);
+  const candidates = named ? [named] : label === undefined ? newestFirst : [];
+  const reachable = candidates.find((b) => !beforeConsistency(target, b));
+  const oldest = candidates.at(-1);
+  if (!reachable && oldest) {
+    const why = beforeConsistency(target, oldest)!;
+    throw new UserError(
+      `step ${stepId}: ${why}${named ? '' : `, the oldest of ${candidates.length} backup(s)`}: recovery cannot stop there; choose a later target${named ? ' or an older backup' : ''}`,
+    );
+  }
+  return reachable;
 }

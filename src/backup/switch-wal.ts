@@ -7,10 +7,14 @@ import type { Client } from 'pg';
 import { pollUntil } from '../connectors/poll.js';
 import { StepFailure } from '../errors.js';
 
-/** Switches WAL on the node and waits until its last complete segment is in `archive`; returns it. */
+/**
+ * Switches WAL on the node and waits until its last complete segment is archived: present in
+ * `archive`, or, for an archive that is not a directory here (pgBackRest's repository), reported
+ * archived by the node's archiver (archive-push only succeeds once the repository has it).
+ */
 export async function switchAndWaitArchived(
   client: Client,
-  archive: string,
+  archive: string | undefined,
   node: string,
   timeoutMs: number,
   signal: AbortSignal,
@@ -21,7 +25,15 @@ export async function switchAndWaitArchived(
     'SELECT pg_walfile_name(pg_switch_wal()) AS segment',
   );
   const segment = rows[0]!.segment;
-  const archived = await pollUntil(async () => (existsSync(join(archive, segment)) ? true : undefined), {
+  const inArchive = async () => {
+    if (archive !== undefined) return existsSync(join(archive, segment));
+    const { rows: last } = await client.query<{ wal: string | null }>(
+      'SELECT last_archived_wal AS wal FROM pg_stat_archiver',
+    );
+    // Same timeline, so the names sort as the segments do; a later segment means this one went first.
+    return (last[0]?.wal ?? '') >= segment;
+  };
+  const archived = await pollUntil(async () => ((await inArchive()) ? true : undefined), {
     timeoutMs,
     intervalMs: 100,
     signal,
@@ -32,7 +44,7 @@ export async function switchAndWaitArchived(
     );
     const s = stats.rows[0];
     throw new StepFailure(
-      `WAL segment ${segment} of ${node} is not in the archive ${archive} after ${timeoutMs / 1000}s` +
+      `WAL segment ${segment} of ${node} is not archived${archive ? ` in ${archive}` : ''} after ${timeoutMs / 1000}s` +
         (s?.last ? ` (archive_command failed ${s.failed} time(s), last on ${s.last})` : ''),
     );
   }

@@ -19,7 +19,7 @@ export interface RestoredChecks {
 export async function checkRestored(
   ctx: Ctx,
   scratch: Scratch,
-  entry: BackupEntry,
+  entry: Pick<BackupEntry, 'label' | 'tables'> & { source: Pick<BackupEntry['source'], 'databases'> },
   amcheck: boolean,
 ): Promise<RestoredChecks> {
   let tablesChecked = 0;

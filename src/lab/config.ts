@@ -37,7 +37,12 @@ export interface LabUpOptions extends PatroniLabOptions {
   archive?: boolean;
   /** archive_timeout with --archive: a duration such as 10s (default 60s). */
   archiveTimeout?: string;
+  /** With --archive: who archives and backs up, drillbook's own format (native) or a pgBackRest stanza. */
+  backupTool?: BackupTool;
 }
+
+export const BACKUP_TOOLS = ['native', 'pgbackrest'] as const;
+export type BackupTool = (typeof BACKUP_TOOLS)[number];
 
 export interface LabNode {
   name: string;
@@ -62,7 +67,7 @@ export interface LabConfig {
   dnsApiPort: number;
   slackPort: number;
   /** Set with --archive; absent in labs made without it (and in states written before it existed). */
-  archive?: { timeoutS: number };
+  archive?: { timeoutS: number; tool?: 'pgbackrest' };
   /** Set with --ha patroni: Patroni and etcd run the cluster, not drillbook. */
   patroni?: PatroniLabConfig;
 }
@@ -119,6 +124,11 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
   if (options.archiveTimeout !== undefined && !options.archive) {
     throw new UserError('--archive-timeout needs --archive');
   }
+  const tool = options.backupTool ?? 'native';
+  if (!BACKUP_TOOLS.includes(tool)) {
+    throw new UserError(`--backup-tool must be one of ${BACKUP_TOOLS.join(', ')}, got ${String(tool)}`);
+  }
+  if (tool !== 'native' && !options.archive) throw new UserError(`--backup-tool ${tool} needs --archive`);
   const pgPort = port(options.pgPort ?? DEFAULTS.pgPort, '--pg-port');
   const nodes = Array.from({ length: replicas + 1 }, (_, i) => ({
     name: `pg${i + 1}`,
@@ -143,7 +153,13 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
     dnsPort: port(options.dnsPort ?? DEFAULTS.dnsPort, '--dns-port'),
     dnsApiPort: port(options.dnsApiPort ?? DEFAULTS.dnsApiPort, '--dns-api-port'),
     slackPort: port(options.slackPort ?? DEFAULTS.slackPort, '--slack-port'),
-    ...(options.archive && { archive: { timeoutS: archiveTimeoutS(options.archiveTimeout) } }),
+    ...(options.archive && {
+      archive: {
+        timeoutS: archiveTimeoutS(options.archiveTimeout),
+        // Absent for native: labs made before pgBackRest existed keep their recorded shape.
+        ...(tool === 'pgbackrest' && { tool }),
+      },
+    }),
   };
   const patroni = resolvePatroniConfig(options, baseAddress);
   if (patroni) config.patroni = patroni;
@@ -184,6 +200,7 @@ function configAsOptions(c: LabConfig): LabUpOptions {
     archive: c.archive !== undefined,
     archiveTimeout: c.archive ? `${c.archive.timeoutS}s` : undefined,
     ...patroniConfigAsOptions(c.patroni),
+    backupTool: c.archive?.tool,
   };
 }
 

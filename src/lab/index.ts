@@ -13,6 +13,7 @@ import { assertPortsFree, portAnswers, type Endpoint } from '../system/ports.js'
 import { ensurePowerdns, POWERDNS } from './powerdns.js';
 import { ensurePrimary, ensureReplica, finishReplication, postmasterPid, stopNode } from './postgres.js';
 import { nodeStatus, type NodeStatus } from './node-status.js';
+import { ensureStanza } from './pgbackrest.js';
 import { notOwnDir } from '../system/own-dir.js';
 import { isLabProcess, stopProcess } from '../system/processes.js';
 import { ensureSecrets, secretPath } from './secrets.js';
@@ -84,6 +85,7 @@ export async function labUp(
   const byName = new Map(config.nodes.map((n) => [n.name, n]));
   const drillbookPostgres = async () => {
     let built = await ensurePrimary(ctx, primary);
+    if (built && config.archive?.tool === 'pgbackrest') await ensureStanza(ctx);
     // Level by level: a cascaded replica is cloned from its upstream, which must run first.
     for (const level of treeLevels(config.upstreams, primary.name)) {
       const results = await Promise.all(

@@ -18,6 +18,7 @@ import { nodePaths } from './paths.js';
 import { POWERDNS_SERVER_ID, powerdnsApiUrl } from './powerdns.js';
 import { secretPath } from './secrets.js';
 import { slackApiUrl } from './slack.js';
+import { labRepository } from './pgbackrest.js';
 import { sshFiles } from './sshd.js';
 import { patroniInventory } from './patroni.js';
 
@@ -98,10 +99,10 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
         },
         slack: { token: secret('slackToken'), channel: LAB_SLACK_CHANNEL, apiUrl: slackApiUrl(ctx) },
         ...(config.patroni && { ha: patroniInventory(config, secret('patroniRestPassword')) }),
-        backups: {
-          store: ctx.paths.backups,
-          ...(config.archive && { archive: ctx.paths.archive }),
-        },
+        backups:
+          config.archive?.tool === 'pgbackrest'
+            ? { tool: 'pgbackrest', stanza: labRepository(ctx).stanza, config: labRepository(ctx).config }
+            : { store: ctx.paths.backups, ...(config.archive && { archive: ctx.paths.archive }) },
       },
     },
   };

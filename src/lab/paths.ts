@@ -19,6 +19,8 @@ export interface LabPaths {
   archive: string;
   /** The lab's backup store (a local store: catalog.json and one directory per backup). */
   backups: string;
+  /** lab up --backup-tool pgbackrest: pgbackrest.conf, the repository (repo/), its logs and locks. */
+  pgbackrest: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -38,6 +40,7 @@ export function labPaths(dir: string): LabPaths {
     slackMessages: join(dir, 'slack', 'messages.jsonl'),
     archive: join(dir, 'archive'),
     backups: join(dir, 'backups'),
+    pgbackrest: join(dir, 'pgbackrest'),
   };
 }
 

@@ -12,6 +12,7 @@ import { POSTMASTER_SH, livePostmasterPid } from '../connectors/postmaster.js';
 import { shq } from '../connectors/shell-quote.js';
 import type { ComponentState } from './state.js';
 import { directStandbys, synchronousStandbyNames } from './topology.js';
+import { pgbackrestArchiveCommand, writePgbackrestConfig } from './pgbackrest.js';
 
 const START_TIMEOUT_S = 60;
 const STREAMING_TIMEOUT_MS = 30_000;
@@ -21,7 +22,8 @@ export async function ensurePrimary(ctx: LabContext, node: LabNode): Promise<boo
   const existing = ctx.state.components[node.name];
   if (existing?.created) return startIfStopped(ctx, node);
   const paths = await prepareNodeDirs(ctx, node);
-  if (ctx.config.archive) makeServiceDir(ctx.paths.archive, ctx.serviceUser);
+  if (ctx.config.archive?.tool === 'pgbackrest') writePgbackrestConfig(ctx, node);
+  else if (ctx.config.archive) makeServiceDir(ctx.paths.archive, ctx.serviceUser);
   writeServiceFile(
     ctx.paths.pgpass,
     `*:*:*:${LAB_REPLICATION_USER}:${ctx.secrets.replicationPassword}\n`,
@@ -238,7 +240,7 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
     // pg_rewind needs the old primary's WAL back to the last common checkpoint: keep some around.
     'wal_keep_size = 256MB',
     `synchronous_standby_names = '${sync ? synchronousStandbyNames(ctx.config.sync, standbys) : ''}'`,
-    ...archiveConf(ctx),
+    ...archiveConf(ctx, node),
   ];
   writeServiceFile(join(paths.data, NODE_CONF), lines.join('\n') + '\n', ctx.serviceUser);
 }
@@ -250,14 +252,17 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
  * never overwritten: the same bytes count as archived (a retry after a crash), different bytes fail.
  * A copy that fails (a full archive disk) removes its temporary file, so the retries leave nothing.
  */
-function archiveConf(ctx: LabContext): string[] {
+function archiveConf(ctx: LabContext, node: LabNode): string[] {
   if (!ctx.config.archive) return [];
   const dest = `${ctx.paths.archive}/%f`;
-  const command = [
-    `if test -f "${dest}"; then cmp -s "%p" "${dest}";`,
-    `else cp "%p" "${dest}.tmp.$$" && sync "${dest}.tmp.$$" && mv "${dest}.tmp.$$" "${dest}"`,
-    `|| { rm -f "${dest}.tmp.$$"; false; }; fi`,
-  ].join(' ');
+  const command =
+    ctx.config.archive.tool === 'pgbackrest'
+      ? pgbackrestArchiveCommand(ctx, node)
+      : [
+          `if test -f "${dest}"; then cmp -s "%p" "${dest}";`,
+          `else cp "%p" "${dest}.tmp.$$" && sync "${dest}.tmp.$$" && mv "${dest}.tmp.$$" "${dest}"`,
+          `|| { rm -f "${dest}.tmp.$$"; false; }; fi`,
+        ].join(' ');
   return [
     'archive_mode = on',
     `archive_command = '${command.replace(/'/g, "''")}'`,

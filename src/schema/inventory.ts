@@ -13,6 +13,9 @@ const HOST_PATTERN = [
 const Host = (description?: string) =>
   Type.String({ pattern: HOST_PATTERN, maxLength: 253, description, [HINT]: 'a host name or an IP address' });
 
+/** A pgBackRest stanza name reaches its command line and repository paths: a plain name only. */
+export const STANZA_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
+
 /** An absolute directory on a node's host (one line). */
 const AbsoluteDir = (description?: string) =>
   Type.String({ pattern: '^/[^\\n\\r]*$', description, [HINT]: 'an absolute directory (starting with /)' });
@@ -172,9 +175,31 @@ export const Environment = Strict({
   backups: Type.Optional(
     Strict(
       {
-        store: Type.String({ pattern: '^/', description: 'absolute directory of a local backup store' }),
+        tool: Type.Optional(
+          OneOf(['native', 'pgbackrest'], {
+            default: 'native',
+            description:
+              'who makes and restores the backups: drillbook (store, archive) or pgBackRest (stanza, config); backup, restore-test, pitr and verify follow it',
+          }),
+        ),
+        store: Type.Optional(
+          Type.String({ pattern: '^/', description: 'absolute directory of a local backup store (native)' }),
+        ),
         archive: Type.Optional(
           Type.String({ pattern: '^/', description: 'absolute directory of the WAL archive, readable here' }),
+        ),
+        stanza: Type.Optional(
+          Type.String({
+            pattern: STANZA_PATTERN,
+            description: 'pgBackRest stanza',
+            [HINT]: 'a plain stanza name',
+          }),
+        ),
+        config: Type.Optional(
+          Type.String({
+            pattern: '^/',
+            description: 'absolute path of the pgbackrest.conf that describes the stanza',
+          }),
         ),
       },
       {

@@ -96,6 +96,7 @@ describe('action contracts', () => {
         'check: tcp',
         'check: http',
         'check: backup-age',
+        'check: backup',
         'check: archiving',
         'check: router-config',
         'check: patroni',

@@ -83,6 +83,10 @@ function registerUp(lab: Command): void {
       '--archive-timeout <duration>',
       'with --archive: switch WAL segments at least this often (default 60s)',
     )
+    .option(
+      '--backup-tool <tool>',
+      'with --archive: native (WAL into <dir>/archive) or pgbackrest (a stanza whose repository is <dir>/pgbackrest/repo)',
+    )
     .option('--ha <manager>', 'let an HA manager run the cluster: patroni (with a 3-member etcd)')
     .option(
       '--patroni <timings>',
@@ -113,6 +117,7 @@ function registerUp(lab: Command): void {
         pgBinDir: o.pgBindir,
         archive: o.archive,
         archiveTimeout: o.archiveTimeout,
+        backupTool: o.backupTool as LabUpOptions['backupTool'],
         ha: haManager(o.ha),
         patroni: o.patroni,
         patroniRestPort: integer(o.patroniRestPort, '--patroni-rest-port'),
