@@ -1,12 +1,19 @@
-// The probe: a client that writes a numbered row every interval through the route clients use and
-// records when each write was acknowledged, and by which server. Its gaps give the client-observed
-// RTO; rows it saw acknowledged but the new primary lacks give the RPO.
+// The probe: one client profile writing a numbered row every interval through its route, recording
+// when each write was acknowledged, and by which server. Like an application it keeps one
+// connection, gives up on a connection attempt after its connect timeout and on a write after its
+// write timeout, and after any error drops the connection and reconnects after its reconnect
+// delay. Its gaps give the client-observed RTO; rows it saw acknowledged but the new primary lacks
+// give the RPO.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { errorMessage } from '../errors.js';
+import type { ClientProfile } from './client-profiles.js';
 import type { Connect } from './probe-route.js';
 
 export const PROBE_TABLE = 'drillbook_probe';
+
+/** The probe rows of one profile of one drill are keyed by this `run_id`. */
+export const probeRowKey = (runId: string, profile: string) => `${runId}/${profile}`;
 
 export interface ProbeWrite {
   seq: number;
@@ -22,12 +29,23 @@ export interface ProbeWrite {
 
 export interface ProbeOptions {
   connect: Connect;
-  /** Rows of this drill are keyed by it. */
   runId: string;
+  profile: ClientProfile;
   intervalMs: number;
-  /** A write (or connection) that takes longer is abandoned and the connection dropped. */
-  writeTimeoutMs: number;
   onWrite?(write: ProbeWrite): void;
+}
+
+/** Rejects when `fn` has not settled within `ms`: a frozen server never answers. */
+export async function withTimeout<T>(ms: number, what: string, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([fn(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class Probe {
@@ -38,9 +56,13 @@ export class Probe {
 
   constructor(private readonly o: ProbeOptions) {}
 
+  get profile(): ClientProfile {
+    return this.o.profile;
+  }
+
   /** Creates the probe table through the route (it must work before the fault) and starts writing. */
   async start(): Promise<void> {
-    const client = await this.o.connect(this.o.writeTimeoutMs * 5);
+    const client = await this.o.connect(Math.max(this.o.profile.connectTimeoutMs, 2500));
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (run_id text NOT NULL, seq integer NOT NULL, sent_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, seq))`,
     );
@@ -73,7 +95,7 @@ export class Probe {
       const sentAt = performance.now();
       const write: ProbeWrite = { seq, sentAt };
       try {
-        const row = await this.withTimeout(() => this.insert(seq));
+        const row = await this.insert(seq);
         write.ackAt = performance.now();
         write.server = `${row.addr}:${row.port}`;
         write.lsn = row.lsn;
@@ -83,34 +105,25 @@ export class Probe {
       }
       this.writes.push(write);
       this.o.onWrite?.(write);
-      const wait = this.o.intervalMs - (performance.now() - sentAt);
+      const wait =
+        write.ackAt === undefined
+          ? this.o.profile.reconnectDelayMs
+          : this.o.intervalMs - (performance.now() - sentAt);
       if (wait > 0 && !this.stopped) await sleep(wait);
     }
   }
 
   private async insert(seq: number) {
-    this.client ??= await this.o.connect(this.o.writeTimeoutMs);
-    const { rows } = await this.client.query<{ lsn: string; addr: string; port: number }>(
-      `INSERT INTO ${PROBE_TABLE} (run_id, seq) VALUES ($1, $2) RETURNING pg_current_wal_lsn()::text AS lsn, host(inet_server_addr()) AS addr, inet_server_port() AS port`,
-      [this.o.runId, seq],
+    const { connectTimeoutMs, writeTimeoutMs, name } = this.o.profile;
+    this.client ??= await this.o.connect(connectTimeoutMs);
+    const client = this.client;
+    const { rows } = await withTimeout(writeTimeoutMs, 'write', () =>
+      client.query<{ lsn: string; addr: string; port: number }>(
+        `INSERT INTO ${PROBE_TABLE} (run_id, seq) VALUES ($1, $2) RETURNING pg_current_wal_lsn()::text AS lsn, host(inet_server_addr()) AS addr, inet_server_port() AS port`,
+        [probeRowKey(this.o.runId, name), seq],
+      ),
     );
     return rows[0]!;
-  }
-
-  /** A frozen server never answers: give up after the write timeout instead of hanging the probe. */
-  private async withTimeout<T>(fn: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.o.writeTimeoutMs} ms`)),
-        this.o.writeTimeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([fn(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Drops the connection without waiting for a goodbye the server may never send. */
