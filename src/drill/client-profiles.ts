@@ -3,7 +3,7 @@
 // profiles"): a 5 s connect timeout (what many applications set; libpq waits forever by default,
 // JDBC 10 s, HikariCP 30 s), a 5 s statement timeout and a pool-like 200 ms pause before reconnecting.
 import { formatDuration, parseDuration } from '../duration.js';
-import type { Drill } from '../schema/drill.js';
+import { DEFAULT_CLIENT_PROFILE, type Drill } from '../schema/drill.js';
 
 export type ClientRoute = 'router' | 'dns' | string[];
 
@@ -16,7 +16,7 @@ export interface ClientProfile {
 }
 
 export const TYPICAL_PROFILE: Omit<ClientProfile, 'via'> = {
-  name: 'typical',
+  name: DEFAULT_CLIENT_PROFILE,
   connectTimeoutMs: 5000,
   writeTimeoutMs: 5000,
   reconnectDelayMs: 200,

@@ -20,6 +20,9 @@ export const ClientVia = Type.Union([
   }),
 ]);
 
+/** The profile of a drill that names none (src/drill/client-profiles.ts gives its settings). */
+export const DEFAULT_CLIENT_PROFILE = 'typical';
+
 /** One client of the drill: its own connection loop with its own timeouts (see README, "Client profiles"). */
 export const ClientProfile = Strict({
   name: Name,
@@ -30,7 +33,7 @@ export const ClientProfile = Strict({
 });
 
 export const Probe = Strict({
-  via: OneOf(['router', 'dns'], { default: 'router' }),
+  via: Type.Optional(OneOf(['router', 'dns'], { default: 'router' })),
   router: Type.Optional(Target('router')),
   record: Type.Optional(Target('record')),
   interval: Type.Optional(Duration('time between writes (default 50ms)')),

@@ -57,6 +57,15 @@ const corpus: Record<string, [number, number, string[]]> = {
   'drill-production.yaml': [5, 14, ['labelled staging', 'production']],
   'drill-missing-runbook.yaml': [4, 10, ['runbook file not found']],
   'drill-fault-input.yaml': [9, 15, ['not fault.when', 'delete-rows records fault.time']],
+  'drill-client-unknown-key.yaml': [10, 7, ['unknown key "conectTimeout"', 'did you mean "connectTimeout"']],
+  'drill-client-zero-timeout.yaml': [9, 63, ['writeTimeout must be longer than 0', '"0s"']],
+  'drill-client-negative-timeout.yaml': [10, 23, ['"-5s"', 'duration']],
+  'drill-client-duplicate-name.yaml': [11, 15, ['duplicate client profile "typical"', 'probe.clients.0']],
+  'drill-objective-unknown-profile.yaml': [
+    11,
+    42,
+    ['objectives.profile names no client profile: "impatent"', 'did you mean "impatient"'],
+  ],
 };
 
 function firstError(file: string) {

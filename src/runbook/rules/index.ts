@@ -1,5 +1,6 @@
 // The semantic rules, run in this order after the schema accepted a document.
 import { budgetTotal } from './budget-total.js';
+import { drillClients } from './drill-clients.js';
 import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
 import { drillStaging } from './drill-staging.js';
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   drillStaging,
   drillFiles,
   drillFaultInputs,
+  drillClients,
   schedule,
   executors,
 ];
