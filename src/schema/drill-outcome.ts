@@ -2,6 +2,7 @@
 // the engine's events carry them (src/schema/events.ts), the scheduler records them and every view
 // and report renders them with the labels below.
 import { Type, type Static } from '@sinclair/typebox';
+import { formatDuration } from '../duration.js';
 import { OneOf, Strict } from './common.js';
 
 /** How a run ended (a report adds `incomplete` for a journal that ends before `run-finished`). */
@@ -149,3 +150,18 @@ export const DrillFigures = Strict({
   timeline: Type.Optional(Type.Array(TimelineMark, { description: 'the recovery chain, ordered by time' })),
 });
 export type DrillFigures = Static<typeof DrillFigures>;
+
+/** What every view and report says about one client profile, in one line. */
+export function clientLine(c: {
+  name: string;
+  rtoMs?: number;
+  longestGapMs: number;
+  writesFailed: number;
+  rpoRows: number;
+  restoreOutageMs?: number;
+}): string {
+  const rto = c.rtoMs === undefined ? 'never wrote again' : formatDuration(c.rtoMs);
+  const restore =
+    c.restoreOutageMs === undefined ? '' : `, restore outage ${formatDuration(c.restoreOutageMs)}`;
+  return `${c.name}: RTO ${rto}, longest gap ${formatDuration(c.longestGapMs)}, ${c.writesFailed} failed write(s), RPO ${c.rpoRows} row(s)${restore}`;
+}
