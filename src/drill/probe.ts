@@ -62,14 +62,14 @@ export class Probe {
 
   /** Creates the probe table through the route (it must work before the fault) and starts writing. */
   async start(): Promise<void> {
-    const client = await this.o.connect(Math.max(this.o.profile.connectTimeoutMs, 2500));
-    await client.query(
+    this.client = await this.o.connect(Math.max(this.o.profile.connectTimeoutMs, 2500));
+    await this.client.query(
       `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (run_id text NOT NULL, seq integer NOT NULL, sent_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, seq))`,
     );
-    this.client = client;
     this.loop = this.run();
   }
 
+  /** Stops writing and closes the connection (also after a start that failed). */
   async stop(): Promise<ProbeWrite[]> {
     this.stopped = true;
     await this.loop;

@@ -35,7 +35,8 @@ export async function startProbe(s: DrillState): Promise<void> {
     });
     s.probes.push(probe);
   }
-  await Promise.all(s.probes.map((p) => p.start()));
+  // One after the other: concurrent CREATE TABLE IF NOT EXISTS of the probe table collide.
+  for (const probe of s.probes) await probe.start();
   // A steady stream of acknowledged writes before the fault, to measure against.
   await sleep(Math.max(300, s.intervalMs * 5));
 }
