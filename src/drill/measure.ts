@@ -148,7 +148,8 @@ function clientFigures(r: DrillRecord, c: ClientRecord, promote: StepFinished | 
     promotedAt: promote ? promote.t + r.clockOffset : undefined,
     timelineSwitchLsn: r.timelineSwitchLsn,
   });
-  const firstFailed = writes.find((w) => w.sentAt >= r.faultAt && w.ackAt === undefined);
+  // The first failure the client saw after the fault (a write sent before it may fail after it).
+  const firstFailed = writes.find((w) => w.ackAt === undefined && (w.failedAt ?? w.sentAt) >= r.faultAt);
   const firstAck = writes.find((w) => w.sentAt >= r.faultAt && w.ackAt !== undefined);
   const restore = r.restore && restoreOutage(c.writes, r.restore);
   return {
@@ -158,7 +159,7 @@ function clientFigures(r: DrillRecord, c: ClientRecord, promote: StepFinished | 
     writeTimeoutMs: c.profile.writeTimeoutMs,
     reconnectDelayMs: c.profile.reconnectDelayMs,
     ...f,
-    ...(firstFailed && { firstFailedAt: firstFailed.sentAt - r.clockOffset }),
+    ...(firstFailed && { firstFailedAt: (firstFailed.failedAt ?? firstFailed.sentAt) - r.clockOffset }),
     ...(firstAck && { firstAckAt: firstAck.ackAt! - r.clockOffset }),
     ...(restore && { restoreOutageMs: restore.longestGapMs, restoreWritesFailed: restore.failed }),
   };

@@ -21,6 +21,8 @@ export interface ProbeWrite {
   sentAt: number;
   /** When the server acknowledged the commit; absent when the write failed. */
   ackAt?: number;
+  /** When the client saw the write fail (an error or its timeout). */
+  failedAt?: number;
   error?: string;
   /** The server that acknowledged it (address:port) and its WAL position right after the insert. */
   server?: string;
@@ -100,6 +102,7 @@ export class Probe {
         write.server = `${row.addr}:${row.port}`;
         write.lsn = row.lsn;
       } catch (err) {
+        write.failedAt = performance.now();
         write.error = errorMessage(err);
         this.drop();
       }

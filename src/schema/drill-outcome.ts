@@ -62,7 +62,9 @@ export const ClientFigures = Strict({
   lostSeqs: Type.Array(Type.Integer()),
   rpoBytes: Type.Optional(Type.Number()),
   splitBrainWrites: Type.Integer({ minimum: 0 }),
-  firstFailedAt: Type.Optional(Type.Number({ description: 'first failed write after the fault' })),
+  firstFailedAt: Type.Optional(
+    Type.Number({ description: 'when the client first saw a write fail after the fault' }),
+  ),
   firstAckAt: Type.Optional(
     Type.Number({ description: 'first acknowledgement of a write sent after the fault' }),
   ),

@@ -18,9 +18,10 @@ const ok = (seq: number, sentAt: number, ackAt: number, server = OLD): ProbeWrit
   ackAt: OFFSET + ackAt,
   server,
 });
-const failed = (seq: number, sentAt: number): ProbeWrite => ({
+const failed = (seq: number, sentAt: number, failedAt?: number): ProbeWrite => ({
   seq,
   sentAt: OFFSET + sentAt,
+  ...(failedAt !== undefined && { failedAt: OFFSET + failedAt }),
   error: 'refused',
 });
 
@@ -170,6 +171,12 @@ describe('per-profile figures', () => {
     assert.equal(figures.outage?.from, 1001);
     assert.equal(t.connectTimeoutMs, 5000);
     assert.equal(i.connectTimeoutMs, 500);
+  });
+
+  it('the first failure a client saw may be of a write sent before the fault: it counts when it failed', () => {
+    const hung = [ok(1, 900, 902), failed(2, 990, 1490), failed(3, 1490, 1495), ok(4, 1600, 1610, NEW)];
+    const { figures } = measureDrill(record({ clients: clients([{ writes: hung }]) }));
+    assert.equal(figures.clients![0]!.firstFailedAt, 1490);
   });
 
   it('without a named profile the first is judged', () => {
