@@ -30,7 +30,13 @@ async function probeAround(env: EnvContext, fault: Fault, node: string, holdMs: 
     connect: probeRoute(env, { via: 'router' }, secret).connect,
     runId,
     intervalMs: 50,
-    profile: { name: 'impatient', connectTimeoutMs: 400, writeTimeoutMs: 400, reconnectDelayMs: 0, via: 'router' },
+    profile: {
+      name: 'impatient',
+      connectTimeoutMs: 400,
+      writeTimeoutMs: 400,
+      reconnectDelayMs: 0,
+      via: 'router',
+    },
   });
   await probe.start();
   await sleep(300);
