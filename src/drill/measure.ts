@@ -119,9 +119,12 @@ export function measureDrill(r: DrillRecord): Measurement {
   };
 }
 
-/** The writes of the failover: those sent before the rows were read back. */
+/**
+ * The writes of the failover: those that ended before the rows were read back (a write still in
+ * flight when the read began may not be in what it read, and belongs to what came after).
+ */
 const failoverWrites = (r: DrillRecord, c: ClientRecord) =>
-  r.readAt === undefined ? c.writes : c.writes.filter((w) => w.sentAt < r.readAt!);
+  r.readAt === undefined ? c.writes : c.writes.filter((w) => (w.ackAt ?? w.failedAt ?? w.sentAt) < r.readAt!);
 
 /** The judged profile's figures are the drill's. */
 function pickProbeFigures(f: ProbeFigures): ProbeFigures {

@@ -35,6 +35,8 @@ export interface ProbeOptions {
   profile: ClientProfile;
   intervalMs: number;
   onWrite?(write: ProbeWrite): void;
+  /** Called every interval while writing, so a write that hangs is noticed before it times out. */
+  onTick?(): void;
 }
 
 /** Rejects when `fn` has not settled within `ms`: a frozen server never answers. */
@@ -55,6 +57,9 @@ export class Probe {
   private client?: Client;
   private stopped = false;
   private loop?: Promise<void>;
+  private ticker?: NodeJS.Timeout;
+  /** When the write in flight was sent, if one is. */
+  private inFlightSince?: number;
 
   constructor(private readonly o: ProbeOptions) {}
 
@@ -69,22 +74,29 @@ export class Probe {
       `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (run_id text NOT NULL, seq integer NOT NULL, sent_at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run_id, seq))`,
     );
     this.loop = this.run();
+    if (this.o.onTick) this.ticker = setInterval(() => this.o.onTick?.(), this.o.intervalMs);
   }
 
   /** Stops writing and closes the connection (also after a start that failed). */
   async stop(): Promise<ProbeWrite[]> {
     this.stopped = true;
+    clearInterval(this.ticker);
     await this.loop;
     this.drop();
     return this.writes;
   }
 
-  /** Acknowledged writes so far, and the current outage (time since the last ack when writes fail). */
+  /**
+   * Acknowledged writes so far, and the current outage: the time since the last ack when the last
+   * write failed or the one in flight has taken longer than an interval (a client hanging in a
+   * write or a connect is down too).
+   */
   stats(now = performance.now()) {
     const acked = this.writes.filter((w) => w.ackAt !== undefined);
     const last = this.writes.at(-1);
     const lastAck = acked.at(-1)?.ackAt;
-    const failing = last !== undefined && last.ackAt === undefined;
+    const hanging = this.inFlightSince !== undefined && now - this.inFlightSince > this.o.intervalMs;
+    const failing = hanging || (last !== undefined && last.ackAt === undefined);
     return {
       sent: this.writes.length,
       acked: acked.length,
@@ -96,6 +108,7 @@ export class Probe {
     for (let seq = 1; !this.stopped; seq++) {
       const sentAt = performance.now();
       const write: ProbeWrite = { seq, sentAt };
+      this.inFlightSince = sentAt;
       try {
         const row = await this.insert(seq);
         write.ackAt = performance.now();
@@ -106,6 +119,7 @@ export class Probe {
         write.error = errorMessage(err);
         this.drop();
       }
+      this.inFlightSince = undefined;
       this.writes.push(write);
       this.o.onWrite?.(write);
       const wait =

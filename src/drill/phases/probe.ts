@@ -1,5 +1,6 @@
 // Probe: every client profile starts writing through its route before the fault, and a stop
-// condition over the judged profile's figures aborts the runbook.
+// condition over the judged profile's figures (checked on every write and every interval, so a
+// hanging write counts) aborts the runbook.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { evaluate, parseSite } from '../../runbook/expressions.js';
 import { Probe } from '../probe.js';
@@ -16,22 +17,23 @@ export async function startProbe(s: DrillState): Promise<void> {
   let lastProgress = 0;
   for (const { profile, route } of s.clients) {
     const judged = profile.name === s.judged;
+    const watch = () => {
+      const stats = probe.stats();
+      if (stopAst && !s.stop.signal.aborted && evaluate(stopAst, { probe: stats })) {
+        s.stop.abort(new Error(`stop condition "${stopWhen}" held`));
+      }
+      if (performance.now() - lastProgress >= PROGRESS_MS) {
+        lastProgress = performance.now();
+        s.w.emitter.emit({ type: 'probe-progress', ...stats, profile: profile.name });
+      }
+    };
+    // The stop condition and the progress follow the judged profile, on every write and while one hangs.
     const probe: Probe = new Probe({
       connect: route.connect,
       runId: s.runId,
       profile,
       intervalMs: s.intervalMs,
-      onWrite: () => {
-        if (!judged) return;
-        const stats = probe.stats();
-        if (stopAst && !s.stop.signal.aborted && evaluate(stopAst, { probe: stats })) {
-          s.stop.abort(new Error(`stop condition "${stopWhen}" held`));
-        }
-        if (performance.now() - lastProgress >= PROGRESS_MS) {
-          lastProgress = performance.now();
-          s.w.emitter.emit({ type: 'probe-progress', ...stats, profile: profile.name });
-        }
-      },
+      ...(judged && { onWrite: watch, onTick: watch }),
     });
     s.probes.push(probe);
   }
