@@ -2,9 +2,11 @@
 // fault struck, the run's events, the rows read back and the timeline switch point. Nothing here
 // touches the lab, so every figure can be checked without one (test/drill/measure.test.ts).
 import type { DrillPhase, RunEvent } from '../engine/events.js';
-import type { DrillFigures } from '../schema/drill-outcome.js';
+import type { ClientFigures, DrillFigures } from '../schema/drill-outcome.js';
 import type { Runbook } from '../runbook/schema.js';
-import { drillFigures } from './figures.js';
+import type { ClientProfile } from './client-profiles.js';
+import { drillFigures, type ProbeFigures } from './figures.js';
+import { drillTimeline } from './timeline.js';
 import { drillPhases } from './failover-phases.js';
 import type { Fault } from './faults/types.js';
 import type { ProbeWrite } from './probe.js';
@@ -16,19 +18,37 @@ const REPLICATION_KINDS = new Set(['repoint']);
 
 type StepFinished = Extract<RunEvent, { type: 'step-finished' }>;
 
+/** What one client profile recorded. */
+export interface ClientRecord {
+  profile: ClientProfile;
+  /** How the profile reached the primary, in words. */
+  route: string;
+  writes: readonly ProbeWrite[];
+  /** This profile's probe rows read back through the route; undefined when they could not be read. */
+  presentSeqs?: ReadonlySet<number>;
+}
+
 export interface DrillRecord {
   runbook: Pick<Runbook, 'steps'>;
   /** The run's events (times `t` on the run's clock). */
   events: readonly RunEvent[];
-  writes: readonly ProbeWrite[];
+  /** Every client profile, in drill order. */
+  clients: readonly ClientRecord[];
+  /** The profile the objectives judge (default: the first). */
+  judged?: string;
   /** The fault that struck, if any (what it harms decides how the RTO is measured). */
   fault?: Pick<Fault, 'harms'>;
   /** When the fault struck, or the runbook started without one (performance.now() ms). */
   faultAt: number;
   /** performance.now() minus the run's clock: probe and fault times are on the former. */
   clockOffset: number;
-  /** Probe rows of this drill read back through the route; undefined when they could not be read. */
-  presentSeqs?: ReadonlySet<number>;
+  /**
+   * When the rows were read back (performance.now() ms): the failover's figures count the writes
+   * sent before it; later ones belong to the restore. Default: every write.
+   */
+  readAt?: number;
+  /** When the restore runbook ran (performance.now() ms), if it did. */
+  restore?: { from: number; to: number };
   /** address:port of the primary before the fault. */
   oldPrimary: string;
   /** Where the new primary's timeline branched off, when another node was promoted. */
@@ -75,21 +95,21 @@ export const noFigures = (): DrillFigures => ({
 export function measureDrill(r: DrillRecord): Measurement {
   const onRunClock = (t: number) => t - r.clockOffset;
   const promote = promotionStep(r.events);
-  const figures = drillFigures({
-    writes: r.writes,
-    faultAt: r.faultAt,
-    presentSeqs: r.presentSeqs ?? new Set(),
-    oldPrimary: r.oldPrimary,
-    promotedAt: promote ? promote.t + r.clockOffset : undefined,
-    timelineSwitchLsn: r.timelineSwitchLsn,
-  });
+  const clients = r.clients.map((c) => clientFigures(r, c, promote));
+  const judgedIndex = Math.max(
+    0,
+    r.clients.findIndex((c) => c.profile.name === r.judged),
+  );
+  const judged = clients[judgedIndex];
+  const figures = pickProbeFigures(judged ?? noFigures());
   const measuresReplication = r.measure === 'replication';
   const measuresRecovery = !measuresReplication && measuresRecoveryOf(r);
   if (measuresRecovery || measuresReplication) {
     const recovery = lastStepOf(r, measuresReplication ? REPLICATION_KINDS : RECOVERY_KINDS);
     figures.rtoMs = recovery ? recovery.t + r.clockOffset - r.faultAt : undefined;
   }
-  const outage = outageOf(r.writes, r.faultAt);
+  const judgedWrites = r.clients[judgedIndex] ? failoverWrites(r, r.clients[judgedIndex]) : [];
+  const outage = outageOf(judgedWrites, r.faultAt);
   return {
     figures: {
       ...figures,
@@ -98,9 +118,83 @@ export function measureDrill(r: DrillRecord): Measurement {
       faultAt: onRunClock(r.faultAt),
       promotedAt: promote?.t,
       outage: outage && { from: onRunClock(outage.from), to: onRunClock(outage.to) },
+      ...(judged && { profile: judged.name, clients }),
+      timeline: drillTimeline(r, clients),
     },
     phases: drillPhases(r.runbook, r.events),
   };
+}
+
+/**
+ * The writes of the failover: those that ended before the rows were read back (a write still in
+ * flight when the read began may not be in what it read, and belongs to what came after).
+ */
+const failoverWrites = (r: DrillRecord, c: ClientRecord) =>
+  r.readAt === undefined ? c.writes : c.writes.filter((w) => (w.ackAt ?? w.failedAt ?? w.sentAt) < r.readAt!);
+
+/** The judged profile's figures are the drill's. */
+function pickProbeFigures(f: ProbeFigures): ProbeFigures {
+  return {
+    rtoMs: f.rtoMs,
+    longestGapMs: f.longestGapMs,
+    writesSent: f.writesSent,
+    writesAcked: f.writesAcked,
+    writesFailed: f.writesFailed,
+    rpoRows: f.rpoRows,
+    lostSeqs: f.lostSeqs,
+    rpoBytes: f.rpoBytes,
+    splitBrainWrites: f.splitBrainWrites,
+  };
+}
+
+function clientFigures(r: DrillRecord, c: ClientRecord, promote: StepFinished | undefined): ClientFigures {
+  const writes = failoverWrites(r, c);
+  const f = drillFigures({
+    writes,
+    faultAt: r.faultAt,
+    presentSeqs: c.presentSeqs ?? new Set(),
+    oldPrimary: r.oldPrimary,
+    promotedAt: promote ? promote.t + r.clockOffset : undefined,
+    timelineSwitchLsn: r.timelineSwitchLsn,
+  });
+  // The first failure the client saw after the fault (a write sent before it may fail after it).
+  const firstFailed = writes.find((w) => w.ackAt === undefined && (w.failedAt ?? w.sentAt) >= r.faultAt);
+  const firstAck = writes.find((w) => w.sentAt >= r.faultAt && w.ackAt !== undefined);
+  const restore = r.restore && restoreOutage(c.writes, r.restore);
+  return {
+    name: c.profile.name,
+    route: c.route,
+    connectTimeoutMs: c.profile.connectTimeoutMs,
+    writeTimeoutMs: c.profile.writeTimeoutMs,
+    reconnectDelayMs: c.profile.reconnectDelayMs,
+    ...f,
+    ...(firstFailed && { firstFailedAt: (firstFailed.failedAt ?? firstFailed.sentAt) - r.clockOffset }),
+    ...(firstAck && { firstAckAt: firstAck.ackAt! - r.clockOffset }),
+    ...(restore && { restoreOutageMs: restore.longestGapMs, restoreWritesFailed: restore.failed }),
+  };
+}
+
+/**
+ * The outage clients feel during the restore (a planned switchover back): the longest time without
+ * an acknowledgement from the last one before the restore started to the first after the last
+ * failure, or to the last write when writes never came back.
+ */
+export function restoreOutage(
+  writes: readonly ProbeWrite[],
+  window: { from: number; to: number },
+): { longestGapMs: number; failed: number } {
+  const before = writes.filter((w) => w.ackAt !== undefined && w.ackAt < window.from).at(-1);
+  const during = writes.filter((w) => w.sentAt >= window.from);
+  let last = before?.ackAt ?? window.from;
+  let longest = 0;
+  for (const w of during) {
+    if (w.ackAt === undefined) continue;
+    longest = Math.max(longest, w.ackAt - last);
+    last = w.ackAt;
+  }
+  const tail = during.at(-1);
+  if (tail && tail.ackAt === undefined) longest = Math.max(longest, tail.sentAt - last);
+  return { longestGapMs: longest, failed: during.filter((w) => w.ackAt === undefined).length };
 }
 
 /**

@@ -1,5 +1,6 @@
-// How the probe reaches the database: the way clients do, through the router's listener or the DNS
-// name resolved by the zone's own servers, on a fresh connection each time the old one broke.
+// How the probe reaches the database: the way clients do, through the router's listener, the DNS
+// name resolved by the zone's own servers, or a list of nodes tried in order (libpq multi-host with
+// target_session_attrs=read-write), on a fresh connection each time the old one broke.
 import { Resolver } from 'node:dns/promises';
 import type { Client } from 'pg';
 import type { EnvContext } from '../actions/types.js';
@@ -7,6 +8,8 @@ import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Drill } from '../schema/drill.js';
 import { resolveNode } from '../schema/inventory.js';
+import type { ClientRoute } from './client-profiles.js';
+import { withTimeout } from './probe.js';
 
 export type Connect = (timeoutMs: number) => Promise<Client>;
 
@@ -19,8 +22,8 @@ export function probeRoute(
   env: EnvContext,
   probe: Drill['probe'],
   secret: (ref: string) => Promise<string>,
+  via: ClientRoute = probe?.via ?? 'router',
 ): ProbeRoute {
-  const via = probe?.via ?? 'router';
   const credentials = {
     database: env.postgres.database,
     user: env.postgres.user,
@@ -34,6 +37,7 @@ export function probeRoute(
         { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-probe' },
       ),
   });
+  if (Array.isArray(via)) return multiHostRoute(env, via, credentials, secret);
   if (via === 'router') {
     const name = probe?.router ?? Object.keys(env.routers ?? {})[0];
     const router = name ? env.routers?.[name] : undefined;
@@ -67,6 +71,50 @@ export function probeRoute(
         { host: address, port: node?.port ?? 5432, ...credentials },
         { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-probe' },
       );
+    },
+  };
+}
+
+type Credentials = { database: string; user: string; password?: string };
+
+/**
+ * libpq's multi-host semantics with target_session_attrs=read-write: each node in order gets the
+ * whole connect timeout; one in recovery is closed and the next tried; the last error is thrown.
+ */
+function multiHostRoute(
+  env: EnvContext,
+  names: string[],
+  credentials: Credentials,
+  secret: (ref: string) => Promise<string>,
+): ProbeRoute {
+  const nodes = names.map((name) => {
+    const node = env.postgres.nodes[resolveNode(env, name)];
+    if (!node)
+      throw new UserError(`the probe names node "${name}", which environment ${env.name} does not have`);
+    return { name, host: node.host, port: node.port };
+  });
+  return {
+    description: `nodes ${nodes.map((n) => `${n.host}:${n.port}`).join(',')} (read-write)`,
+    connect: async (timeoutMs) => {
+      let last: unknown = new Error('no node given');
+      for (const n of nodes) {
+        try {
+          const client = await withTimeout(timeoutMs, `connect to ${n.host}:${n.port}`, async () => {
+            const c = await connectPostgres(
+              { host: n.host, port: n.port, ...credentials },
+              { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-probe' },
+            );
+            const { rows } = await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+            if (!rows[0]?.r) return c;
+            await c.end().catch(() => undefined);
+            throw new Error(`${n.host}:${n.port} is in recovery (read-only)`);
+          });
+          return client;
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last;
     },
   };
 }

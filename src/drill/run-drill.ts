@@ -14,9 +14,9 @@ import { prepareRun } from '../runbook/prepare.js';
 import type { Runbook } from '../runbook/schema.js';
 import { inputsBeforeFault } from './fault-inputs.js';
 import { loadDrill, type LoadedDrill } from './load-drill.js';
-import { measure } from './phases/measure.js';
+import { measure, readFailover } from './phases/measure.js';
 import { prepareDrill } from './phases/prepare.js';
-import { startProbe } from './phases/probe.js';
+import { clientsBack, startProbe } from './phases/probe.js';
 import { strikeAndRecover } from './phases/recovery.js';
 import { restoreEnvironment } from './phases/restore.js';
 import type { DrillOptions, DrillOutcome } from './phases/state.js';
@@ -68,10 +68,26 @@ async function drillAround(
   const s = prepareDrill(loaded, runbook, runId, stateDir, o, io, w);
   const refused = await checkSteadyState(s);
   if (refused) return refuse(s, refused);
-  await startProbe(s);
-  await strikeAndRecover(s);
-  const measured = await measure(s);
-  const { verdict, reasons } = judge(s, measured);
-  const restore = await restoreEnvironment(s, reasons);
-  return finish(s, reasons.length && verdict === 'pass' ? 'fail' : verdict, reasons, measured, restore);
+  try {
+    await startProbe(s);
+    await strikeAndRecover(s);
+    const failover = await readFailover(s);
+    // The clients keep writing through the restore: a failback is an outage they feel too.
+    const restoreReasons: string[] = [];
+    const restore = await restoreEnvironment(s, restoreReasons);
+    if (restore.window) await clientsBack(s, restore.window.to);
+    const measured = await measure(s, failover, restore.window);
+    const { verdict, reasons } = judge(s, measured);
+    reasons.push(...restoreReasons);
+    return finish(
+      s,
+      reasons.length && verdict === 'pass' ? 'fail' : verdict,
+      reasons,
+      measured,
+      restore.outcome,
+    );
+  } finally {
+    // Probes that started are stopped whatever failed (stop is idempotent).
+    await Promise.all(s.probes.map((p) => p.stop()));
+  }
 }

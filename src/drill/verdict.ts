@@ -33,6 +33,16 @@ export function drillVerdict(i: VerdictInputs): { verdict: DrillVerdict; reasons
   if (f.rpoRows > i.objectives.rpoRows) {
     reasons.push(`RPO ${f.rpoRows} acknowledged row(s) lost, objective ${i.objectives.rpoRows}`);
   }
+  const restoreOutageMs = f.clients?.find((c) => c.name === f.profile)?.restoreOutageMs;
+  if (
+    i.objectives.restoreOutageMs !== undefined &&
+    restoreOutageMs !== undefined &&
+    restoreOutageMs > i.objectives.restoreOutageMs
+  ) {
+    reasons.push(
+      `restore outage ${formatDuration(restoreOutageMs)} (${f.profile}) missed the objective ${formatDuration(i.objectives.restoreOutageMs)}`,
+    );
+  }
   if (f.splitBrainWrites > 0)
     reasons.push(
       `split brain: the old primary acknowledged ${f.splitBrainWrites} write(s) after the promotion`,

@@ -1,5 +1,6 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
+import { chainTable, clientsTable } from './drill-tables.js';
 import { backupTables } from './backup-tables.js';
 import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
@@ -199,6 +200,15 @@ function drillSection(d: NonNullable<Report['drill']>): Part[] {
       ].map(([k, v]) => [td(k!), td(v!)]),
     ),
   );
+  for (const t of [clientsTable(d), chainTable(d)])
+    if (t)
+      body.push(
+        `<h2>${esc(t.title)}</h2>`,
+        tableOf(
+          t.head,
+          t.rows.map((row) => row.map((c) => td(c.text, c.cls))),
+        ),
+      );
   if (d.phases.length)
     body.push(
       '<h2>Phases</h2>',

@@ -1,7 +1,8 @@
 // junit.xml for CI dashboards: each step is a test case (a failed step or a missed budget fails
 // it), and so is each objective (run RTO; a restore's time to usable; drill RTO, RPO, split brain,
-// phases, restore).
+// phases, restore outage, restore); each client profile's figures are a case of their own.
 import { joined, mapped, whole, type Chunks } from './chunks.js';
+import { clientLine } from '../schema/drill-outcome.js';
 import type { Report, ReportStep } from './schema.js';
 import { dur, ofLimit, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
@@ -12,6 +13,8 @@ interface Case {
   timeMs?: number;
   failure?: { type: string; message: string; detail?: string };
   skipped?: string;
+  /** What the case measured, for a reader of the case (JUnit's system-out). */
+  out?: string;
 }
 
 const seconds = (ms: number | undefined) => ((ms ?? 0) / 1000).toFixed(3);
@@ -21,6 +24,7 @@ function caseXml(c: Case): string {
   if (c.failure)
     return `${open}>\n      <failure type="${esc(c.failure.type)}" message="${esc(c.failure.message)}">${esc(c.failure.detail ?? c.failure.message)}</failure>\n    </testcase>`;
   if (c.skipped) return `${open}>\n      <skipped message="${esc(c.skipped)}"/>\n    </testcase>`;
+  if (c.out) return `${open}>\n      <system-out>${esc(c.out)}</system-out>\n    </testcase>`;
   return `${open}/>`;
 }
 
@@ -131,6 +135,17 @@ function objectiveCases(r: Report): Case[] {
       ),
     ),
   );
+  if (d.restoreOutage)
+    cases.push(
+      objective(
+        'restore outage (longest gap)',
+        d.restoreOutage.met,
+        `restore outage ${ofLimit(d.restoreOutage.actual, d.restoreOutage.objective)}`,
+      ),
+    );
+  // Every profile's figures; the judged one's objectives are the cases above.
+  for (const c of d.clients ?? [])
+    cases.push({ classname: drillClass, name: `client ${c.name}`, out: clientLine(c) });
   if (d.restore)
     cases.push(
       d.restore.status === 'skipped'

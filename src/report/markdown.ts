@@ -1,6 +1,7 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
 import { backupTables } from './backup-tables.js';
 import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
+import { chainTable, clientsTable } from './drill-tables.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
 import type { Report, ReportBackups, ReportDrill, ReportStep } from './schema.js';
 import {
@@ -147,7 +148,10 @@ function backupSection(b: ReportBackups): Part[] {
 
 function drillSection(d: ReportDrill): Part[] {
   const out: Part[] = ['## Drill', ''];
-  out.push(`**Verdict: ${verdictWord(d.verdict)}**`, '');
+  out.push(
+    `**Verdict: ${verdictWord(d.verdict)}**${d.profile ? ` (judged on client profile ${d.profile})` : ''}`,
+    '',
+  );
   for (const reason of d.reasons) out.push(`- ${reason}`);
   if (d.reasons.length) out.push('');
   out.push(
@@ -156,6 +160,16 @@ function drillSection(d: ReportDrill): Part[] {
       [
         [rtoLabel(d), dur(d.rto.actual), dur(d.rto.objective), metWord(d.rto.met)],
         ['RPO (acknowledged rows lost)', rows(d.rpo.actual), rows(d.rpo.objective), metWord(d.rpo.met)],
+        ...(d.restoreOutage
+          ? [
+              [
+                'Restore outage (longest gap)',
+                dur(d.restoreOutage.actual),
+                dur(d.restoreOutage.objective),
+                metWord(d.restoreOutage.met),
+              ],
+            ]
+          : []),
       ],
     ),
     '',
@@ -180,6 +194,18 @@ function drillSection(d: ReportDrill): Part[] {
       `- Restore: ${d.restore.status}${d.restore.runId ? ` (run ${code(d.restore.runId)})` : ''}${d.restore.manualSteps?.length ? `; by hand: ${d.restore.manualSteps.join('; ')}` : ''}`,
     );
   out.push('');
+  for (const t of [clientsTable(d), chainTable(d)]) {
+    if (!t) continue;
+    out.push(
+      `### ${t.title}`,
+      '',
+      table(
+        t.head,
+        t.rows.map((row) => row.map((c) => c.text)),
+      ),
+      '',
+    );
+  }
   if (d.phases.length) {
     out.push('### Phases', '');
     out.push(

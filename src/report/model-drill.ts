@@ -1,12 +1,15 @@
 // The drill part of the report model: what a drill's events add, and its verdict at the end.
 import type { RunEvent } from '../engine/events.js';
-import type { DrillFigures, Objectives } from '../schema/drill-outcome.js';
+import { TIMELINE_LABELS, type DrillFigures, type Objectives } from '../schema/drill-outcome.js';
 import type { ReportDrill } from './schema.js';
 
 export type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
 /** A drill while its events are read: the objectives it started with, its end when it came. */
-export type Drilled = Omit<ReportDrill, 'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo'> & {
+export type Drilled = Omit<
+  ReportDrill,
+  'verdict' | 'reasons' | 'phases' | 'rto' | 'rpo' | 'restoreOutage'
+> & {
   objectives: Objectives;
   finished?: Extract<RunEvent, { type: 'drill-finished' }>;
 };
@@ -21,7 +24,13 @@ export function startedDrill(e: EventOf<'drill-started'>): Drilled {
       ...(e.fault.durationMs !== undefined && { durationMs: e.fault.durationMs }),
       reverted: false,
     },
-    probe: { ...e.probe, writesSent: 0, writesAcked: 0, writesFailed: 0 },
+    probe: {
+      route: e.probe.route,
+      intervalMs: e.probe.intervalMs,
+      writesSent: 0,
+      writesAcked: 0,
+      writesFailed: 0,
+    },
     objectives: e.objectives,
     lostSeqs: [],
     splitBrainWrites: 0,
@@ -41,6 +50,32 @@ export function applyFigures(drill: Drilled, f: DrillFigures, clock: { at(t: num
   drill.splitBrainWrites = f.splitBrainWrites;
   if (f.rpoBytes !== undefined) drill.rpoBytes = f.rpoBytes;
   if (f.promotedAt !== undefined) drill.promotedAtMs = clock.at(f.promotedAt);
+  if (f.profile !== undefined) drill.profile = f.profile;
+  if (f.clients)
+    drill.clients = f.clients.map((c) => ({
+      name: c.name,
+      route: c.route,
+      connectTimeoutMs: c.connectTimeoutMs,
+      writeTimeoutMs: c.writeTimeoutMs,
+      reconnectDelayMs: c.reconnectDelayMs,
+      ...(c.rtoMs !== undefined && { rtoMs: c.rtoMs }),
+      longestGapMs: c.longestGapMs,
+      writesSent: c.writesSent,
+      writesAcked: c.writesAcked,
+      writesFailed: c.writesFailed,
+      rpoRows: c.rpoRows,
+      ...(c.restoreOutageMs !== undefined && { restoreOutageMs: c.restoreOutageMs }),
+      ...(c.restoreWritesFailed !== undefined && { restoreWritesFailed: c.restoreWritesFailed }),
+    }));
+  if (f.timeline)
+    drill.timeline = f.timeline.map((m) => ({
+      mark: m.mark,
+      label: TIMELINE_LABELS[m.mark],
+      atMs: clock.at(m.at),
+      sinceFaultMs: m.at - f.faultAt,
+      ...(m.profile !== undefined && { profile: m.profile }),
+      ...(m.detail !== undefined && { detail: m.detail }),
+    }));
 }
 
 /** A drill whose journal ends before `drill-finished` has no verdict: it is reported incomplete. */
@@ -49,6 +84,7 @@ export function finishDrill(d: Drilled): ReportDrill {
   const objectives = finished?.objectives ?? fallback;
   const rtoMs = finished?.figures.rtoMs;
   const rpoRows = finished?.figures.rpoRows;
+  const restoreOutageMs = d.clients?.find((c) => c.name === d.profile)?.restoreOutageMs;
   return {
     ...rest,
     rto: {
@@ -61,6 +97,13 @@ export function finishDrill(d: Drilled): ReportDrill {
       ...(rpoRows !== undefined && { actual: rpoRows }),
       met: rpoRows !== undefined && rpoRows <= objectives.rpoRows,
     },
+    ...(objectives.restoreOutageMs !== undefined && {
+      restoreOutage: {
+        objective: objectives.restoreOutageMs,
+        ...(restoreOutageMs !== undefined && { actual: restoreOutageMs }),
+        met: restoreOutageMs === undefined || restoreOutageMs <= objectives.restoreOutageMs,
+      },
+    }),
     verdict: finished?.verdict ?? 'incomplete',
     reasons: finished?.reasons ?? ['the drill did not finish: its journal ends before a verdict'],
     phases: finished?.phases ?? [],

@@ -170,6 +170,7 @@ function restoreFamilies(b: NonNullable<Report['backups']>, base: Labels): Famil
 
 function drillFamilies(r: Report, d: NonNullable<Report['drill']>, base: Labels): Family[] {
   const drill = { ...base, drill: d.name };
+  const clients = d.clients ?? [];
   return [
     f(
       'drillbook_drill_success',
@@ -201,6 +202,31 @@ function drillFamilies(r: Report, d: NonNullable<Report['drill']>, base: Labels)
       'drillbook_drill_split_brain_writes',
       'Writes acknowledged by the old primary after promotion.',
       one(d.splitBrainWrites, drill),
+    ),
+    f(
+      'drillbook_drill_client_rto_seconds',
+      'Client-observed recovery time per client profile.',
+      clients.flatMap((c) => one(secs(c.rtoMs), { ...drill, profile: c.name })),
+    ),
+    f(
+      'drillbook_drill_client_longest_gap_seconds',
+      'Longest time between two acknowledged writes after the fault, per client profile.',
+      clients.flatMap((c) => one(secs(c.longestGapMs), { ...drill, profile: c.name })),
+    ),
+    f(
+      'drillbook_drill_client_failed_writes',
+      'Writes that failed during the failover, per client profile.',
+      clients.flatMap((c) => one(c.writesFailed, { ...drill, profile: c.name })),
+    ),
+    f(
+      'drillbook_drill_client_rpo_rows',
+      'Acknowledged rows lost, per client profile.',
+      clients.flatMap((c) => one(c.rpoRows, { ...drill, profile: c.name })),
+    ),
+    f(
+      'drillbook_drill_client_restore_outage_seconds',
+      'Longest time without an acknowledged write while the restore ran, per client profile.',
+      clients.flatMap((c) => one(secs(c.restoreOutageMs), { ...drill, profile: c.name })),
     ),
     f(
       'drillbook_drill_phase_duration_seconds',

@@ -68,6 +68,41 @@ export const ReportDrill = Strict({
     longestGapMs: Opt(Ms('longest time between two acknowledgements after the fault')),
     outage: Opt(Strict({ fromAtMs: Ms('first failed write'), toAtMs: Ms('first acknowledged one after') })),
   }),
+  profile: Opt(Type.String({ description: 'the client profile the objectives judged' })),
+  clients: Opt(
+    Type.Array(
+      Strict({
+        name: Type.String(),
+        route: Type.String(),
+        connectTimeoutMs: Ms('connect timeout'),
+        writeTimeoutMs: Ms('write timeout'),
+        reconnectDelayMs: Ms('pause after an error before reconnecting'),
+        rtoMs: Opt(Ms('first acknowledged write after the fault, minus the fault time')),
+        longestGapMs: Ms('longest time between two acknowledgements after the fault'),
+        writesSent: Type.Integer({ minimum: 0 }),
+        writesAcked: Type.Integer({ minimum: 0 }),
+        writesFailed: Type.Integer({ minimum: 0 }),
+        rpoRows: Type.Integer({ minimum: 0, description: 'acknowledged rows of this profile lost' }),
+        restoreOutageMs: Opt(Ms('longest time without an acknowledgement while the restore ran')),
+        restoreWritesFailed: Opt(Type.Integer({ minimum: 0 })),
+      }),
+      { description: 'every client profile of the drill, in drill order' },
+    ),
+  ),
+  timeline: Opt(
+    Type.Array(
+      Strict({
+        mark: Type.String(),
+        label: Type.String(),
+        atMs: Ms('offset from the start of the run'),
+        sinceFaultMs: Type.Number({ description: 'time since the fault (negative: before it)' }),
+        profile: Opt(Type.String()),
+        detail: Opt(Type.String()),
+      }),
+      { description: 'the recovery chain: fault → … → clients back, and the restore' },
+    ),
+  ),
+  restoreOutage: Opt(Objective('ms, longest gap of the judged profile while the restore ran')),
   steadyState: Opt(Strict({ healthy: Type.Boolean(), problems: Type.Array(Type.String()) })),
   rto: Objective('ms, client-observed (or to the recovered data: see rtoBasis)'),
   rtoBasis: Opt(

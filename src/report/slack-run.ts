@@ -17,6 +17,7 @@ import { backupSummaryLines } from './backup-tables.js';
 import type { Report } from './schema.js';
 import { runHeader, slackText } from './slack-header.js';
 import { slackQueue } from './slack-queue.js';
+import { clientLine } from '../schema/drill-outcome.js';
 import { dur, headline, metWord, ofLimit, outcomeMark, rows, rtoLabel } from './text.js';
 
 export type SlackVerbosity = 'all' | 'failures' | 'summary';
@@ -200,6 +201,20 @@ export function summaryBlocks(runId: string, r: Report | undefined, location?: s
     ...(r?.run.error ? [`${r.run.failedStep}: ${r.run.error}`] : []),
     ...(r?.drill?.reasons ?? []),
   ];
+  const clients = r?.drill?.clients ?? [];
+  if (clients.length)
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: slackText(
+          [
+            `*Clients* (judged: ${r?.drill?.profile ?? clients[0]!.name})`,
+            ...clients.map((c) => `• ${clientLine(c)}`),
+          ].join('\n'),
+        ),
+      },
+    });
   const backups = r?.backups ? backupSummaryLines(r.backups) : [];
   if (backups.length)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(backups.join('\n')) } });

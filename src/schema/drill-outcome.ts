@@ -2,6 +2,7 @@
 // the engine's events carry them (src/schema/events.ts), the scheduler records them and every view
 // and report renders them with the labels below.
 import { Type, type Static } from '@sinclair/typebox';
+import { formatDuration } from '../duration.js';
 import { OneOf, Strict } from './common.js';
 
 /** How a run ended (a report adds `incomplete` for a journal that ends before `run-finished`). */
@@ -19,10 +20,15 @@ export const verdictWord = (verdict: DrillVerdict | 'incomplete') => verdict.toU
 /** An objective against what was measured; nothing when there was no objective. */
 export const metWord = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
-/** A drill's objectives: recovery time (ms) and acknowledged rows that may be lost. */
+/**
+ * A drill's objectives: recovery time (ms) and acknowledged rows that may be lost, judged on one
+ * client profile, and optionally the longest gap that profile may see during the restore.
+ */
 export const Objectives = Strict({
   rtoMs: Type.Number({ minimum: 0 }),
   rpoRows: Type.Integer({ minimum: 0 }),
+  profile: Type.Optional(Type.String({ description: 'the client profile judged' })),
+  restoreOutageMs: Type.Optional(Type.Number({ minimum: 0 })),
 });
 export type Objectives = Static<typeof Objectives>;
 
@@ -40,6 +46,75 @@ export const rtoLabelOf = (basis: RtoBasis | undefined) =>
 
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
 const Count = Type.Integer({ minimum: 0 });
+
+/** What one client profile saw (times on the run's clock). */
+export const ClientFigures = Strict({
+  name: Type.String(),
+  route: Type.String({ description: 'how the profile reaches the primary' }),
+  connectTimeoutMs: Ms(),
+  writeTimeoutMs: Ms(),
+  reconnectDelayMs: Ms(),
+  rtoMs: Type.Optional(Ms('first acknowledged write sent at or after the fault, minus the fault time')),
+  longestGapMs: Ms('the longest time between two consecutive acknowledgements after the fault'),
+  writesSent: Count,
+  writesAcked: Count,
+  writesFailed: Count,
+  rpoRows: Type.Integer({
+    minimum: 0,
+    description: 'acknowledged rows of this profile the new primary lacks',
+  }),
+  lostSeqs: Type.Array(Type.Integer()),
+  rpoBytes: Type.Optional(Type.Number()),
+  splitBrainWrites: Type.Integer({ minimum: 0 }),
+  firstFailedAt: Type.Optional(
+    Type.Number({ description: 'when the client first saw a write fail after the fault' }),
+  ),
+  firstAckAt: Type.Optional(
+    Type.Number({ description: 'first acknowledgement of a write sent after the fault' }),
+  ),
+  restoreOutageMs: Type.Optional(
+    Ms('the longest time without an acknowledgement while the restore ran (absent: no restore ran)'),
+  ),
+  restoreWritesFailed: Type.Optional(Count),
+});
+export type ClientFigures = Static<typeof ClientFigures>;
+
+/** The marks of a drill's one timeline, in the order a failover normally passes them. */
+export const TIMELINE_MARKS = [
+  'fault',
+  'first-failed-write',
+  'runbook-started',
+  'detected',
+  'recovery-started',
+  'promoted',
+  'routed',
+  'first-ack',
+  'restore-started',
+  'restore-finished',
+] as const;
+export type TimelineMarkKind = (typeof TIMELINE_MARKS)[number];
+
+/** What each mark means, wherever the timeline is shown. */
+export const TIMELINE_LABELS: Record<TimelineMarkKind, string> = {
+  fault: 'fault injected',
+  'first-failed-write': 'first failed client write',
+  'runbook-started': 'runbook started',
+  detected: 'failure detected (the detect step’s vantage points agreed)',
+  'recovery-started': 'recovery started (first step after detection)',
+  promoted: 'new primary promoted',
+  routed: 'route switched',
+  'first-ack': 'first acknowledged write',
+  'restore-started': 'restore started',
+  'restore-finished': 'restore finished',
+};
+
+export const TimelineMark = Strict({
+  mark: OneOf(TIMELINE_MARKS),
+  at: Type.Number({ description: "on the run's clock" }),
+  profile: Type.Optional(Type.String({ description: 'the client profile, for client marks' })),
+  detail: Type.Optional(Type.String()),
+});
+export type TimelineMark = Static<typeof TimelineMark>;
 
 /** The figures of a drill (times on the run's monotonic clock, like an event's `t`). */
 export const DrillFigures = Strict({
@@ -74,5 +149,25 @@ export const DrillFigures = Strict({
     ),
   ),
   promotedAt: Type.Optional(Type.Number()),
+  profile: Type.Optional(
+    Type.String({ description: 'the client profile judged: the figures above are its figures' }),
+  ),
+  clients: Type.Optional(Type.Array(ClientFigures, { description: 'every client profile, in drill order' })),
+  timeline: Type.Optional(Type.Array(TimelineMark, { description: 'the recovery chain, ordered by time' })),
 });
 export type DrillFigures = Static<typeof DrillFigures>;
+
+/** What every view and report says about one client profile, in one line. */
+export function clientLine(c: {
+  name: string;
+  rtoMs?: number;
+  longestGapMs: number;
+  writesFailed: number;
+  rpoRows: number;
+  restoreOutageMs?: number;
+}): string {
+  const rto = c.rtoMs === undefined ? 'never wrote again' : formatDuration(c.rtoMs);
+  const restore =
+    c.restoreOutageMs === undefined ? '' : `, restore outage ${formatDuration(c.restoreOutageMs)}`;
+  return `${c.name}: RTO ${rto}, longest gap ${formatDuration(c.longestGapMs)}, ${c.writesFailed} failed write(s), RPO ${c.rpoRows} row(s)${restore}`;
+}

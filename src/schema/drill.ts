@@ -29,15 +29,46 @@ export const Fault = Strict({
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
 });
 
-export const Probe = Strict({
-  via: OneOf(['router', 'dns', 'node'], {
-    default: 'router',
-    description: 'how clients connect: a router, a DNS record, or straight to a node (a cluster endpoint)',
+/** How a client reaches the primary: the router, the DNS name, or a list of nodes (libpq multi-host). */
+export const ClientVia = Type.Union([
+  OneOf(['router', 'dns']),
+  Type.Array(Target('node'), {
+    minItems: 1,
+    description:
+      'nodes tried in order, like a libpq multi-host string with target_session_attrs=read-write: the first that accepts writes',
   }),
+]);
+
+/** The profile of a drill that names none (src/drill/client-profiles.ts gives its settings). */
+export const DEFAULT_CLIENT_PROFILE = 'typical';
+
+/** One client of the drill: its own connection loop with its own timeouts (see README, "Client profiles"). */
+export const ClientProfile = Strict({
+  name: Name,
+  connectTimeout: Type.Optional(Duration('a connection attempt is abandoned after this long (default 5s)')),
+  writeTimeout: Type.Optional(Duration('a write is abandoned after this long (default 5s)')),
+  reconnectDelay: Type.Optional(Duration('wait after an error before connecting again (default 200ms)')),
+  via: Type.Optional(ClientVia),
+});
+
+export const Probe = Strict({
+  via: Type.Optional(
+    OneOf(['router', 'dns', 'node'], {
+      default: 'router',
+      description:
+        'how clients connect by default: a router, a DNS record, or straight to a node (a cluster endpoint)',
+    }),
+  ),
   router: Type.Optional(Target('router')),
   node: Type.Optional(Target('node', 'for via: node, the node (its host: a managed cluster’s endpoint)')),
   record: Type.Optional(Target('record')),
   interval: Type.Optional(Duration('time between writes (default 50ms)')),
+  clients: Type.Optional(
+    Type.Array(ClientProfile, {
+      minItems: 1,
+      description: 'client profiles writing side by side (default: one "typical" application profile)',
+    }),
+  ),
 });
 
 export const Schedule = Strict({
@@ -82,6 +113,12 @@ export const Drill = Strict(
             'what the RTO measures: clients (default) writing again; replication: until the replicas the fault orphaned stream again (the end of the runbook’s last repoint step), and any failed client write fails the drill',
         }),
       ),
+      profile: Type.Optional(
+        Type.String({ description: 'the client profile the objectives judge (default: the first)' }),
+      ),
+      restoreOutage: Type.Optional(
+        Duration('the longest gap the judged profile may see while the restore runbook runs (failback)'),
+      ),
     }),
     stopConditions: Type.Optional(
       Strict({
@@ -104,3 +141,4 @@ export const Drill = Strict(
 
 export type Drill = Static<typeof Drill>;
 export type Schedule = Static<typeof Schedule>;
+export type ClientProfile = Static<typeof ClientProfile>;

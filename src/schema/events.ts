@@ -146,7 +146,11 @@ export const DrillStarted = Event('drill-started', {
   drill: Named,
   fault: Strict({ kind: Type.String(), node: Type.String(), durationMs: Opt(Ms()) }),
   objectives: Objectives,
-  probe: Strict({ route: Type.String(), intervalMs: Ms() }),
+  probe: Strict({
+    route: Type.String(),
+    intervalMs: Ms(),
+    clients: Opt(Type.Array(Type.String(), { description: 'the client profiles writing side by side' })),
+  }),
 });
 export const SteadyState = Event('steady-state', {
   healthy: Type.Boolean(),
@@ -165,7 +169,12 @@ export const FaultReverted = Event('fault-reverted', {
   detail: Type.String(),
   error: Opt(Type.String()),
 });
-export const ProbeProgress = Event('probe-progress', { sent: Count, acked: Count, outageMs: Ms() });
+export const ProbeProgress = Event('probe-progress', {
+  sent: Count,
+  acked: Count,
+  outageMs: Ms(),
+  profile: Opt(Type.String({ description: 'the client profile (the judged one)' })),
+});
 export const DrillFinished = Event('drill-finished', {
   verdict: DrillVerdict,
   reasons: Type.Array(Type.String(), {

@@ -148,3 +148,26 @@ describe('a closed stdout', () => {
     assert.equal(existsSync(join(state, 'locks')) && readdirSync(join(state, 'locks')).length > 0, false);
   });
 });
+
+describe('bad client profiles', () => {
+  // A drill whose profiles do not make sense is refused before anything runs: no state, no run.
+  for (const [name, pattern] of [
+    ['drill-client-unknown-key', /drill-client-unknown-key\.yaml:10:7: unknown key "conectTimeout"/],
+    ['drill-client-zero-timeout', /drill-client-zero-timeout\.yaml:9:63: writeTimeout must be longer than 0/],
+    ['drill-client-negative-timeout', /drill-client-negative-timeout\.yaml:10:23: "-5s" is not valid/],
+    [
+      'drill-client-duplicate-name',
+      /drill-client-duplicate-name\.yaml:11:15: duplicate client profile "typical"/,
+    ],
+    [
+      'drill-objective-unknown-profile',
+      /drill-objective-unknown-profile\.yaml:11:42: objectives\.profile names no client profile: "impatent"/,
+    ],
+  ] as const) {
+    it(`drillbook drill ${name}.yaml: exit 2, nothing run`, () => {
+      const state = join(tmp, `state-${name}`);
+      badInput(drillbook('drill', `test/fixtures/invalid/${name}.yaml`, '--state-dir', state), pattern);
+      assert.equal(existsSync(state), false, 'nothing was written');
+    });
+  }
+});

@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { withNode } from '../../src/connectors/postgres.js';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
 import { sshExec } from '../../src/connectors/ssh.js';
-import { PROBE_TABLE } from '../../src/drill/probe.js';
+import { PROBE_TABLE, probeRowKey } from '../../src/drill/probe.js';
+import { DEFAULT_CLIENT_PROFILE } from '../../src/schema/drill.js';
 import { readJournal } from '../../src/engine/journal.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import { runDrill } from '../../src/drill/run-drill.js';
@@ -62,7 +63,7 @@ const failures = (runId: string) =>
 const seqsOn = (env: Parameters<typeof withNode>[0], node: string, runId: string) =>
   withNode(env, node, { secret }, async (c) => {
     const { rows } = await c.query<{ seq: number }>(`SELECT seq FROM ${PROBE_TABLE} WHERE run_id = $1`, [
-      runId,
+      probeRowKey(runId, DEFAULT_CLIENT_PROFILE),
     ]);
     return new Set(rows.map((r) => r.seq));
   });

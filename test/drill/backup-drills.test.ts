@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { resolveSecretRef } from '../../src/connectors/secrets.js';
+import { probeRowKey } from '../../src/drill/probe.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { checkSteadyState } from '../../src/drill/steady-state.js';
 import { readJournal } from '../../src/engine/journal.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import type { RunEvent } from '../../src/engine/events.js';
+import { DEFAULT_CLIENT_PROFILE } from '../../src/schema/drill.js';
 import { sql } from '../backup/fixture.js';
 import { privateLab, type PrivateLab } from '../helpers/private-lab.js';
 import { failures, runRunbook } from '../helpers/runbook-run.js';
@@ -31,10 +33,15 @@ const stepOutputs = (events: RunEvent[], id: string) => {
   assert.ok(e && e.type === 'step-finished', `step ${id} did not finish`);
   return e;
 };
+/** The probe rows of a drill that names no client profile: its one typical client's. */
+const typicalRows = (runId: string) => probeRowKey(runId, DEFAULT_CLIENT_PROFILE);
 const probeRows = async (l: PrivateLab, runId: string) =>
   Number(
-    (await sql<{ n: string }>(l, 'SELECT count(*) AS n FROM drillbook_probe WHERE run_id = $1', [runId]))[0]!
-      .n,
+    (
+      await sql<{ n: string }>(l, 'SELECT count(*) AS n FROM drillbook_probe WHERE run_id = $1', [
+        typicalRows(runId),
+      ])
+    )[0]!.n,
   );
 
 /** Runs a shipped drill on the lab and asserts it passed; its journal's events and verdict. */
@@ -126,7 +133,9 @@ describe('backup drills on a lab with WAL archiving', () => {
     const lost = finished.figures.lostSeqs;
     assert.ok(finished.figures.rpoRows > 0 && finished.figures.rpoRows === lost.length);
     const present = (
-      await sql<{ seq: number }>(l, 'SELECT seq FROM drillbook_probe WHERE run_id = $1', [outcome.runId])
+      await sql<{ seq: number }>(l, 'SELECT seq FROM drillbook_probe WHERE run_id = $1', [
+        typicalRows(outcome.runId),
+      ])
     ).map((r) => r.seq);
     assert.deepEqual(
       lost.filter((seq) => present.includes(seq)),

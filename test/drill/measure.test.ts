@@ -2,6 +2,7 @@
 // the rows read back and the timeline switch point. No lab.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TYPICAL_PROFILE } from '../../src/drill/client-profiles.js';
 import { measureDrill, promotedNode, type DrillRecord } from '../../src/drill/measure.js';
 import { drillVerdict } from '../../src/drill/verdict.js';
 import type { ProbeWrite } from '../../src/drill/probe.js';
@@ -60,17 +61,29 @@ const restoreRunbook = {
   ],
 } as unknown as Pick<Runbook, 'steps'>;
 
-const record = (over: Partial<DrillRecord>): DrillRecord => ({
-  runbook: failoverRunbook,
-  events: [],
-  writes: [],
-  fault: { harms: 'availability' },
-  faultAt: OFFSET + 1000,
-  clockOffset: OFFSET,
-  presentSeqs: new Set(),
-  oldPrimary: OLD,
-  ...over,
-});
+/** One profile's writes, and the rows of it the new primary has. */
+type OneClient = { writes?: ProbeWrite[]; presentSeqs?: ReadonlySet<number> };
+
+const record = (arg: Partial<DrillRecord> & OneClient): DrillRecord => {
+  const { writes = [], presentSeqs, ...over } = arg;
+  return {
+    runbook: failoverRunbook,
+    events: [],
+    clients: [
+      {
+        profile: { ...TYPICAL_PROFILE, via: 'router' },
+        route: 'router main',
+        writes,
+        presentSeqs: 'presentSeqs' in arg ? presentSeqs : new Set(),
+      },
+    ],
+    fault: { harms: 'availability' },
+    faultAt: OFFSET + 1000,
+    clockOffset: OFFSET,
+    oldPrimary: OLD,
+    ...over,
+  };
+};
 
 describe('drill measurement', () => {
   it('no outage: every write acknowledged, RTO is the first write after the fault, no outage', () => {

@@ -11,7 +11,8 @@ import { partition } from '../../src/drill/faults/partition.js';
 import { replicaLag } from '../../src/drill/faults/replica-lag.js';
 import type { Fault, FaultContext } from '../../src/drill/faults/types.js';
 import { drillFigures } from '../../src/drill/figures.js';
-import { Probe, PROBE_TABLE } from '../../src/drill/probe.js';
+import { TYPICAL_PROFILE } from '../../src/drill/client-profiles.js';
+import { Probe, PROBE_TABLE, probeRowKey } from '../../src/drill/probe.js';
 import { probeRoute } from '../../src/drill/probe-route.js';
 import { checkSteadyState } from '../../src/drill/steady-state.js';
 import type { PostgresNode } from '../../src/schema/inventory.js';
@@ -29,7 +30,13 @@ async function probeAround(env: EnvContext, fault: Fault, node: string, holdMs: 
     connect: probeRoute(env, { via: 'router' }, secret).connect,
     runId,
     intervalMs: 50,
-    writeTimeoutMs: 400,
+    profile: {
+      name: 'impatient',
+      connectTimeoutMs: 400,
+      writeTimeoutMs: 400,
+      reconnectDelayMs: 0,
+      via: 'router',
+    },
   });
   await probe.start();
   await sleep(300);
@@ -45,7 +52,9 @@ async function probeAround(env: EnvContext, fault: Fault, node: string, holdMs: 
   await sleep(1500);
   const writes = await probe.stop();
   const present = await withNode(env, env.primary, { secret }, (c) =>
-    c.query<{ seq: number }>(`SELECT seq FROM ${PROBE_TABLE} WHERE run_id = $1`, [runId]),
+    c.query<{ seq: number }>(`SELECT seq FROM ${PROBE_TABLE} WHERE run_id = $1`, [
+      probeRowKey(runId, 'impatient'),
+    ]),
   );
   const figures = drillFigures({
     writes,
@@ -74,7 +83,7 @@ describe('probe and reversible faults on the test lab', () => {
         connect: probeRoute(env, { via }, secret).connect,
         runId: `probe-${via}-${Date.now()}`,
         intervalMs: 20,
-        writeTimeoutMs: 1000,
+        profile: { ...TYPICAL_PROFILE, via },
       });
       await probe.start();
       await sleep(400);

@@ -10,6 +10,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderProm } from '../../src/report/prom.js';
+import { summaryBlocks } from '../../src/report/slack-run.js';
 import { parseFormats, writeReportFiles } from '../../src/report/write.js';
 import { buildReport } from '../../src/report/model.js';
 import { allKindsRun, backupRun } from './backup-journals.js';
@@ -51,6 +52,7 @@ interface JunitCase {
   '@_classname': string;
   failure?: { '@_type': string; '@_message': string };
   skipped?: unknown;
+  'system-out'?: string;
 }
 
 function junitCases(xml: string): JunitCase[] {
@@ -139,9 +141,85 @@ describe('report renderers', () => {
     const drill = junitCases(renderJunit(fixtureReport('drill')));
     assert.deepEqual(
       drill.filter((c) => c.failure).map((c) => c['@_name']),
-      ['verdict', 'RPO (acknowledged rows lost)', 'phase promote'],
+      ['verdict', 'RPO (acknowledged rows lost)', 'phase promote', 'restore outage (longest gap)'],
     );
     assert.ok(drill.some((c) => c['@_name'] === 'RTO (client-observed)' && !c.failure));
+  });
+
+  test('every client profile, the recovery chain and the restore outage in every format', () => {
+    const r = fixtureReport('drill');
+    assert.deepEqual(
+      r.drill!.clients!.map((c) => [
+        c.name,
+        c.rtoMs,
+        c.longestGapMs,
+        c.writesFailed,
+        c.rpoRows,
+        c.restoreOutageMs,
+      ]),
+      [
+        ['typical', 5195, 5165, 65, 1, 2450],
+        ['impatient', 5160, 5120, 62, 0, 1100],
+      ],
+    );
+    assert.equal(r.drill!.profile, 'typical');
+    assert.deepEqual(r.drill!.restoreOutage, { objective: 2000, actual: 2450, met: false });
+    const marks = r.drill!.timeline!.map((m) => m.mark);
+    assert.deepEqual(marks.slice(0, 2), ['fault', 'first-failed-write']);
+    assert.ok(marks.indexOf('promoted') < marks.indexOf('routed'));
+    const times = r.drill!.timeline!.map((m) => m.sinceFaultMs);
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'in time order',
+    );
+
+    const md = renderMarkdown(r);
+    assert.match(
+      md,
+      /### Clients[\s\S]*\| typical \(judged\) \| router main[^|]*\| 5\.00s \/ 5\.00s \| 200ms \| 5\.20s \| 5\.17s \| 65 \| 1 \| 2\.45s \(3 failed\) \|/,
+    );
+    assert.match(
+      md,
+      /\| impatient \| router main[^|]*\| 500ms \/ 500ms \| 0ms \| 5\.16s \| 5\.12s \| 62 \| 0 \| 1\.10s \(9 failed\) \|/,
+    );
+    assert.match(md, /### Recovery chain[\s\S]*\| \+4\.43s \| 6\.43s \| new primary promoted \|/);
+    assert.match(md, /\| Restore outage \(longest gap\) \| 2\.45s \| 2\.00s \| MISSED \|/);
+
+    const html = renderHtml(r);
+    assert.ok(html.includes('<h2>Clients</h2>') && html.includes('<h2>Recovery chain</h2>'));
+    assert.ok(html.includes('typical (judged)') && html.includes('impatient'));
+
+    const cases = junitCases(renderJunit(r));
+    const client = cases.find((c) => c['@_name'] === 'client impatient');
+    assert.match(
+      String(client?.['system-out']),
+      /impatient: RTO 5\.16s, longest gap 5\.12s, 62 failed write\(s\), RPO 0 row\(s\), restore outage 1\.10s/,
+    );
+
+    const slack = JSON.stringify(summaryBlocks('r1', r));
+    assert.match(slack, /\*Clients\* \(judged: typical\)/);
+    assert.match(
+      slack,
+      /typical: RTO 5\.20s, longest gap 5\.17s, 65 failed write\(s\), RPO 1 row\(s\), restore outage 2\.45s/,
+    );
+    assert.match(slack, /impatient: RTO 5\.16s/);
+
+    const prom = parseProm(renderProm(r));
+    assert.deepEqual(
+      prom.get('drillbook_drill_client_longest_gap_seconds')!.map((s) => [s.labels.profile, s.value]),
+      [
+        ['typical', 5.165],
+        ['impatient', 5.12],
+      ],
+    );
+    assert.deepEqual(
+      prom.get('drillbook_drill_client_restore_outage_seconds')!.map((s) => [s.labels.profile, s.value]),
+      [
+        ['typical', 2.45],
+        ['impatient', 1.1],
+      ],
+    );
   });
 
   test('metrics.prom: valid exposition format with the drill and per-step families', () => {

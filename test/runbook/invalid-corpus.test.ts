@@ -59,6 +59,15 @@ const corpus: Record<string, [number, number, string[]]> = {
   'drill-fault-input.yaml': [9, 15, ['not fault.when', 'delete-rows records fault.time']],
   'aurora-failover-without-allow-data-loss.yaml': [7, 11, ['missing required key "allowDataLoss"']],
   'inventory-cloud-without-region.yaml': [14, 7, ['missing required key "region"']],
+  'drill-client-unknown-key.yaml': [10, 7, ['unknown key "conectTimeout"', 'did you mean "connectTimeout"']],
+  'drill-client-zero-timeout.yaml': [9, 63, ['writeTimeout must be longer than 0', '"0s"']],
+  'drill-client-negative-timeout.yaml': [10, 23, ['"-5s"', 'duration']],
+  'drill-client-duplicate-name.yaml': [11, 15, ['duplicate client profile "typical"', 'probe.clients.0']],
+  'drill-objective-unknown-profile.yaml': [
+    11,
+    42,
+    ['objectives.profile names no client profile: "impatent"', 'did you mean "impatient"'],
+  ],
 };
 
 function firstError(file: string) {

@@ -6,6 +6,7 @@ import type { WrapContext } from '../../engine/session.js';
 import { resolveNode } from '../../schema/inventory.js';
 import type { Runbook } from '../../runbook/schema.js';
 import type { LoadedDrill } from '../load-drill.js';
+import { clientProfiles, judgedProfile, profileTimeouts } from '../client-profiles.js';
 import { probeRoute } from '../probe-route.js';
 import { drillFault } from './fault.js';
 import type { DrillOptions, DrillState } from './state.js';
@@ -25,6 +26,11 @@ export function prepareDrill(
   const events: RunEvent[] = [];
   w.emitter.subscribe((e) => events.push(e));
   const node = drill.fault ? resolveNode(env, drill.fault.target) : env.primary;
+  const clients = clientProfiles(drill.probe).map((profile) => ({
+    profile,
+    route: probeRoute(env, drill.probe, w.secret, profile.via),
+  }));
+  const judged = judgedProfile(drill);
   const s: DrillState = {
     loaded,
     runbook,
@@ -35,9 +41,19 @@ export function prepareDrill(
     w,
     events,
     clockOffset: performance.now() - w.emitter.now(),
-    objectives: { rtoMs: parseDuration(drill.objectives.rto) ?? 0, rpoRows: drill.objectives.rpo },
+    objectives: {
+      rtoMs: parseDuration(drill.objectives.rto) ?? 0,
+      rpoRows: drill.objectives.rpo,
+      profile: judged,
+      ...(drill.objectives.restoreOutage !== undefined && {
+        restoreOutageMs: parseDuration(drill.objectives.restoreOutage) ?? 0,
+      }),
+    },
     intervalMs: parseDuration(drill.probe?.interval ?? '') ?? DEFAULT_INTERVAL_MS,
     route: probeRoute(env, drill.probe, w.secret),
+    clients,
+    judged,
+    probes: [],
     node,
     fault: drillFault(loaded, node, runId, stateDir, w),
     stop: new AbortController(),
@@ -48,7 +64,13 @@ export function prepareDrill(
     drill: { name: drill.metadata.name, path: loaded.file },
     fault: { kind: drill.fault?.kind ?? 'none', node, durationMs: s.fault.ctx.durationMs },
     objectives: s.objectives,
-    probe: { route: s.route.description, intervalMs: s.intervalMs },
+    probe: {
+      route: s.route.description,
+      intervalMs: s.intervalMs,
+      clients: clients.map(
+        ({ profile: p, route }) => `${p.name} (${route.description}; ${profileTimeouts(p)})`,
+      ),
+    },
   });
   return s;
 }

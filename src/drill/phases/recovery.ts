@@ -5,6 +5,7 @@ import { parseDuration } from '../../duration.js';
 import { errorMessage } from '../../errors.js';
 import type { InputValues } from '../../runbook/inputs.js';
 import { injectFault } from './fault.js';
+import { clientsBack } from './probe.js';
 import type { DrillState } from './state.js';
 
 /** Writes sent after the runbook finished, so the recovery is seen even when it came last. */
@@ -42,5 +43,8 @@ async function recover(s: DrillState, lateInputs: InputValues | undefined): Prom
   if (!s.aborted && faultEnds > performance.now())
     await sleep(faultEnds - performance.now(), undefined, { signal }).catch(() => undefined);
   await s.fault.revert();
+  const runbookEnd = performance.now();
   await sleep(TAIL_MS);
+  // A patient client may still hang in its connect timeout: wait until every profile is back.
+  await clientsBack(s, runbookEnd);
 }

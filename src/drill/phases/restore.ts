@@ -8,11 +8,14 @@ import { runRestore, type RestoreOutcome } from '../restore.js';
 import { settledSteadyState, steadyStateEvent } from '../steady-state.js';
 import type { DrillState } from './state.js';
 
+export interface RestoreRun {
+  outcome?: RestoreOutcome;
+  /** When the restore runbook ran (performance.now()), if it did: the clients' second outage. */
+  window?: { from: number; to: number };
+}
+
 /** Restores the environment when needed; what went wrong is added to `reasons`. */
-export async function restoreEnvironment(
-  s: DrillState,
-  reasons: string[],
-): Promise<RestoreOutcome | undefined> {
+export async function restoreEnvironment(s: DrillState, reasons: string[]): Promise<RestoreRun> {
   const { env, restoreFile } = s.loaded;
   // A drill stopped before its failover leaves nothing to restore: the restore runs only when needed.
   const needsRestore =
@@ -26,7 +29,9 @@ export async function restoreEnvironment(
       message: `${env.name} is already in its steady state: no restore needed`,
     });
   }
+  const from = performance.now();
   const restore = needsRestore ? await restoreAfter(s) : undefined;
+  const window = restore && { from, to: performance.now() };
   const after = await settledSteadyState(env, s.w.secret);
   s.w.emitter.emit(steadyStateEvent(after));
   if (restore?.status === 'failed' || !after.healthy) {
@@ -38,7 +43,7 @@ export async function restoreEnvironment(
     markAndTell(s, what, why, manualSteps);
     reasons.push(`${what}: ${why}`);
   }
-  return restore;
+  return { outcome: restore, window };
 }
 
 /** Marks the environment degraded and tells the operator, loudly, what to do by hand. */

@@ -7,6 +7,7 @@ import type { DrillFigures, DrillVerdict, Objectives } from '../../schema/drill-
 import type { Runbook } from '../../runbook/schema.js';
 import type { Fault, FaultContext } from '../faults/types.js';
 import type { LoadedDrill } from '../load-drill.js';
+import type { ClientProfile } from '../client-profiles.js';
 import type { Probe } from '../probe.js';
 import type { ProbeRoute } from '../probe-route.js';
 import type { RestoreOutcome } from '../restore.js';
@@ -58,13 +59,19 @@ export interface DrillState {
   readonly clockOffset: number;
   readonly objectives: Objectives;
   readonly intervalMs: number;
+  /** The default route (the probe's `via`): steady-state checks and reading rows back use it. */
   readonly route: ProbeRoute;
+  /** Every client profile with its own route, in drill order. */
+  readonly clients: readonly { profile: ClientProfile; route: ProbeRoute }[];
+  /** The profile the objectives judge. */
+  readonly judged: string;
   /** The node the fault hits (the primary when the drill has no fault). */
   readonly node: string;
   readonly fault: DrillFault;
   /** Stops the runbook early: a stop condition held or maxDuration was reached. */
   readonly stop: AbortController;
-  probe?: Probe;
+  /** One probe per client profile, in drill order, once they started. */
+  probes: Probe[];
   /** When the disaster struck (performance.now()): the fault's injection, else the runbook's start. */
   faultAt: number;
   /** Why the drill stopped before its end, when it did. */

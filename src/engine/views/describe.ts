@@ -46,7 +46,7 @@ export function describeEvent(e: RunEvent): string | undefined {
     case 'log':
       return `  ${e.stepId ? `${e.stepId}: ` : ''}${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'drill-started':
-      return `drill ${e.drill.name}: fault ${e.fault.kind} on ${e.fault.node}, probe via ${e.probe.route} every ${formatDuration(e.probe.intervalMs)}; objectives RTO ${formatDuration(e.objectives.rtoMs)}, RPO ${e.objectives.rpoRows} row(s)`;
+      return `drill ${e.drill.name}: fault ${e.fault.kind} on ${e.fault.node}, probe via ${e.probe.route} every ${formatDuration(e.probe.intervalMs)}${e.probe.clients?.length ? `, clients ${e.probe.clients.join('; ')}` : ''}; objectives RTO ${formatDuration(e.objectives.rtoMs)}, RPO ${e.objectives.rpoRows} row(s)`;
     case 'steady-state':
       return `steady state: ${e.healthy ? 'healthy' : `NOT healthy: ${e.problems.join('; ')}`}`;
     case 'fault-injected':
@@ -61,7 +61,8 @@ export function describeEvent(e: RunEvent): string | undefined {
       const f = e.figures;
       const rto = f.rtoMs === undefined ? 'never recovered' : ofBudget(f.rtoMs, e.objectives.rtoMs);
       const why = e.reasons.length ? `: ${e.reasons.join('; ')}` : '';
-      return `drill ${verdictWord(e.verdict)}${why} — ${rtoLabelOf(f.rtoBasis)} ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
+      const profile = f.profile ? ` (${f.profile})` : '';
+      return `drill ${verdictWord(e.verdict)}${why} — ${rtoLabelOf(f.rtoBasis)}${profile} ${rto}, RPO ${f.rpoRows} of ${e.objectives.rpoRows} row(s)`;
     }
     case 'run-stopped':
       return `run stopped after ${formatDuration(e.durationMs)}: ${e.reason}; it is resumable (drillbook resume)`;

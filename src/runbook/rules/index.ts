@@ -1,6 +1,7 @@
 // The semantic rules, run in this order after the schema accepted a document.
 import { budgetTotal } from './budget-total.js';
 import { drillAwsFault } from './drill-aws-fault.js';
+import { drillClients } from './drill-clients.js';
 import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
 import { drillRestoreInputs } from './drill-restore-inputs.js';
@@ -28,6 +29,7 @@ export const rules: readonly Rule[] = [
   drillFaultInputs,
   drillRestoreInputs,
   drillAwsFault,
+  drillClients,
   schedule,
   executors,
 ];
