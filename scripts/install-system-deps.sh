@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sqlite3 iptables pgbackrest)
 # chromium: the report tests open report.html in a real headless browser.
 # python3-psycopg2: the independent client that cross-checks the drill probe (libpq, not node-pg).
-if [ "${1:-}" = "--tests" ]; then packages+=(chromium python3-psycopg2); fi
+# patroni, etcd-server, etcd-client: the Patroni lab (lab up --ha patroni) its tests bring up.
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium python3-psycopg2 patroni etcd-server etcd-client); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
