@@ -43,7 +43,12 @@ export function drillVerdict(i: VerdictInputs): { verdict: DrillVerdict; reasons
       `restore outage ${formatDuration(restoreOutageMs)} (${f.profile}) missed the objective ${formatDuration(i.objectives.restoreOutageMs)}`,
     );
   }
-  if (f.splitBrainWrites > 0)
+  if (i.objectives.splitBrainExpected) {
+    if (f.splitBrainWrites === 0)
+      reasons.push(
+        'no split brain: the drill causes one on purpose, but the old primary acknowledged no write after the promotion',
+      );
+  } else if (f.splitBrainWrites > 0)
     reasons.push(
       `split brain: the old primary acknowledged ${f.splitBrainWrites} write(s) after the promotion`,
     );

@@ -29,6 +29,8 @@ export const Objectives = Strict({
   rpoRows: Type.Integer({ minimum: 0 }),
   profile: Type.Optional(Type.String({ description: 'the client profile judged' })),
   restoreOutageMs: Type.Optional(Type.Number({ minimum: 0 })),
+  /** A drill that causes a split brain on purpose: the split brain is what it must show. */
+  splitBrainExpected: Type.Optional(Type.Boolean()),
 });
 export type Objectives = Static<typeof Objectives>;
 

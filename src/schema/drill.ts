@@ -119,6 +119,13 @@ export const Drill = Strict(
       restoreOutage: Type.Optional(
         Duration('the longest gap the judged profile may see while the restore runbook runs (failback)'),
       ),
+      splitBrain: Type.Optional(
+        OneOf(['forbidden', 'expected'], {
+          default: 'forbidden',
+          description:
+            'forbidden (default): any write the old primary takes after the promotion fails the drill; expected: a drill that causes a split brain on purpose (no fencing) fails when none happened',
+        }),
+      ),
     }),
     stopConditions: Type.Optional(
       Strict({

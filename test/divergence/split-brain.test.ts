@@ -243,14 +243,11 @@ describe('drills/split-brain.yaml (private lab, slot 21)', () => {
       { drillFile: 'drills/split-brain.yaml', inventoryFile: l.inventoryPath, stateDir },
       quiet,
     );
-    // Detected: the split brain fails the drill, with the writes the old primary took.
+    // Detected: the writes the old primary took are counted; the drill expects them (splitBrain:
+    // expected), so they pass it, and a drill that caused none would fail.
     const splitBrainWrites = outcome.figures?.splitBrainWrites ?? 0;
     assert.ok(splitBrainWrites > 0, `no split-brain write counted: ${outcome.reasons?.join('; ')}`);
-    assert.equal(outcome.verdict, 'fail');
-    assert.deepEqual(
-      outcome.reasons?.filter((r) => r.startsWith('split brain')),
-      [`split brain: the old primary acknowledged ${splitBrainWrites} write(s) after the promotion`],
-    );
+    assert.equal(outcome.verdict, 'pass', outcome.reasons?.join('; '));
     assert.equal(outcome.restore?.status, 'succeeded', outcome.restore?.error);
 
     // The restore (failback) compared the two primaries before it rewound the old one.

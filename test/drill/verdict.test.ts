@@ -52,6 +52,20 @@ describe('drill verdict', () => {
     );
   });
 
+  it('a drill that causes a split brain on purpose passes with one and fails without', () => {
+    const expected = { ...objectives, splitBrainExpected: true };
+    assert.deepEqual(
+      drillVerdict({ runSucceeded: true, figures: figures({ splitBrainWrites: 3 }), objectives: expected }),
+      { verdict: 'pass', reasons: [] },
+    );
+    assert.deepEqual(drillVerdict({ runSucceeded: true, figures: figures(), objectives: expected }), {
+      verdict: 'fail',
+      reasons: [
+        'no split brain: the drill causes one on purpose, but the old primary acknowledged no write after the promotion',
+      ],
+    });
+  });
+
   it('an abort is its own verdict', () => {
     assert.deepEqual(
       drillVerdict({

@@ -48,6 +48,7 @@ export function prepareDrill(
       ...(drill.objectives.restoreOutage !== undefined && {
         restoreOutageMs: parseDuration(drill.objectives.restoreOutage) ?? 0,
       }),
+      ...(drill.objectives.splitBrain === 'expected' && { splitBrainExpected: true }),
     },
     intervalMs: parseDuration(drill.probe?.interval ?? '') ?? DEFAULT_INTERVAL_MS,
     route: probeRoute(env, drill.probe, w.secret),
