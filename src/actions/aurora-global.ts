@@ -1,7 +1,6 @@
 // aurora-global: move an Aurora Global Database's writer to another region's cluster. A switchover
 // loses nothing (it waits for the secondaries to catch up); a failover is for a lost primary region
 // and may lose what was not yet replicated, so `allowDataLoss` must be written in the runbook.
-import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
 import { Type } from '@sinclair/typebox';
 import { describeGlobalCluster, sameCluster, type GlobalClusterState } from '../connectors/rds-cluster.js';
 import { waitForState, withRdsApi, type RdsApi } from '../connectors/rds.js';
@@ -89,12 +88,12 @@ async function moveWriter(
   const answer =
     input.action === 'switchover'
       ? await api.call(`SwitchoverGlobalCluster ${globalCluster}`, (abortSignal) =>
-          api.client.send(new SwitchoverGlobalClusterCommand(ids), { abortSignal }),
+          api.client.send(new api.sdk.SwitchoverGlobalClusterCommand(ids), { abortSignal }),
         )
       : await api.call(`FailoverGlobalCluster ${globalCluster}`, (abortSignal) =>
           api.client.send(
             // The API takes one of the two: AllowDataLoss, or Switchover (wait for the secondaries).
-            new FailoverGlobalClusterCommand(
+            new api.sdk.FailoverGlobalClusterCommand(
               input.allowDataLoss ? { ...ids, AllowDataLoss: true } : { ...ids, Switchover: true },
             ),
             { abortSignal },

@@ -1,7 +1,6 @@
 // rds: fail over an RDS Multi-AZ DB cluster or an Aurora cluster through the AWS API, reboot an
 // instance with failover, wait for the new writer, describe. Failover events (DescribeEvents) go
 // into the outputs, and from there into the report's timeline.
-import { FailoverDBClusterCommand, RebootDBInstanceCommand } from '@aws-sdk/client-rds';
 import { Type } from '@sinclair/typebox';
 import { describeCluster, type ClusterState } from '../connectors/rds-cluster.js';
 import { clusterFailoverEvents } from '../connectors/rds-events.js';
@@ -127,7 +126,7 @@ async function failoverCluster(ctx: ActionContext, api: RdsApi, cluster: string,
   const calledAt = since(EVENT_SKEW_MS);
   const answer = await api.call(`FailoverDBCluster ${cluster}`, (abortSignal) =>
     api.client.send(
-      new FailoverDBClusterCommand({
+      new api.sdk.FailoverDBClusterCommand({
         DBClusterIdentifier: cluster,
         TargetDBInstanceIdentifier: targetInstance,
       }),
@@ -159,7 +158,7 @@ async function reboot(
   const calledAt = since(EVENT_SKEW_MS);
   const answer = await api.call(`RebootDBInstance ${instance}`, (abortSignal) =>
     api.client.send(
-      new RebootDBInstanceCommand({ DBInstanceIdentifier: instance, ForceFailover: forceFailover }),
+      new api.sdk.RebootDBInstanceCommand({ DBInstanceIdentifier: instance, ForceFailover: forceFailover }),
       { abortSignal },
     ),
   );

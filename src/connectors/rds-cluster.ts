@@ -1,5 +1,4 @@
 // What the RDS API says of a DB cluster and of an Aurora global database: its status and writer.
-import { DescribeDBClustersCommand, DescribeGlobalClustersCommand } from '@aws-sdk/client-rds';
 import { StepFailure } from '../errors.js';
 import type { RdsApi } from './rds.js';
 
@@ -12,7 +11,7 @@ export interface ClusterState {
 
 export async function describeCluster(api: RdsApi, cluster: string): Promise<ClusterState> {
   const answer = await api.call(`DescribeDBClusters ${cluster}`, (abortSignal) =>
-    api.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: cluster }), { abortSignal }),
+    api.client.send(new api.sdk.DescribeDBClustersCommand({ DBClusterIdentifier: cluster }), { abortSignal }),
   );
   const found = answer.DBClusters?.[0];
   if (!found) throw new StepFailure(`${api.target}: DescribeDBClusters ${cluster} answered no cluster`);
@@ -34,7 +33,7 @@ export interface GlobalClusterState {
 
 export async function describeGlobalCluster(api: RdsApi, globalCluster: string): Promise<GlobalClusterState> {
   const answer = await api.call(`DescribeGlobalClusters ${globalCluster}`, (abortSignal) =>
-    api.client.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: globalCluster }), {
+    api.client.send(new api.sdk.DescribeGlobalClustersCommand({ GlobalClusterIdentifier: globalCluster }), {
       abortSignal,
     }),
   );

@@ -1,7 +1,7 @@
 // Failover events of an RDS DB cluster, read from DescribeEvents. The API returns each event's
 // message, not its RDS-EVENT id, so the id is told from the message (the documented wording of
 // each event); a message that names its id is taken at its word.
-import { DescribeEventsCommand, type Event } from '@aws-sdk/client-rds';
+import type { Event } from '@aws-sdk/client-rds';
 import type { RdsApi } from './rds.js';
 
 export type FailoverPhase = 'started' | 'completed' | 'failed';
@@ -56,7 +56,7 @@ export async function clusterFailoverEvents(
   do {
     const page = await api.call(`DescribeEvents ${cluster}`, (abortSignal) =>
       api.client.send(
-        new DescribeEventsCommand({
+        new api.sdk.DescribeEventsCommand({
           SourceIdentifier: cluster,
           SourceType: 'db-cluster',
           StartTime: since,

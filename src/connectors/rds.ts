@@ -3,7 +3,7 @@
 // backoff (the SDK's own retries are off, so there is one policy, and tests see every attempt);
 // any other error is a one-line StepFailure with the service's code, which `retry.nonRetryable`
 // may name.
-import { RDSClient } from '@aws-sdk/client-rds';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import pRetry from 'p-retry';
 import { StepFailure, UserError } from '../errors.js';
 import type { Cloud, EnvContext } from '../schema/inventory.js';
@@ -15,7 +15,11 @@ import { pollUntil } from './poll.js';
 const THROTTLE_RETRIES = 4;
 const THROTTLE_FIRST_DELAY_MS = 250;
 
+/** The SDK module, loaded on first use: validate and plan never load it (fast start-up). */
+type RdsSdk = typeof import('@aws-sdk/client-rds');
+
 export interface RdsApi {
+  sdk: RdsSdk;
   client: RDSClient;
   /** What the messages name: `rds eu-west-1`. */
   target: string;
@@ -45,7 +49,8 @@ export async function rdsApi(
   options: { secret(ref: string): Promise<string>; signal?: AbortSignal },
 ): Promise<RdsApi> {
   const credentials = await awsCredentials(cloud.accessKeyId, cloud.secretAccessKey, options.secret);
-  const client = new RDSClient({
+  const sdk = await import('@aws-sdk/client-rds');
+  const client = new sdk.RDSClient({
     region: cloud.region,
     endpoint: cloud.endpoint,
     credentials,
@@ -54,6 +59,7 @@ export async function rdsApi(
   const target = `rds ${cloud.region}`;
   const { signal } = options;
   return {
+    sdk,
     client,
     target,
     async call(what, send) {

@@ -6,6 +6,7 @@ import {
   fdatasyncSync,
   fstatSync,
   ftruncateSync,
+  linkSync,
   openSync,
   readFileSync,
   readSync,
@@ -78,11 +79,11 @@ export function openJournal(
   let fd: number;
   try {
     privateDir(dirname(path));
-    if (!header) dropTornTail(path);
-    fd = openSync(path, header ? 'ax' : 'a', 0o600);
+    if (header) createWithHeader(path, header);
+    else dropTornTail(path);
+    fd = openSync(path, 'a', 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UserError(`run ${header?.runId} already exists: ${path}`);
+    if (err instanceof UserError) throw err;
     throw new StateWriteFailed(path, err);
   }
   let good = fstatSync(fd).size;
@@ -106,15 +107,6 @@ export function openJournal(
     }
     onFailure(new StateWriteFailed(path, err));
   };
-  if (header) {
-    try {
-      write(header, true);
-    } catch (err) {
-      closeSync(fd);
-      unlinkSync(path); // without its header it is not a journal
-      throw new StateWriteFailed(path, err);
-    }
-  }
   return {
     subscriber: (event) => {
       if (!open) return;
@@ -194,6 +186,33 @@ export function scanJournal(
   }
   if (runId === undefined)
     throw new UserError(`${path}: not a drillbook journal (version ${JOURNAL_VERSION})`);
+}
+
+/**
+ * A new journal appears with its header or not at all: the header is written and flushed to a file
+ * of its own, which is then linked into place (a kill between the two leaves no journal without a
+ * header, which resume could not read). The link fails when the run already exists.
+ */
+function createWithHeader(path: string, header: JournalHeader): void {
+  const fresh = `${path}.${process.pid}.new`;
+  const fd = openSync(fresh, 'wx', 0o600);
+  try {
+    try {
+      const line = JSON.stringify(header) + '\n';
+      if (writeSync(fd, line) !== Buffer.byteLength(line))
+        throw new Error('short write (no space left on device?)');
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(fresh, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UserError(`run ${header.runId} already exists: ${path}`);
+    throw err;
+  } finally {
+    unlinkSync(fresh);
+  }
 }
 
 const BLOCK_BYTES = 64 * 1024;

@@ -129,7 +129,7 @@ describe('drillbook CLI', () => {
       'reasn=x',
     );
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'error: unknown input "reasn" (did you mean "reason"?); inputs: reason');
+    assert.equal(r.stderr, 'error: unknown input "reasn" (did you mean "reason"?); inputs: reason, fence');
     const missing = await cli(
       'plan',
       'runbooks/pg-failover.yaml',

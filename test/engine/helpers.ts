@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { build } from 'esbuild';
 import { actions as registry } from '../../src/actions/registry.js';
@@ -113,10 +113,23 @@ function writeValidators(bundleDir: string): void {
 }
 
 /** One ESM file for plain `node` (packages stay in node_modules): no tsx start-up cost or memory. */
-export async function bundleForNode(entry: string, outfile: string): Promise<void> {
+export async function bundleForNode(
+  entry: string,
+  outfile: string,
+  { split = false }: { split?: boolean } = {},
+): Promise<void> {
   await build({
     entryPoints: [entry],
-    outfile,
+    // Split: each dynamic import() is its own chunk, loaded only when reached (as bin/drillbook.js
+    // loads the CLI bundle after it set the heap flags; parsing it first could grow the heap).
+    ...(split
+      ? {
+          outdir: dirname(outfile),
+          entryNames: basename(outfile, '.mjs'),
+          outExtension: { '.js': '.mjs' },
+          splitting: true,
+        }
+      : { outfile }),
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -135,7 +148,7 @@ export function cliBundle(): Promise<string> {
     mkdirSync(outdir, { recursive: true });
     const outfile = join(outdir, 'cli.mjs');
     writeValidators(outdir);
-    await bundleForNode(resolve('test/engine/cli-entry.ts'), outfile);
+    await bundleForNode(resolve('test/engine/cli-entry.ts'), outfile, { split: true });
     process.on('exit', () => rmSync(dirname(outdir), { recursive: true, force: true }));
     return outfile;
   })();

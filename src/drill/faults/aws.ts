@@ -1,7 +1,6 @@
 // aws: the fault is a call to the cloud API, as the provider's own failover test would be
 // (`rds.failover-cluster`: FailoverDBCluster, the writer handed to a reader). Clients see what an
 // RDS failover does to them through the cluster endpoint the probe writes to.
-import { FailoverDBClusterCommand } from '@aws-sdk/client-rds';
 import { withRdsApi } from '../../connectors/rds.js';
 import { UserError } from '../../errors.js';
 import type { Fault } from './types.js';
@@ -17,7 +16,7 @@ export const aws: Fault = {
     return withRdsApi({ env: ctx.env, stepId: 'fault', signal, secret: ctx.secret }, async (api) => {
       await api.call(`FailoverDBCluster ${cluster}`, (abortSignal) =>
         api.client.send(
-          new FailoverDBClusterCommand({
+          new api.sdk.FailoverDBClusterCommand({
             DBClusterIdentifier: cluster,
             TargetDBInstanceIdentifier: targetInstance,
           }),
