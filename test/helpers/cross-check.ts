@@ -76,8 +76,6 @@ export interface CrossCheck {
   /** The independent client's longest gap in the failover window, and in the restore window. */
   failoverGapMs: number;
   restoreGapMs?: number;
-  /** Where the independent client's failover gap lies (epoch ms), to tell the runs apart. */
-  failoverGap?: { startMs: number; endMs: number };
 }
 
 /** One primary-kill drill with the independent client writing beside the drill's probes. */
@@ -127,20 +125,17 @@ function compare(outcome: DrillOutcome, independent: IndependentClientResult, of
     outcome,
     independent,
     twin,
-    failoverGapMs: failover?.ms ?? 0,
-    restoreGapMs: restore?.ms,
-    failoverGap: failover && { startMs: failover.from, endMs: failover.to },
+    failoverGapMs: failover ?? 0,
+    restoreGapMs: restore,
   };
 }
 
 /** The longest time between consecutive acknowledgements, over those whose second one is in [from, to). */
-function longestGap(ackedAt: readonly number[], from: number, to: number) {
-  let best: { ms: number; from: number; to: number } | undefined;
+function longestGap(ackedAt: readonly number[], from: number, to: number): number | undefined {
+  let longest: number | undefined;
   for (let k = 1; k < ackedAt.length; k++) {
     const end = ackedAt[k]!;
-    if (end < from || end >= to) continue;
-    const ms = end - ackedAt[k - 1]!;
-    if (!best || ms > best.ms) best = { ms, from: ackedAt[k - 1]!, to: end };
+    if (end >= from && end < to) longest = Math.max(longest ?? 0, end - ackedAt[k - 1]!);
   }
-  return best;
+  return longest;
 }
