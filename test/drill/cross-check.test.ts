@@ -9,8 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { promotedNode } from '../../src/drill/measure.js';
 import { formatOutcome } from '../../src/drill/summary.js';
-import { AGREEMENT_MS, crossCheckDrill, TWIN, writeCrossCheckDrill } from '../helpers/cross-check.js';
+import { readJournal } from '../../src/engine/journal.js';
+import { journalPath } from '../../src/system/run-paths.js';
+import {
+  AGREEMENT_MS,
+  crossCheckDrill,
+  TWIN,
+  writeCrossCheckDrill,
+  type CrossCheck,
+} from '../helpers/cross-check.js';
 import { privateLab } from '../helpers/private-lab.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'drillbook-cross-check-'));
@@ -18,11 +27,12 @@ after(() => rmSync(stateDir, { recursive: true, force: true }));
 
 describe('the drill against an independent client (primary-kill, --sync)', () => {
   const lab = privateLab(24, { sync: true });
+  let drilled: CrossCheck | undefined;
 
   it('the independent client’s longest gaps agree with the twin profile’s within 150 ms, failover and failback', async (t) => {
     const l = lab(t);
     if (!l) return;
-    const x = await crossCheckDrill(l, stateDir, writeCrossCheckDrill(stateDir));
+    const x = (drilled = await crossCheckDrill(l, stateDir, writeCrossCheckDrill(stateDir)));
     t.diagnostic(formatOutcome(x.outcome));
     const seen = JSON.stringify({
       twin: {
@@ -45,6 +55,24 @@ describe('the drill against an independent client (primary-kill, --sync)', () =>
     assert.ok(
       Math.abs(x.restoreGapMs - x.twin.restoreOutageMs) <= AGREEMENT_MS,
       `failback: ${TWIN} ${x.twin.restoreOutageMs.toFixed(0)} ms, independent ${x.restoreGapMs} ms: ${seen}`,
+    );
+  });
+
+  it('the failback re-points the running replica before the stopped former primary (a shorter outage)', (t) => {
+    if (!lab(t)) return;
+    assert.ok(drilled, 'the drill above ran');
+    const events = (runId: string) => readJournal(journalPath(stateDir, runId)).events;
+    const formerPrimary = promotedNode(events(drilled.outcome.runId));
+    const follow = events(drilled.outcome.restore!.runId!).find(
+      (e) => e.type === 'step-finished' && e.stepId === 'follow',
+    );
+    assert.ok(follow?.type === 'step-finished' && formerPrimary, JSON.stringify(follow));
+    const repointed = follow.outputs.repointed as string[];
+    assert.equal(repointed.length, 2, JSON.stringify(follow.outputs));
+    assert.equal(
+      repointed.at(-1),
+      formerPrimary,
+      `the fenced ${formerPrimary} last: ${JSON.stringify(follow.outputs)}`,
     );
   });
 });
