@@ -12,6 +12,7 @@ import { runDrill } from '../src/drill/run-drill.js';
 import { readJournal } from '../src/engine/journal.js';
 import { journalPath } from '../src/system/run-paths.js';
 import { withPrivateLab } from '../test/helpers/private-lab.js';
+import { percentile } from './stats.js';
 
 const SHIPPED = ['primary-kill', 'primary-freeze', 'network-partition', 'switchover', 'replica-lag'];
 const { values, positionals } = parseArgs({
@@ -30,11 +31,9 @@ for (const k of kinds) {
 
 const stateDir = mkdtempSync(join(tmpdir(), 'drillbook-soak-'));
 const quiet = { out: () => undefined, err: () => undefined };
-const quantile = (xs: number[], q: number) =>
-  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN;
 const ms = (x: number) => (Number.isNaN(x) ? '-' : `${x.toFixed(0)} ms`);
 const spread = (xs: number[]) =>
-  `p50 ${ms(quantile(xs, 0.5))}, p95 ${ms(quantile(xs, 0.95))}, max ${ms(xs.length ? Math.max(...xs) : NaN)}`;
+  `p50 ${ms(percentile(xs, 50))}, p95 ${ms(percentile(xs, 95))}, max ${ms(xs.length ? Math.max(...xs) : NaN)}`;
 
 /** Processes whose command line names the lab directory (the lab's own test for its processes). */
 const processesOf = (dir: string) =>

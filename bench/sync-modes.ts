@@ -18,6 +18,7 @@ import { parseDuration } from '../src/duration.js';
 import { runDrill } from '../src/drill/run-drill.js';
 import { PROBE_TABLE } from '../src/drill/probe.js';
 import { withPrivateLab, type PrivateLab } from '../test/helpers/private-lab.js';
+import { percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +32,6 @@ const { values } = parseArgs({
 const CHAIN = 'DRILLBOOK-BENCH-CUT';
 const iptables = (...args: string[]) => execFileSync('iptables', args, { stdio: 'pipe' });
 const secret = resolveSecretRef;
-
-const percentile = (xs: number[], p: number) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 
 /** Drops what the primary sends on its walsenders' connections (their client ports tell them apart). */
 async function cutStream(lab: PrivateLab): Promise<void> {

@@ -18,6 +18,7 @@ import {
   passfileOf,
   primaryConninfo,
   slotName,
+  passfileHolds,
   writePassfile,
   WRITE_PASSFILE,
 } from './rejoin-conninfo.js';
@@ -251,7 +252,7 @@ async function retarget(
   const reloaded = await withNode(ctx.env, node, { ...pgOptions(ctx), connectTimeoutMs: 2000 }, async (c) => {
     const { rows } = await c.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
     if (!rows[0]?.recovery) return false;
-    await writePassfile(ctx, host, passfileLine);
+    if (!(await passfileHolds(c, host, passfileLine))) await writePassfile(ctx, host, passfileLine);
     // ALTER SYSTEM takes no parameters: the values are quoted literals (format %L).
     await c
       .query(`SELECT format('ALTER SYSTEM SET primary_conninfo = %L', $1::text) AS sql`, [conninfo])

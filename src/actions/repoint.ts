@@ -56,7 +56,7 @@ export const repoint = defineAction({
   async run(ctx, input) {
     const primary = resolveNode(ctx.env, input.primary);
     const { links, skipped } =
-      input.tree === 'steady' ? steadyLinks(ctx, primary) : await workingLinks(ctx, input, primary);
+      input.tree === 'steady' ? await steadyLinks(ctx, primary) : await workingLinks(ctx, input, primary);
     // Orphans first: a kept link below one of them streams once its upstream does.
     const ordered = [
       ...links.filter((l) => l.action === 'repointed'),
@@ -95,17 +95,25 @@ const lostNames = (ctx: ActionContext, input: RepointInput): string[] => {
   return list.map((n) => resolveNode(ctx.env, n));
 };
 
-/** The inventory's tree under the environment primary, level by level; the primary must be it. */
-function steadyLinks(ctx: ActionContext, primary: string) {
+/**
+ * The inventory's tree under the environment primary, level by level; the primary must be it.
+ * Within a level the running replicas come first: re-pointing one is a reload, and with
+ * synchronous replication the primary acknowledges no write until one streams, so clients should
+ * not wait for a stopped node's rewind and restart (a failback's fenced primary) before that.
+ */
+async function steadyLinks(ctx: ActionContext, primary: string) {
   const nodes = Object.keys(ctx.env.postgres.nodes).filter((n) => n !== ctx.env.primary);
   const upstreams = Object.fromEntries(nodes.map((n) => [n, steadyUpstream(ctx.env, n)]));
-  const links = treeLevels(upstreams, primary)
-    .flat()
+  const levels = treeLevels(upstreams, primary);
+  const placed = levels.flat();
+  const views = await Promise.all(placed.map((n) => probe(ctx, n)));
+  const running = new Set(placed.filter((_, i) => typeof views[i] !== 'string'));
+  const links = levels
+    .flatMap((level) => [...level.filter((n) => running.has(n)), ...level.filter((n) => !running.has(n))])
     .map((node): Link => ({ node, upstream: upstreams[node]!, action: 'repointed' }));
-  const placed = new Set(links.map((l) => l.node));
   const skipped = Object.fromEntries(
     nodes
-      .filter((n) => !placed.has(n) && n !== primary)
+      .filter((n) => !placed.includes(n) && n !== primary)
       .map((n) => [n, `its upstream chain does not lead to ${primary}`]),
   );
   return { links, skipped };

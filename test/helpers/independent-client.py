@@ -2,7 +2,8 @@
 """An independent write client: libpq through psycopg2, a different stack than drillbook's probe.
 
 It writes one row every --interval-ms through --host:--port, reconnecting after any error (at the
-next tick), and on SIGTERM prints one JSON object with what it saw (timestamps in epoch ms):
+next tick, or --reconnect-delay-ms after the failure when given, as a drill profile's
+reconnectDelay), and on SIGTERM prints one JSON object with what it saw (timestamps in epoch ms):
 sent (INSERTs sent), acked, failed (attempts that failed, connecting or writing), ackedAt (every
 acknowledged write), longestGapMs, gaps [{startMs, endMs}] between acknowledged writes longer than
 --gap-factor x interval, firstFailureAt, lastFailureAt, failures [{atMs, tookMs, phase, error}].
@@ -38,6 +39,7 @@ def parse_args():
     p.add_argument("--write-timeout-ms", type=int, default=5000, help="statement_timeout and tcp_user_timeout of each write")
     p.add_argument("--interval-ms", type=float, default=50)
     p.add_argument("--gap-factor", type=float, default=2.0)
+    p.add_argument("--reconnect-delay-ms", type=float, default=None, help="pause after a failure (default: until the next tick)")
     p.add_argument("--once", action="store_true", help="one connect and write; print {ok, ms, error} and exit")
     return p.parse_args()
 
@@ -104,7 +106,7 @@ class Recorder:
             }
 
 
-def connect(args):
+def connect(args, create_table=False):
     conn = psycopg2.connect(
         host=args.host,
         port=args.port,
@@ -121,6 +123,10 @@ def connect(args):
         application_name="independent-client",
     )
     conn.autocommit = True
+    if not create_table:
+        return conn
+    # Once, before the first write: a reconnect costs what an application's costs (connect, then
+    # write), like the drill's probe, which creates its table once too.
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE IF NOT EXISTS %s (id bigserial PRIMARY KEY, at timestamptz NOT NULL)" % args.table)
     return conn
@@ -134,7 +140,7 @@ def write_loop(args, rec, stop):
         phase = "connect"
         try:
             if conn is None:
-                conn = connect(args)
+                conn = connect(args, create_table=rec.first_ack is None)
             phase = "write"
             with rec.lock:
                 rec.sent += 1
@@ -153,6 +159,11 @@ def write_loop(args, rec, stop):
                 except Exception:
                     pass
                 conn = None
+        if conn is None and args.reconnect_delay_ms is not None:
+            # Like the drill's probe: the pause runs from the failure, whatever the attempt took.
+            stop.wait(args.reconnect_delay_ms / 1000.0)
+            tick = time.monotonic()
+            continue
         tick += args.interval_ms / 1000.0
         delay = tick - time.monotonic()
         if delay > 0:
@@ -173,7 +184,7 @@ def attempt_once(args):
         return  # the caller went away without asking for the attempt
     started = time.monotonic()
     try:
-        conn = connect(args)
+        conn = connect(args, create_table=True)
         with conn.cursor() as cur:
             cur.execute("INSERT INTO %s (at) VALUES (now())" % args.table)
         conn.close()

@@ -20,6 +20,8 @@ export interface IndependentClientOptions {
   connectTimeoutS: number;
   writeTimeoutMs?: number;
   intervalMs?: number;
+  /** Pause after a failure before reconnecting (default: until the next tick of the interval). */
+  reconnectDelayMs?: number;
   table?: string;
 }
 
@@ -58,6 +60,7 @@ function scriptArgs(opts: IndependentClientOptions): string[] {
     ['--write-timeout-ms', String(opts.writeTimeoutMs ?? 5000)],
     ['--interval-ms', String(opts.intervalMs ?? 50)],
     ['--table', opts.table ?? 'independent_client'],
+    opts.reconnectDelayMs === undefined ? [] : ['--reconnect-delay-ms', String(opts.reconnectDelayMs)],
   ].flat();
 }
 

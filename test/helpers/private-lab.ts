@@ -15,7 +15,8 @@
 // bench/sync-modes.ts), 10 (failover bench),
 // 11 (drills), 12 (drill soak bench), 13 (async RPO), 14 (backup bench), 15 (backup faults),
 // 16 (backup drills), 18 (Patroni lab: etcd on ports +6/+7, Patroni's REST API on +8), 19, 20 (schedule),
-// 21 (drill soak bench, development; split brain and diverge), 22 (drill soak test).
+// 21 (drill soak bench, development; split brain and diverge), 22 (drill soak test), 23 (client
+// profiles; bench/client-rto.ts), 24 (routing that fails fast, SQL binding, the independent cross-check).
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
