@@ -20,10 +20,19 @@ export const PatroniCheck = Strict({
   maxLag: Type.Optional(
     Type.Integer({ minimum: 0, description: 'largest replica lag in bytes (default 1048576)' }),
   ),
+  syncStandby: Type.Optional(
+    Type.String({
+      description:
+        'a member that must be a synchronous standby (under synchronous_mode Patroni switches over only to one)',
+    }),
+  ),
 });
 
 export const PatroniCheckOutputs = Strict({
   leader: Type.String({ description: 'patroni: the running leader' }),
+  synchronous: Type.Optional(
+    Type.Boolean({ description: 'patroni: a member is a synchronous standby (synchronous_mode)' }),
+  ),
   timeline: Type.Optional(Type.Integer()),
   members: Type.Array(
     Strict({
@@ -53,6 +62,10 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
       ),
     ...cluster.members.filter((m) => m.pending_restart).map((m) => `${m.name} has a pending restart`),
     ...(cluster.pause ? ['the cluster is paused'] : []),
+    ...(input.syncStandby &&
+    !cluster.members.some((m) => m.name === input.syncStandby && m.role === 'sync_standby')
+      ? [`${input.syncStandby} is not a synchronous standby`]
+      : []),
   ];
   const summary = cluster.members.map((m) => `${m.name} ${m.role} ${m.state}`).join(', ');
   ctx.log(`patroni: ${summary}`);
@@ -64,6 +77,7 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
   return {
     leader: leader.name,
     ...(leader.timeline !== undefined && { timeline: leader.timeline }),
+    synchronous: cluster.members.some((m) => m.role === 'sync_standby'),
     members: cluster.members.map((m) => ({
       name: m.name,
       role: m.role,

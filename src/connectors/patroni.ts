@@ -100,3 +100,24 @@ function request(
     timeoutMs: api.timeoutMs ?? (method === 'GET' ? DEFAULT_TIMEOUT_MS : 60_000),
   };
 }
+
+/** One line of Patroni's GET /history: [timeline, lsn, reason, timestamp, new leader]. */
+export type PatroniHistoryEntry = [number, number, string, string?, string?];
+
+/** The cluster's timeline history (the first member that answers). */
+export async function patroniHistory(api: PatroniApi): Promise<PatroniHistoryEntry[]> {
+  const failures: string[] = [];
+  for (const [name, url] of Object.entries(api.urls)) {
+    try {
+      return (
+        (await requestJson<PatroniHistoryEntry[]>(
+          `patroni ${name} ${url}`,
+          request(api, url, 'GET', '/history'),
+        )) ?? []
+      );
+    } catch (err) {
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  throw new StepFailure(`no Patroni member answered GET /history: ${failures.join('; ')}`);
+}

@@ -14,6 +14,7 @@ import { prepareRun } from '../runbook/prepare.js';
 import type { Runbook } from '../runbook/schema.js';
 import { inputsBeforeFault } from './fault-inputs.js';
 import { loadDrill, type LoadedDrill } from './load-drill.js';
+import { judgePatroni, startPatroniWatch } from './patroni-drill.js';
 import { measure } from './phases/measure.js';
 import { prepareDrill } from './phases/prepare.js';
 import { startProbe } from './phases/probe.js';
@@ -68,10 +69,14 @@ async function drillAround(
   const s = prepareDrill(loaded, runbook, runId, stateDir, o, io, w);
   const refused = await checkSteadyState(s);
   if (refused) return refuse(s, refused);
+  const patroni = await startPatroniWatch(s).catch((err: Error) => err);
+  if (patroni instanceof Error) return refuse(s, `cannot watch Patroni: ${patroni.message}`);
   await startProbe(s);
   await strikeAndRecover(s);
   const measured = await measure(s);
+  const patroniReasons = await judgePatroni(s, patroni, measured);
   const { verdict, reasons } = judge(s, measured);
+  reasons.push(...patroniReasons);
   const restore = await restoreEnvironment(s, reasons);
   return finish(s, reasons.length && verdict === 'pass' ? 'fail' : verdict, reasons, measured, restore);
 }

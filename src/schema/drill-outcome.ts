@@ -37,6 +37,29 @@ export const rtoLabelOf = (basis: RtoBasis | undefined) =>
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
 const Count = Type.Integer({ minimum: 0 });
 
+/** How a Patroni cluster came through the fault. */
+export const PATRONI_OUTCOMES = ['failover', 'recovered in place, no failover', 'no failover'] as const;
+
+/** What a drill on a Patroni cluster adds: the leaders, Patroni's /history line and the chain. */
+export const PatroniFigures = Strict({
+  leaderBefore: Type.String(),
+  leaderAfter: Type.String(),
+  timelineBefore: Type.Optional(Type.Integer()),
+  timelineAfter: Type.Optional(Type.Integer()),
+  failover: Type.Boolean({ description: 'Patroni elected another leader after the fault' }),
+  outcome: Type.Optional(OneOf(PATRONI_OUTCOMES)),
+  history: Type.Optional(Type.String({ description: "the last line of Patroni's GET /history" })),
+  pinnedWrites: Strict({ sent: Count, acked: Count }),
+  splitBrainWrites: Type.Integer({
+    minimum: 0,
+    description: 'writes the old leader acknowledged, on its own address, after the new leader was elected',
+  }),
+  chain: Type.Array(Strict({ what: Type.String(), ms: Ms('after the fault') }), {
+    description: 'fault → new leader elected → route (HAProxy follows) → clients back',
+  }),
+});
+export type PatroniFigures = Static<typeof PatroniFigures>;
+
 /** The figures of a drill (times on the run's monotonic clock, like an event's `t`). */
 export const DrillFigures = Strict({
   rtoMs: Type.Optional(
@@ -70,5 +93,6 @@ export const DrillFigures = Strict({
     ),
   ),
   promotedAt: Type.Optional(Type.Number()),
+  patroni: Type.Optional(PatroniFigures),
 });
 export type DrillFigures = Static<typeof DrillFigures>;

@@ -3,11 +3,29 @@ import { Type, type Static } from '@sinclair/typebox';
 import { API_VERSION, Duration, Name, Strict, Target, Text, OneOf } from './common.js';
 
 export const Fault = Strict({
-  kind: OneOf(['kill-postgres', 'stop-postgres', 'freeze', 'partition', 'replica-lag', 'delete-rows']),
+  kind: OneOf([
+    'kill-postgres',
+    'stop-postgres',
+    'freeze',
+    'partition',
+    'replica-lag',
+    'delete-rows',
+    // Patroni clusters: the node (Patroni and PostgreSQL) crashes or hangs, or DCS members die.
+    'kill-node',
+    'freeze-node',
+    'etcd-member-loss',
+    'etcd-majority-loss',
+  ]),
   target: Target('node', 'the node the fault hits (primary: the steady-state primary)'),
   duration: Type.Optional(Duration('for freeze, partition and replica-lag: how long the fault lasts')),
   table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
+  expect: Type.Optional(
+    OneOf(['failover', 'no-failover'], {
+      description:
+        'on a Patroni cluster: whether Patroni must elect another leader (default failover); a leader change under no-failover is a false failover',
+    }),
+  ),
 });
 
 export const Probe = Strict({

@@ -1,0 +1,52 @@
+// A drill on a Patroni cluster (env.ha.manager patroni): Patroni fails over by itself, so the drill
+// watches it (./patroni-watch.ts) and judges what it saw against what the drill expects — a
+// failover, or none (a PostgreSQL restart in place, a lost DCS member): a leader change then is a
+// false failover.
+import { errorMessage } from '../errors.js';
+import type { DrillMeasurement } from './phases/measure.js';
+import type { DrillState } from './phases/state.js';
+import { PatroniWatch } from './patroni-watch.js';
+
+export async function startPatroniWatch(s: DrillState): Promise<PatroniWatch | undefined> {
+  if (s.loaded.env.ha?.manager !== 'patroni') return undefined;
+  return PatroniWatch.start(s.loaded.env, s.w.secret, s.runId, s.intervalMs);
+}
+
+/** Adds Patroni's figures to the measurement (before the verdict counts split brain); resolves with the reasons they fail the drill. */
+export async function judgePatroni(
+  s: DrillState,
+  watch: PatroniWatch | undefined,
+  m: DrillMeasurement,
+): Promise<string[]> {
+  const reasons: string[] = [];
+  if (!watch) return reasons;
+  const f = m.figures;
+  const patroni = await watch
+    .stop(s.faultAt, s.probe?.writes ?? [], s.loaded.env, f.rtoMs)
+    .catch((err: unknown) => {
+      reasons.push(`could not watch Patroni: ${errorMessage(err)}`);
+      return undefined;
+    });
+  if (!patroni) return reasons;
+  // A leader that stayed yet made clients wait restarted its PostgreSQL under Patroni's watch.
+  patroni.outcome = patroni.failover
+    ? 'failover'
+    : f.outage
+      ? 'recovered in place, no failover'
+      : 'no failover';
+  f.patroni = patroni;
+  f.splitBrainWrites += patroni.splitBrainWrites;
+  const expect = s.loaded.drill.fault?.expect ?? 'failover';
+  const moved = `${patroni.leaderBefore} → ${patroni.leaderAfter}`;
+  // A fault that never struck (the drill aborted) says nothing about Patroni.
+  if (!s.aborted && expect === 'failover' && s.fault.fault && !patroni.failover)
+    reasons.push(`Patroni elected no new leader (${patroni.leaderBefore} still leads)`);
+  if (expect === 'no-failover' && patroni.failover)
+    reasons.push(`false failover: Patroni moved the leader ${moved}`);
+  s.w.emitter.emit({
+    type: 'log',
+    level: 'info',
+    message: `patroni: ${patroni.outcome}, leader ${moved}; ${patroni.chain.map((c) => `${c.what} +${c.ms} ms`).join(' → ')}${patroni.history ? `; /history ${patroni.history}` : ''}`,
+  });
+  return reasons;
+}
