@@ -21,9 +21,9 @@ export const Fault = Strict({
   table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
   expect: Type.Optional(
-    OneOf(['failover', 'no-failover'], {
+    OneOf(['failover', 'no-failover', 'either'], {
       description:
-        'on a Patroni cluster: whether Patroni must elect another leader (default failover); a leader change under no-failover is a false failover',
+        'on a Patroni cluster: whether Patroni must elect another leader (default failover); a leader change under no-failover is a false failover; either: measured, not judged',
     }),
   ),
 });

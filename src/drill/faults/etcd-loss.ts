@@ -1,4 +1,4 @@
-// etcd-member-loss / etcd-majority-loss: SIGKILL of DCS members. One member lost leaves the etcd
+// etcd-member-loss / etcd-majority-loss: DCS members lost. One member lost leaves the etcd
 // quorum intact (Patroni must not fail over); the majority lost leaves Patroni without its DCS,
 // whose behaviour (the leader demoting itself after retry_timeout) the drill measures. The member
 // is found as the process listening on its client endpoint, never by name.
@@ -43,28 +43,52 @@ async function listener(shell: NodeShell, endpoint: string): Promise<string> {
   return pid;
 }
 
-function etcdLoss(kind: string, count: 'one' | 'majority'): Fault {
-  return {
-    kind,
-    timed: false,
-    facts: ['members'],
-    async inject(ctx) {
-      if (process.getuid?.() !== 0)
-        throw new UserError(`${kind} needs root: the DCS members may run as any user`);
-      const shell: NodeShell = { where: 'local', exec: localExec, close: () => undefined };
-      const endpoints = victims(ctx, count);
-      const pids = await Promise.all(endpoints.map((e) => listener(shell, e)));
-      await mustRun(shell, `kill -KILL ${pids.join(' ')}`, `SIGKILL of DCS members ${endpoints.join(', ')}`);
-      const at = performance.now();
-      ctx.log(
-        `killed DCS member(s) ${endpoints.map((e, i) => `${e} (pid ${pids[i]})`).join(', ')} with SIGKILL`,
-      );
-      return { at, facts: { members: endpoints.join(' ') } };
-    },
-    // Killed members stay down: the restore restarts them (lab up in the lab).
-    revert: async () => 'nothing to undo: the restore restarts the DCS members',
-  };
+const localShell = (): NodeShell => ({ where: 'local', exec: localExec, close: () => undefined });
+
+async function membersOf(ctx: FaultContext, kind: string, count: 'one' | 'majority') {
+  if (process.getuid?.() !== 0)
+    throw new UserError(`${kind} needs root: the DCS members may run as any user`);
+  const shell = localShell();
+  const endpoints = victims(ctx, count);
+  const pids = await Promise.all(endpoints.map((e) => listener(shell, e)));
+  return { shell, endpoints, pids, named: endpoints.map((e, i) => `${e} (pid ${pids[i]})`).join(', ') };
 }
 
-export const etcdMemberLoss = etcdLoss('etcd-member-loss', 'one');
-export const etcdMajorityLoss = etcdLoss('etcd-majority-loss', 'majority');
+/** One member killed: it stays down until the restore restarts it (lab up in the lab). */
+export const etcdMemberLoss: Fault = {
+  kind: 'etcd-member-loss',
+  timed: false,
+  facts: ['members'],
+  async inject(ctx) {
+    const m = await membersOf(ctx, 'etcd-member-loss', 'one');
+    await mustRun(m.shell, `kill -KILL ${m.pids.join(' ')}`, `SIGKILL of DCS member ${m.named}`);
+    const at = performance.now();
+    ctx.log(`killed DCS member ${m.named} with SIGKILL`);
+    return { at, facts: { members: m.endpoints.join(' ') } };
+  },
+  revert: async () => 'nothing to undo: the restore restarts the DCS member',
+};
+
+/**
+ * The majority stopped (SIGSTOP) for the fault's duration, then resumed: from Patroni's side the DCS
+ * is gone (requests time out), and the members come back by themselves, so the drill measures how
+ * long clients wait for Patroni to lead again.
+ */
+export const etcdMajorityLoss: Fault = {
+  kind: 'etcd-majority-loss',
+  timed: true,
+  facts: ['members'],
+  async inject(ctx) {
+    const m = await membersOf(ctx, 'etcd-majority-loss', 'majority');
+    await mustRun(m.shell, `kill -STOP ${m.pids.join(' ')}`, `SIGSTOP of DCS members ${m.named}`);
+    const at = performance.now();
+    ctx.log(`stopped the DCS majority: ${m.named} (SIGSTOP)`);
+    return { at, facts: { members: m.endpoints.join(' ') } };
+  },
+  async revert(ctx) {
+    const m = await membersOf(ctx, 'etcd-majority-loss', 'majority').catch(() => undefined);
+    if (!m) return 'no DCS member to resume';
+    await m.shell.exec(`kill -CONT ${m.pids.join(' ')}`);
+    return `resumed the DCS majority: ${m.named} (SIGCONT)`;
+  },
+};
