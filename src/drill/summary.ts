@@ -1,15 +1,8 @@
 // The few lines a drill ends with: verdict, RTO and RPO against objectives (the session has
 // already said where the report is).
 import { formatDuration } from '../duration.js';
-import { rtoLabelOf, verdictWord, type PatroniFigures } from '../schema/drill-outcome.js';
+import { patroniLines, rtoLabelOf, verdictWord } from '../schema/drill-outcome.js';
 import type { DrillOutcome } from './phases/state.js';
-
-/** What Patroni did: its outcome, the leaders, the chain from the fault to clients, /history. */
-const patroniLines = (p: PatroniFigures) => [
-  `  Patroni: ${p.outcome ?? (p.failover ? 'failover' : 'no failover')}, leader ${p.leaderBefore} → ${p.leaderAfter}`,
-  `  chain: ${p.chain.map((c) => `${c.what} +${formatDuration(c.ms)}`).join(' → ')}`,
-  ...(p.history ? [`  Patroni /history: ${p.history}`] : []),
-];
 
 export function formatOutcome(o: DrillOutcome): string {
   const f = o.figures;
@@ -23,7 +16,7 @@ export function formatOutcome(o: DrillOutcome): string {
       `  RPO: ${f.rpoRows} acknowledged row(s) lost${obj ? ` (objective ${obj.rpoRows})` : ''}${f.rpoBytes === undefined ? '' : `, ${f.rpoBytes} bytes of WAL past the promotion point`}`,
       `  split-brain writes: ${f.splitBrainWrites}; probe writes: ${f.writesAcked} acknowledged, ${f.writesFailed} failed`,
     );
-    if (f.patroni) lines.push(...patroniLines(f.patroni));
+    if (f.patroni) lines.push(...patroniLines(f.patroni, formatDuration).map((l) => `  ${l}`));
   }
   for (const r of o.reasons ?? []) lines.push(`  - ${r}`);
   if (o.restore)

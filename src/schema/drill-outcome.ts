@@ -60,6 +60,13 @@ export const PatroniFigures = Strict({
 });
 export type PatroniFigures = Static<typeof PatroniFigures>;
 
+/** What Patroni did, as every view says it: the outcome and leaders, the chain, the /history line. */
+export const patroniLines = (p: PatroniFigures, dur: (ms: number) => string): string[] => [
+  `Patroni: ${p.outcome ?? (p.failover ? 'failover' : 'no failover')}, leader ${p.leaderBefore} → ${p.leaderAfter}`,
+  `chain: ${p.chain.map((c) => `${c.what} +${dur(c.ms)}`).join(' → ')}`,
+  ...(p.history ? [`Patroni /history: ${p.history}`] : []),
+];
+
 /** The figures of a drill (times on the run's monotonic clock, like an event's `t`). */
 export const DrillFigures = Strict({
   rtoMs: Type.Optional(
