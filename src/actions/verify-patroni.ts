@@ -20,6 +20,12 @@ export const PatroniCheck = Strict({
   maxLag: Type.Optional(
     Type.Integer({ minimum: 0, description: 'largest replica lag in bytes (default 1048576)' }),
   ),
+  synchronous: Type.Optional(
+    Type.Boolean({
+      description:
+        'true: a member must be a synchronous standby (under synchronous_mode, without one no replica may take over)',
+    }),
+  ),
   syncStandby: Type.Optional(
     Type.String({
       description:
@@ -62,6 +68,9 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
       ),
     ...cluster.members.filter((m) => m.pending_restart).map((m) => `${m.name} has a pending restart`),
     ...(cluster.pause ? ['the cluster is paused'] : []),
+    ...(input.synchronous && !cluster.members.some((m) => m.role === 'sync_standby')
+      ? ['no synchronous standby']
+      : []),
     ...(input.syncStandby &&
     !cluster.members.some((m) => m.name === input.syncStandby && m.role === 'sync_standby')
       ? [`${input.syncStandby} is not a synchronous standby`]
