@@ -3,7 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import { StepFailure } from '../errors.js';
 import { patroniCluster, type PatroniMember } from '../connectors/patroni.js';
-import { Strict } from '../schema/common.js';
+import { OrExpr, Strict } from '../schema/common.js';
 import { patroniApi } from './patroni-api.js';
 import type { ActionContext } from './types.js';
 
@@ -21,10 +21,12 @@ export const PatroniCheck = Strict({
     Type.Integer({ minimum: 0, description: 'largest replica lag in bytes (default 1048576)' }),
   ),
   synchronous: Type.Optional(
-    Type.Boolean({
-      description:
-        'true: a member must be a synchronous standby (under synchronous_mode, without one no replica may take over)',
-    }),
+    OrExpr(
+      Type.Boolean({
+        description:
+          'true: a member must be a synchronous standby (under synchronous_mode, without one no replica may take over)',
+      }),
+    ),
   ),
   syncStandby: Type.Optional(
     Type.String({
@@ -68,7 +70,7 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
       ),
     ...cluster.members.filter((m) => m.pending_restart).map((m) => `${m.name} has a pending restart`),
     ...(cluster.pause ? ['the cluster is paused'] : []),
-    ...(input.synchronous && !cluster.members.some((m) => m.role === 'sync_standby')
+    ...(input.synchronous === true && !cluster.members.some((m) => m.role === 'sync_standby')
       ? ['no synchronous standby']
       : []),
     ...(input.syncStandby &&
