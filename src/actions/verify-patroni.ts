@@ -2,8 +2,8 @@
 // one running leader, replicas within a lag limit, no member waiting for a restart.
 import { Type } from '@sinclair/typebox';
 import { StepFailure } from '../errors.js';
-import { patroniCluster, type PatroniMember } from '../connectors/patroni.js';
-import { OrExpr, Strict } from '../schema/common.js';
+import { patroniCluster, patroniConfig, type PatroniMember } from '../connectors/patroni.js';
+import { Strict } from '../schema/common.js';
 import { patroniApi } from './patroni-api.js';
 import type { ActionContext } from './types.js';
 
@@ -20,14 +20,6 @@ export const PatroniCheck = Strict({
   maxLag: Type.Optional(
     Type.Integer({ minimum: 0, description: 'largest replica lag in bytes (default 1048576)' }),
   ),
-  synchronous: Type.Optional(
-    OrExpr(
-      Type.Boolean({
-        description:
-          'true: a member must be a synchronous standby (under synchronous_mode, without one no replica may take over)',
-      }),
-    ),
-  ),
   syncStandby: Type.Optional(
     Type.String({
       description:
@@ -38,9 +30,7 @@ export const PatroniCheck = Strict({
 
 export const PatroniCheckOutputs = Strict({
   leader: Type.String({ description: 'patroni: the running leader' }),
-  synchronous: Type.Optional(
-    Type.Boolean({ description: 'patroni: a member is a synchronous standby (synchronous_mode)' }),
-  ),
+  synchronous: Type.Optional(Type.Boolean({ description: "patroni: Patroni's synchronous_mode is on" })),
   timeline: Type.Optional(Type.Integer()),
   members: Type.Array(
     Strict({
@@ -55,6 +45,7 @@ export const PatroniCheckOutputs = Strict({
 export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniCheck)['static']) {
   const api = await patroniApi(ctx);
   const cluster = await patroniCluster(api);
+  const synchronous = (await patroniConfig(api)).synchronous_mode === true;
   const expected = input.members ?? Object.keys(api.urls).length;
   const maxLag = input.maxLag ?? DEFAULT_MAX_LAG_BYTES;
   const leaders = cluster.members.filter((m) => m.role === 'leader' || m.role === 'standby_leader');
@@ -70,8 +61,10 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
       ),
     ...cluster.members.filter((m) => m.pending_restart).map((m) => `${m.name} has a pending restart`),
     ...(cluster.pause ? ['the cluster is paused'] : []),
-    ...(input.synchronous === true && !cluster.members.some((m) => m.role === 'sync_standby')
-      ? ['no synchronous standby']
+    // Under synchronous_mode only a synchronous standby may take over: without one (Patroni picks
+    // it again a loop or more after a switchover) neither a failover nor a switchover can happen.
+    ...(synchronous && !cluster.members.some((m) => m.role === 'sync_standby')
+      ? ['synchronous_mode is on but no member is a synchronous standby']
       : []),
     ...(input.syncStandby &&
     !cluster.members.some((m) => m.name === input.syncStandby && m.role === 'sync_standby')
@@ -88,7 +81,7 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
   return {
     leader: leader.name,
     ...(leader.timeline !== undefined && { timeline: leader.timeline }),
-    synchronous: cluster.members.some((m) => m.role === 'sync_standby'),
+    synchronous,
     members: cluster.members.map((m) => ({
       name: m.name,
       role: m.role,
