@@ -37,6 +37,13 @@ const schema = Type.Union(
     Strict({ op: Op('pause', 'maintenance mode: Patroni stops acting on failures (PATCH /config)') }),
     Strict({ op: Op('resume', 'leave maintenance mode (PATCH /config)') }),
     Strict({
+      op: Op('configure', "change Patroni's dynamic configuration (PATCH /config; null removes a key)"),
+      config: Type.Record(Type.String(), Type.Unknown(), {
+        minProperties: 1,
+        description: 'the keys to change, e.g. { synchronous_node_count: 2 }',
+      }),
+    }),
+    Strict({
       op: Op('wait-leader', 'poll GET /cluster until a running leader other than `from` appears'),
       from: Type.Optional(Target('node', 'the leader being replaced (default: any running leader will do)')),
       timeout: leaderTimeout,
@@ -58,7 +65,7 @@ type PatroniInput = (typeof schema)['static'];
 export const patroni = defineAction({
   kind: 'patroni',
   summary:
-    'drive a Patroni cluster through its REST API: switchover, failover, pause, resume, restart, reinit, or wait for its new leader',
+    'drive a Patroni cluster through its REST API: switchover, failover, pause, resume, configure, restart, reinit, or wait for its new leader',
   schema,
   outputs: Strict({
     op: Type.String(),
@@ -88,6 +95,13 @@ export const patroni = defineAction({
           waitedMs: waited(),
           message: paused ? 'maintenance mode on' : 'maintenance mode off',
         };
+      }
+      case 'configure': {
+        const member = await answeringMember(api);
+        await patroniCall(api, member, 'PATCH', '/config', input.config);
+        const changed = JSON.stringify(input.config);
+        ctx.log(`patroni: PATCH /config ${changed} on ${member}`);
+        return { op: input.op, waitedMs: waited(), message: `configured ${changed}` };
       }
       case 'restart':
       case 'reinit': {
@@ -157,6 +171,8 @@ function describe(input: PatroniInput): string {
     case 'pause':
     case 'resume':
       return `would ${input.op} Patroni (PATCH /config)`;
+    case 'configure':
+      return `would change Patroni's configuration: ${JSON.stringify(input.config)}`;
     case 'wait-leader':
       return `would wait for a running Patroni leader${input.from ? ` other than ${input.from}` : ''}`;
     case 'restart':

@@ -2,7 +2,7 @@
 // one running leader, replicas within a lag limit, no member waiting for a restart.
 import { Type } from '@sinclair/typebox';
 import { StepFailure } from '../errors.js';
-import { patroniCluster, type PatroniMember } from '../connectors/patroni.js';
+import { patroniCluster, patroniConfig, type PatroniMember } from '../connectors/patroni.js';
 import { Strict } from '../schema/common.js';
 import { patroniApi } from './patroni-api.js';
 import type { ActionContext } from './types.js';
@@ -20,10 +20,17 @@ export const PatroniCheck = Strict({
   maxLag: Type.Optional(
     Type.Integer({ minimum: 0, description: 'largest replica lag in bytes (default 1048576)' }),
   ),
+  syncStandby: Type.Optional(
+    Type.String({
+      description:
+        'a member that must be a synchronous standby (under synchronous_mode Patroni switches over only to one)',
+    }),
+  ),
 });
 
 export const PatroniCheckOutputs = Strict({
   leader: Type.String({ description: 'patroni: the running leader' }),
+  synchronous: Type.Optional(Type.Boolean({ description: "patroni: Patroni's synchronous_mode is on" })),
   timeline: Type.Optional(Type.Integer()),
   members: Type.Array(
     Strict({
@@ -38,6 +45,7 @@ export const PatroniCheckOutputs = Strict({
 export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniCheck)['static']) {
   const api = await patroniApi(ctx);
   const cluster = await patroniCluster(api);
+  const synchronous = (await patroniConfig(api)).synchronous_mode === true;
   const expected = input.members ?? Object.keys(api.urls).length;
   const maxLag = input.maxLag ?? DEFAULT_MAX_LAG_BYTES;
   const leaders = cluster.members.filter((m) => m.role === 'leader' || m.role === 'standby_leader');
@@ -53,6 +61,15 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
       ),
     ...cluster.members.filter((m) => m.pending_restart).map((m) => `${m.name} has a pending restart`),
     ...(cluster.pause ? ['the cluster is paused'] : []),
+    // Under synchronous_mode only a synchronous standby may take over: without one (Patroni picks
+    // it again a loop or more after a switchover) neither a failover nor a switchover can happen.
+    ...(synchronous && !cluster.members.some((m) => m.role === 'sync_standby')
+      ? ['synchronous_mode is on but no member is a synchronous standby']
+      : []),
+    ...(input.syncStandby &&
+    !cluster.members.some((m) => m.name === input.syncStandby && m.role === 'sync_standby')
+      ? [`${input.syncStandby} is not a synchronous standby`]
+      : []),
   ];
   const summary = cluster.members.map((m) => `${m.name} ${m.role} ${m.state}`).join(', ');
   ctx.log(`patroni: ${summary}`);
@@ -64,6 +81,7 @@ export async function checkPatroni(ctx: ActionContext, input: (typeof PatroniChe
   return {
     leader: leader.name,
     ...(leader.timeline !== undefined && { timeline: leader.timeline }),
+    synchronous,
     members: cluster.members.map((m) => ({
       name: m.name,
       role: m.role,

@@ -100,3 +100,31 @@ function request(
     timeoutMs: api.timeoutMs ?? (method === 'GET' ? DEFAULT_TIMEOUT_MS : 60_000),
   };
 }
+
+/** One line of Patroni's GET /history: [timeline, lsn, reason, timestamp, new leader]. */
+export type PatroniHistoryEntry = [number, number, string, string?, string?];
+
+/** A read (GET) answered by the first member that answers. */
+async function patroniGet<T>(api: PatroniApi, path: string): Promise<T | undefined> {
+  const failures: string[] = [];
+  for (const [name, url] of Object.entries(api.urls)) {
+    try {
+      return await requestJson<T>(`patroni ${name} ${url}`, request(api, url, 'GET', path));
+    } catch (err) {
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  throw new StepFailure(`no Patroni member answered GET ${path}: ${failures.join('; ')}`, {
+    retryable: true,
+  });
+}
+
+/** The cluster's timeline history. */
+export const patroniHistory = async (api: PatroniApi): Promise<PatroniHistoryEntry[]> =>
+  (await patroniGet<PatroniHistoryEntry[]>(api, '/history')) ?? [];
+
+/** The cluster's dynamic configuration (GET /config), as far as drillbook reads it. */
+export const patroniConfig = async (
+  api: PatroniApi,
+): Promise<{ synchronous_mode?: boolean; synchronous_node_count?: number }> =>
+  (await patroniGet(api, '/config')) ?? {};

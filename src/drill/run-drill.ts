@@ -14,6 +14,7 @@ import { prepareRun } from '../runbook/prepare.js';
 import type { Runbook } from '../runbook/schema.js';
 import { inputsBeforeFault } from './fault-inputs.js';
 import { loadDrill, type LoadedDrill } from './load-drill.js';
+import { judgePatroni, startPatroniWatch, stopPatroniWatch } from './patroni-drill.js';
 import { measure, readFailover } from './phases/measure.js';
 import { prepareDrill } from './phases/prepare.js';
 import { clientsBack, startProbe } from './phases/probe.js';
@@ -68,17 +69,22 @@ async function drillAround(
   const s = prepareDrill(loaded, runbook, runId, stateDir, o, io, w);
   const refused = await checkSteadyState(s);
   if (refused) return refuse(s, refused);
+  const watch = await startPatroniWatch(s).catch((err: Error) => err);
+  if (watch instanceof Error) return refuse(s, `cannot watch Patroni: ${watch.message}`);
   try {
     await startProbe(s);
     await strikeAndRecover(s);
     const failover = await readFailover(s);
+    // What Patroni did is taken before the restore hands the leader back.
+    const patroni = await stopPatroniWatch(s, watch);
     // The clients keep writing through the restore: a failback is an outage they feel too.
     const restoreReasons: string[] = [];
     const restore = await restoreEnvironment(s, restoreReasons);
     if (restore.window) await clientsBack(s, restore.window.to);
     const measured = await measure(s, failover, restore.window);
+    const patroniReasons = [...patroni.reasons, ...judgePatroni(s, patroni.figures, measured)];
     const { verdict, reasons } = judge(s, measured);
-    reasons.push(...restoreReasons);
+    reasons.push(...patroniReasons, ...restoreReasons);
     return finish(
       s,
       reasons.length && verdict === 'pass' ? 'fail' : verdict,

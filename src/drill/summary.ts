@@ -1,7 +1,13 @@
 // The few lines a drill ends with: verdict, RTO and RPO against objectives (the session has
 // already said where the report is).
 import { formatDuration } from '../duration.js';
-import { clientLine, rtoLabelOf, TIMELINE_LABELS, verdictWord } from '../schema/drill-outcome.js';
+import {
+  clientLine,
+  patroniLines,
+  rtoLabelOf,
+  TIMELINE_LABELS,
+  verdictWord,
+} from '../schema/drill-outcome.js';
 import type { DrillOutcome } from './phases/state.js';
 
 export function formatOutcome(o: DrillOutcome): string {
@@ -32,6 +38,7 @@ export function formatOutcome(o: DrillOutcome): string {
         );
       }
     }
+    if (f.patroni) lines.push(...patroniLines(f.patroni, formatDuration).map((l) => `  ${l}`));
   }
   for (const r of o.reasons ?? []) lines.push(`  - ${r}`);
   if (o.restore)

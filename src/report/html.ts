@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS and SVG, no script, no external asset) that
 // opens offline from a ticket or an artifact store years later.
 import { chainTable, clientsTable } from './drill-tables.js';
+import { patroniLines } from '../schema/drill-outcome.js';
 import { backupTables } from './backup-tables.js';
 import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
@@ -191,6 +192,7 @@ function drillSection(d: NonNullable<Report['drill']>): Part[] {
         ['RPO bytes (WAL)', d.rpoBytes === undefined ? '—' : String(d.rpoBytes)],
         ['lost rows', d.lostSeqs.join(', ') || 'none'],
         ['split-brain writes', String(d.splitBrainWrites)],
+        ...(d.patroni ? [['patroni', patroniLines(d.patroni, dur).join('; ')]] : []),
         [
           'restore',
           d.restore

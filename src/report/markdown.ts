@@ -1,4 +1,5 @@
 // report.md: for people and tickets — the outcome first, then the evidence.
+import { patroniLines } from '../schema/drill-outcome.js';
 import { backupTables } from './backup-tables.js';
 import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { chainTable, clientsTable } from './drill-tables.js';
@@ -185,6 +186,7 @@ function drillSection(d: ReportDrill): Part[] {
     out.push(`- WAL between the old primary and the promotion: ${d.rpoBytes} bytes`);
   if (d.lostSeqs.length) out.push(`- Lost probe rows: ${d.lostSeqs.join(', ')}`);
   out.push(`- Split-brain writes: ${d.splitBrainWrites}`);
+  if (d.patroni) out.push(...patroniLines(d.patroni, dur).map((l) => `- ${l}`));
   if (d.steadyState)
     out.push(
       `- Steady state before the fault: ${d.steadyState.healthy ? 'healthy' : `unhealthy (${d.steadyState.problems.join('; ')})`}`,

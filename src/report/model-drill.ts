@@ -49,6 +49,7 @@ export function applyFigures(drill: Drilled, f: DrillFigures, clock: { at(t: num
   drill.lostSeqs = f.lostSeqs;
   drill.splitBrainWrites = f.splitBrainWrites;
   if (f.rpoBytes !== undefined) drill.rpoBytes = f.rpoBytes;
+  if (f.patroni) drill.patroni = f.patroni;
   if (f.promotedAt !== undefined) drill.promotedAtMs = clock.at(f.promotedAt);
   if (f.profile !== undefined) drill.profile = f.profile;
   if (f.clients)

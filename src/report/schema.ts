@@ -4,7 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { OneOf, Strict } from '../schema/common.js';
 import { ReportCloudEvent } from './cloud-events.js';
-import { DRILL_VERDICTS, RTO_BASES, RUN_STATUSES } from '../schema/drill-outcome.js';
+import { DRILL_VERDICTS, PatroniFigures, RTO_BASES, RUN_STATUSES } from '../schema/drill-outcome.js';
 
 export const REPORT_VERSION = 1;
 
@@ -115,6 +115,7 @@ export const ReportDrill = Strict({
   rpoBytes: Opt(Type.Number({ minimum: 0, description: 'WAL between the old primary and promotion' })),
   lostSeqs: Type.Array(Type.Integer()),
   splitBrainWrites: Type.Integer({ minimum: 0 }),
+  patroni: Opt(PatroniFigures),
   promotedAtMs: Opt(Ms('when the promotion finished')),
   verdict: OneOf([...DRILL_VERDICTS, 'incomplete']),
   reasons: Type.Array(Type.String()),

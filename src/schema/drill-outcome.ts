@@ -118,6 +118,36 @@ export const TimelineMark = Strict({
 });
 export type TimelineMark = Static<typeof TimelineMark>;
 
+/** How a Patroni cluster came through the fault. */
+export const PATRONI_OUTCOMES = ['failover', 'recovered in place, no failover', 'no failover'] as const;
+
+/** What a drill on a Patroni cluster adds: the leaders, Patroni's /history line and the chain. */
+export const PatroniFigures = Strict({
+  leaderBefore: Type.String(),
+  leaderAfter: Type.String(),
+  timelineBefore: Type.Optional(Type.Integer()),
+  timelineAfter: Type.Optional(Type.Integer()),
+  failover: Type.Boolean({ description: 'Patroni elected another leader after the fault' }),
+  outcome: Type.Optional(OneOf(PATRONI_OUTCOMES)),
+  history: Type.Optional(Type.String({ description: "the last line of Patroni's GET /history" })),
+  pinnedWrites: Strict({ sent: Count, acked: Count }),
+  splitBrainWrites: Type.Integer({
+    minimum: 0,
+    description: 'writes the old leader acknowledged, on its own address, after the new leader was elected',
+  }),
+  chain: Type.Array(Strict({ what: Type.String(), ms: Ms('after the fault') }), {
+    description: 'fault → new leader elected → route (HAProxy follows) → clients back',
+  }),
+});
+export type PatroniFigures = Static<typeof PatroniFigures>;
+
+/** What Patroni did, as every view says it: the outcome and leaders, the chain, the /history line. */
+export const patroniLines = (p: PatroniFigures, dur: (ms: number) => string): string[] => [
+  `Patroni: ${p.outcome ?? (p.failover ? 'failover' : 'no failover')}, leader ${p.leaderBefore} → ${p.leaderAfter}`,
+  `chain: ${p.chain.map((c) => `${c.what} +${dur(c.ms)}`).join(' → ')}`,
+  ...(p.history ? [`Patroni /history: ${p.history}`] : []),
+];
+
 /** The figures of a drill (times on the run's monotonic clock, like an event's `t`). */
 export const DrillFigures = Strict({
   rtoMs: Type.Optional(
@@ -156,6 +186,8 @@ export const DrillFigures = Strict({
   ),
   clients: Type.Optional(Type.Array(ClientFigures, { description: 'every client profile, in drill order' })),
   timeline: Type.Optional(Type.Array(TimelineMark, { description: 'the recovery chain, ordered by time' })),
+
+  patroni: Type.Optional(PatroniFigures),
 });
 export type DrillFigures = Static<typeof DrillFigures>;
 

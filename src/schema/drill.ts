@@ -12,6 +12,11 @@ export const Fault = Strict({
     'delete-rows',
     'split-brain',
     'aws',
+    // Patroni clusters: the node (Patroni and PostgreSQL) crashes or hangs, or DCS members die.
+    'kill-node',
+    'freeze-node',
+    'etcd-member-loss',
+    'etcd-majority-loss',
   ]),
   target: Target(
     'node',
@@ -27,6 +32,12 @@ export const Fault = Strict({
   ),
   table: Type.Optional(Text('for delete-rows: the table whose rows go (default: the probe table)')),
   where: Type.Optional(Text('for delete-rows: SQL condition of the DELETE (default: every row)')),
+  expect: Type.Optional(
+    OneOf(['failover', 'no-failover', 'either'], {
+      description:
+        'on a Patroni cluster: whether Patroni must elect another leader (default failover); a leader change under no-failover is a false failover; either: measured, not judged',
+    }),
+  ),
 });
 
 /** How a client reaches the primary: the router, the DNS name, or a list of nodes (libpq multi-host). */

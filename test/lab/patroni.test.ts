@@ -4,8 +4,7 @@
 // the patroni-switchover and patroni-failover-observed runbooks run through the CLI entry.
 // The tests run in order on one lab: each starts from where the previous one left the cluster.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -15,29 +14,20 @@ import { verify } from '../../src/actions/verify.js';
 import type { ActionDefinition } from '../../src/actions/types.js';
 import { patroniCluster, runningLeader } from '../../src/connectors/patroni.js';
 import { livePostmasterPid } from '../../src/connectors/postmaster.js';
-import { labDown, labStatus, labUp, type LabUpOptions } from '../../src/lab/index.js';
+import { labDown, labStatus, labUp } from '../../src/lab/index.js';
 import { labPaths, nodePaths } from '../../src/lab/paths.js';
 import { readState } from '../../src/lab/state.js';
 import type { Environment, Inventory } from '../../src/schema/inventory.js';
 import { runAction } from '../helpers/action-context.js';
 import { readSecret } from '../helpers/lab.js';
-import { slotOptions, type PrivateLab } from '../helpers/private-lab.js';
+import { patroniLabDir, PATRONI_LAB_OPTIONS, PATRONI_TTL_MS } from '../helpers/patroni-lab.js';
+import type { PrivateLab } from '../helpers/private-lab.js';
 import { failures, runRunbook } from '../helpers/runbook-run.js';
 
-const SLOT = 18;
-const OPTIONS: Omit<LabUpOptions, 'dir'> = {
-  ...slotOptions(SLOT),
-  etcdPort: 16586,
-  patroniRestPort: 16588,
-  ha: 'patroni',
-  sync: true,
-  patroni: 'ttl=8,loop_wait=1,retry_timeout=3',
-};
-const TTL_MS = 8000;
-
-const parent = mkdtempSync(join(tmpdir(), `drillbook-slot${SLOT}-`));
-chmodSync(parent, 0o755);
-const dir = join(parent, 'lab');
+const OPTIONS = PATRONI_LAB_OPTIONS;
+const TTL_MS = PATRONI_TTL_MS;
+const labDir = patroniLabDir();
+const { parent, dir } = labDir;
 let env: Environment | undefined;
 let upMs = 0;
 const stateDir = join(parent, 'state');
@@ -94,13 +84,7 @@ describe('the Patroni lab (lab up --ha patroni --sync, ttl 8)', () => {
     const inventory = parse(readFileSync(join(dir, 'inventory.yaml'), 'utf8')) as Inventory;
     env = inventory.environments.lab;
   });
-  after(async () => {
-    try {
-      await labDown(dir);
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
-  });
+  after(() => labDir.remove());
 
   test('comes up in under 40 s with pg1 leading, a sync standby, and HAProxy routing to the leader', async (t) => {
     t.diagnostic(`lab up took ${Math.round(upMs)} ms`);

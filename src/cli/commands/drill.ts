@@ -21,6 +21,7 @@ export function registerDrill(program: Command, io: Output, done: (code: number)
       const { runDrill } = await import('../../drill/run-drill.js');
       const { formatOutcome } = await import('../../drill/summary.js');
       const { parseSets } = await import('../../runbook/inputs.js');
+      const { repairLabOf } = await import('../lab-repair.js');
       const outcome = await runDrill(
         {
           drillFile,
@@ -28,6 +29,7 @@ export function registerDrill(program: Command, io: Output, done: (code: number)
           json: options.json,
           stateDir: options.stateDir,
           inputs: parseSets(options.set),
+          repair: repairLabOf,
         },
         io,
       );

@@ -4,6 +4,7 @@ import { loadDocument } from '../../runbook/load.js';
 import type { Runbook } from '../../runbook/schema.js';
 import { behindRoute, currentPrimary } from '../current-primary.js';
 import { markDegraded } from '../degraded.js';
+import { repairPatroniMembers } from '../patroni-restore.js';
 import { runRestore, type RestoreOutcome } from '../restore.js';
 import { settledSteadyState, steadyStateEvent } from '../steady-state.js';
 import type { DrillState } from './state.js';
@@ -17,6 +18,8 @@ export interface RestoreRun {
 /** Restores the environment when needed; what went wrong is added to `reasons`. */
 export async function restoreEnvironment(s: DrillState, reasons: string[]): Promise<RestoreRun> {
   const { env, restoreFile } = s.loaded;
+  const unrepaired = await repairPatroniMembers(s);
+  if (unrepaired) reasons.push(`restore: ${unrepaired}`);
   // A drill stopped before its failover leaves nothing to restore: the restore runs only when needed.
   const needsRestore =
     restoreFile !== undefined &&

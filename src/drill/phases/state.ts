@@ -21,6 +21,11 @@ export interface DrillOptions {
   inputs?: Record<string, string>;
   /** Aborts the drill (fault reverted, restore run) and leaves process signals to the caller. */
   signal?: AbortSignal;
+  /**
+   * Brings back what the fault left dead (a crashed Patroni node, killed DCS members) before the
+   * restore; resolves with what it did, or undefined when it cannot repair that inventory.
+   */
+  repair?(inventoryFile: string): Promise<string[] | undefined>;
 }
 
 export interface DrillOutcome {

@@ -1,0 +1,180 @@
+// What a drill on a Patroni cluster watches beside its probe: the leader before the fault and each
+// leader Patroni reports after it (GET /cluster every 100 ms, so "new leader elected" has a time),
+// and a second probe pinned to the old leader's own address, which must take no write once another
+// leader is elected (split brain: the frozen or cut-off leader waking up before Patroni demotes it).
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EnvContext } from '../actions/types.js';
+import { connectPostgres } from '../connectors/postgres.js';
+import { patroniCluster, patroniHistory, runningLeader, type PatroniApi } from '../connectors/patroni.js';
+import { errorMessage } from '../errors.js';
+import type { PatroniFigures } from '../schema/drill-outcome.js';
+import { Probe, type ProbeWrite } from './probe.js';
+
+const POLL_MS = 100;
+const HISTORY_WAIT_MS = 5000;
+
+interface LeaderSeen {
+  name: string;
+  timeline?: number;
+  /** performance.now() when first seen. */
+  at: number;
+}
+
+export async function patroniApiOf(
+  env: EnvContext,
+  secret: (ref: string) => Promise<string>,
+): Promise<PatroniApi> {
+  const rest = env.ha!.rest;
+  return {
+    urls: rest.urls,
+    ...(rest.username &&
+      rest.password && { auth: { username: rest.username, password: await secret(rest.password) } }),
+  };
+}
+
+export class PatroniWatch {
+  private readonly leaders: LeaderSeen[] = [];
+  private stopped = false;
+  private loop?: Promise<void>;
+  private pinned?: Probe;
+
+  private constructor(
+    private readonly api: PatroniApi,
+    readonly before: LeaderSeen,
+  ) {}
+
+  /** Starts watching: the running leader now is the one before the fault. */
+  static async start(
+    env: EnvContext,
+    secret: (ref: string) => Promise<string>,
+    runId: string,
+    intervalMs: number,
+  ): Promise<PatroniWatch> {
+    const api = await patroniApiOf(env, secret);
+    const leader = runningLeader(await patroniCluster(api));
+    if (!leader) throw new Error('Patroni reports no running leader before the fault');
+    const watch = new PatroniWatch(
+      { ...api, timeoutMs: 500 },
+      { name: leader.name, timeline: leader.timeline, at: performance.now() },
+    );
+    const node = env.postgres.nodes[leader.name];
+    if (node) {
+      watch.pinned = new Probe({
+        connect: (timeoutMs) =>
+          connectPostgres(
+            {
+              host: node.host,
+              port: node.port,
+              database: env.postgres.database,
+              user: env.postgres.user,
+              password: env.postgres.password,
+            },
+            { secret, connectTimeoutMs: timeoutMs, applicationName: 'drillbook-pinned-probe' },
+          ),
+        runId,
+        // Impatient on purpose: it must see each write the old leader takes, not wait on a frozen one.
+        profile: {
+          name: `pinned-${leader.name}`,
+          connectTimeoutMs: Math.max(500, intervalMs * 10),
+          writeTimeoutMs: Math.max(500, intervalMs * 10),
+          reconnectDelayMs: 0,
+          via: [leader.name],
+        },
+        intervalMs,
+      });
+      await watch.pinned.start();
+    }
+    watch.loop = watch.poll();
+    return watch;
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopped) {
+      const leader = await patroniCluster(this.api).then(runningLeader, () => undefined);
+      const last = this.leaders.at(-1) ?? this.before;
+      if (leader && (leader.name !== last.name || leader.timeline !== last.timeline)) {
+        this.leaders.push({ name: leader.name, timeline: leader.timeline, at: performance.now() });
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  /**
+   * The last line of GET /history; after a failover, Patroni adds the line naming the new leader a
+   * moment after the promotion, so it is waited for (briefly).
+   */
+  private async historyLine(newLeader: string | undefined): Promise<string | undefined> {
+    const deadline = performance.now() + HISTORY_WAIT_MS;
+    let last: string | undefined;
+    for (;;) {
+      const history = await patroniHistory(this.api).catch(
+        (err: unknown) => `GET /history failed: ${errorMessage(err)}`,
+      );
+      const line = typeof history === 'string' ? history : history.at(-1);
+      last = line === undefined || typeof line === 'string' ? line : JSON.stringify(line);
+      const done = typeof line !== 'string' && (!newLeader || line?.[4] === newLeader);
+      if (done || performance.now() > deadline) return last;
+      await sleep(POLL_MS * 2);
+    }
+  }
+
+  /**
+   * Stops both, and gives the figures: times in ms after the fault. `probeWrites` are the judged
+   * client's (through the clients' route): the first one the new leader acknowledged is "route",
+   * the first acknowledged after the fault "clients back" (the drill's RTO, as measure.ts has it).
+   */
+  async stop(faultAt: number, probeWrites: readonly ProbeWrite[], env: EnvContext): Promise<PatroniFigures> {
+    this.stopped = true;
+    await this.loop;
+    const pinnedWrites = (await this.pinned?.stop()) ?? [];
+    const elected = this.leaders.find((l) => l.name !== this.before.name && l.at >= faultAt);
+    const after = this.leaders.at(-1) ?? this.before;
+    // Patroni names the new leader before its /cluster shows the new timeline.
+    const promoted =
+      elected &&
+      this.leaders.find((l) => l.at >= elected.at && (l.timeline ?? 0) > (this.before.timeline ?? 0));
+    const history = await this.historyLine(elected?.name);
+    const newNode = elected && env.postgres.nodes[elected.name];
+    const routed =
+      newNode &&
+      probeWrites.find(
+        (w) => w.ackAt !== undefined && w.sentAt >= faultAt && w.server === `${newNode.host}:${newNode.port}`,
+      );
+    const back = probeWrites.find((w) => w.ackAt !== undefined && w.sentAt >= faultAt);
+    const since = (t: number) => Math.max(0, Math.round(t - faultAt));
+    const splitBrainWrites = elected
+      ? pinnedWrites.filter((w) => w.ackAt !== undefined && w.ackAt > elected.at).length
+      : 0;
+    return {
+      leaderBefore: this.before.name,
+      leaderAfter: after.name,
+      timelineBefore: this.before.timeline,
+      timelineAfter: after.timeline,
+      failover: elected !== undefined,
+      history,
+      pinnedWrites: {
+        sent: pinnedWrites.length,
+        acked: pinnedWrites.filter((w) => w.ackAt !== undefined).length,
+      },
+      splitBrainWrites,
+      chain: [
+        { what: 'fault', ms: 0 },
+        ...(elected ? [{ what: `new leader ${elected.name} elected`, ms: since(elected.at) }] : []),
+        ...(promoted
+          ? [
+              {
+                what: `Patroni reports ${promoted.name} on timeline ${promoted.timeline}`,
+                ms: since(promoted.at),
+              },
+            ]
+          : []),
+        ...(routed
+          ? [{ what: `route: HAProxy sends writes to ${elected!.name}`, ms: since(routed.ackAt!) }]
+          : []),
+        ...(back ? [{ what: 'clients back', ms: since(back.ackAt!) }] : []),
+        // In the order it happened: /cluster shows the new timeline a loop after the promotion,
+        // often after HAProxy already routes to the new leader.
+      ].sort((a, b) => a.ms - b.ms),
+    };
+  }
+}
