@@ -45,6 +45,19 @@ export interface JournalHeader {
   inputs: Record<string, unknown>;
   operator: string;
   pid: number;
+  /** What started the run when no person typed it: the alert `drillbook serve` received. */
+  trigger?: RunTrigger;
+}
+
+export interface RunTrigger {
+  kind: 'alert';
+  /** The trigger of the triggers file that matched. */
+  name: string;
+  alertname?: string;
+  fingerprint: string;
+  startsAt: string;
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
 }
 
 /** Events after which the journal is flushed: the boundaries before anything acts, and the end. */
