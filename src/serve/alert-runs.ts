@@ -76,8 +76,14 @@ export function startAlertRun(
             environment: spec.env.name,
             requester: spec.operator,
             fourEyes: slack?.fourEyes === true,
+            // A Slack outage never blocks the approval: `drillbook approve` still answers it.
             announce: async (p) => {
-              if (slack && redactor) await postButtons(slack, p, c.stateDir, redactor);
+              if (!slack || !redactor) return;
+              await postButtons(slack, p, c.stateDir, redactor).catch((err: unknown) =>
+                c.notes.get(p.runId)?.(
+                  `approval buttons not posted: ${errorMessage(err)}; answer with drillbook approve ${p.runId} ${p.stepId}`,
+                ),
+              );
             },
           }),
           c.metrics,
@@ -87,7 +93,13 @@ export function startAlertRun(
     c.notes.set(runId, (message) => emitter.emit({ type: 'log', level: 'warn', message }));
     emitter.emit({ type: 'log', level: 'info', message: `started by ${describeAlert(trigger)}` });
     if (slack)
-      await postInThread(slack, runId, stateDir, emitter.redactor, `Started by ${describeAlert(trigger)}`);
+      await postInThread(
+        slack,
+        runId,
+        stateDir,
+        emitter.redactor,
+        `Started by ${describeAlert(trigger)}`,
+      ).catch((err: unknown) => c.notes.get(runId)?.(`Slack: ${errorMessage(err)}`));
     return {};
   };
   c.metrics.runStarted();
