@@ -60,6 +60,10 @@ export interface RunTrigger {
   labels: Record<string, string>;
 }
 
+/** One line naming what started a run: the journal, the report and the Slack thread say the same. */
+export const describeTrigger = (t: RunTrigger) =>
+  `alert ${t.alertname ?? '(no alertname)'} ${t.status} since ${t.startsAt} (fingerprint ${t.fingerprint}, trigger ${t.name})`;
+
 /** Events after which the journal is flushed: the boundaries before anything acts, and the end. */
 const SYNC_AFTER = new Set<RunEventType>([
   'run-started',

@@ -8,7 +8,7 @@ import type { Redactor } from '../connectors/redact.js';
 import { errorMessage, exitCodeFor } from '../errors.js';
 import { boxAsk, type PendingApproval } from '../engine/approval-box.js';
 import type { AskApproval } from '../engine/approvals.js';
-import type { RunTrigger } from '../engine/journal.js';
+import { describeTrigger, type RunTrigger } from '../engine/journal.js';
 import { newRun } from '../engine/new-run.js';
 import { runSession, type Attach } from '../engine/session.js';
 import { prepareRun } from '../runbook/prepare.js';
@@ -20,6 +20,8 @@ import type { Alert, Planned } from './triggers.js';
 export interface AlertRunContext {
   stateDir: string;
   inventoryFile?: string;
+  /** Where reports go (default reports/ under the working directory). */
+  reportsDir?: string;
   metrics: ServeMetrics;
   io: Output;
   /** A running run's warning line, by run id: what serve writes into its journal (a refused click). */
@@ -33,9 +35,6 @@ export const REJECT_ACTION = 'drillbook-reject';
 
 /** What a Slack button carries: which approval of which run (the id is the single-use secret part). */
 export const buttonValue = (p: PendingApproval) => `${p.runId} ${p.stepId} ${p.id}`;
-
-export const describeAlert = (t: RunTrigger) =>
-  `alert ${t.alertname ?? '(no alertname)'} ${t.status} since ${t.startsAt} (fingerprint ${t.fingerprint}, trigger ${t.name})`;
 
 export function runTriggerOf(planned: Planned, alert: Alert): RunTrigger {
   return {
@@ -91,14 +90,14 @@ export function startAlertRun(
   const alertNote: Attach = async ({ emitter, runId, stateDir }) => {
     redactor = emitter.redactor;
     c.notes.set(runId, (message) => emitter.emit({ type: 'log', level: 'warn', message }));
-    emitter.emit({ type: 'log', level: 'info', message: `started by ${describeAlert(trigger)}` });
+    emitter.emit({ type: 'log', level: 'info', message: `started by ${describeTrigger(trigger)}` });
     if (slack)
       await postInThread(
         slack,
         runId,
         stateDir,
         emitter.redactor,
-        `Started by ${describeAlert(trigger)}`,
+        `Started by ${describeTrigger(trigger)}`,
       ).catch((err: unknown) => c.notes.get(runId)?.(`Slack: ${errorMessage(err)}`));
     return {};
   };
@@ -111,7 +110,11 @@ export function startAlertRun(
       stopSignal: c.stop,
       // The process's signals belong to serve; a run never reads them itself.
       signal: new AbortController().signal,
-      attach: [journal({ ...header, trigger }), evidence(spec, { stateDir: c.stateDir }, c.io), alertNote],
+      attach: [
+        journal({ ...header, trigger }),
+        evidence(spec, { stateDir: c.stateDir, reportsDir: c.reportsDir }, c.io),
+        alertNote,
+      ],
     },
     c.io,
   )

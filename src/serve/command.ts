@@ -21,6 +21,8 @@ export interface ServeOptions {
   triggersFile: string;
   inventoryFile?: string;
   stateDir?: string;
+  /** Where run reports go (default reports/ under the working directory). */
+  reportsDir?: string;
   tlsCert?: string;
   tlsKey?: string;
   onStop?: ServeStopMode;
@@ -62,6 +64,7 @@ export async function startServe(o: ServeOptions, io: Output): Promise<Serve & {
     triggers,
     inventory,
     stateDir,
+    reportsDir: o.reportsDir,
     token: await secret(triggers.data.receiver.token),
     hmacSecret: triggers.data.receiver.hmacSecret
       ? await secret(triggers.data.receiver.hmacSecret)

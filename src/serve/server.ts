@@ -19,6 +19,7 @@ export interface ServerOptions {
   triggers: LoadedTriggers;
   inventory: { data: Inventory; file: string };
   stateDir: string;
+  reportsDir?: string;
   /** The receiver's bearer token and HMAC secret, resolved. */
   token: string;
   hmacSecret?: string;
@@ -54,6 +55,7 @@ export function buildServer(o: ServerOptions): Serve {
     inventory: o.inventory.data,
     inventoryFile: o.inventory.file,
     stateDir: o.stateDir,
+    reportsDir: o.reportsDir,
     token: o.token,
     hmacSecret: o.hmacSecret,
     claims,

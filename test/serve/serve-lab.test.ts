@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { readJournal } from '../../src/engine/journal.js';
 import { LAB_SLACK_APPROVER } from '../../src/lab/config.js';
+import { pgAlertClaims } from '../../src/serve/alert-claims.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import { withPrivateLab } from '../helpers/private-lab.js';
 
@@ -194,6 +195,26 @@ triggers:
             (events(second.runId!).findLast((e) => e.type === 'run-finished') as { status: string }).status,
             'succeeded',
           );
+
+          // Two serve processes sharing a coordination database: the same alert is claimed once.
+          const pg = lab.environment.postgres;
+          const node = pg.nodes[lab.environment.primary]!;
+          const coordination = {
+            host: node.host,
+            port: node.port,
+            database: pg.database,
+            user: pg.user,
+            password: pg.password,
+          };
+          const claims = [pgAlertClaims(coordination, 'serve-a'), pgAlertClaims(coordination, 'serve-b')];
+          try {
+            const key = `lab-3@2026-11-29T12:00:00.000Z/firing`;
+            const results = await Promise.all(claims.map((c) => c.claim(key, 'lab')));
+            assert.equal(results.filter((r) => r.claimed).length, 1);
+            assert.equal((await claims[0]!.claim(key, 'lab')).claimed, false);
+          } finally {
+            for (const c of claims) await c.close();
+          }
         } finally {
           if (serve && serve.exitCode === null) {
             serve.kill('SIGKILL');

@@ -103,7 +103,15 @@ triggers:
     inputs: { instance: "\${{ alert.labels.instance }}" }
 `,
   );
-  serve = await startServe({ listen: '127.0.0.1:0', triggersFile: join(dir, 'triggers.yaml'), stateDir }, io);
+  serve = await startServe(
+    {
+      listen: '127.0.0.1:0',
+      triggersFile: join(dir, 'triggers.yaml'),
+      stateDir,
+      reportsDir: join(dir, 'reports'),
+    },
+    io,
+  );
   await control('/_control/interactivity', { url: `${serve.url}/hooks/slack/actions` });
 });
 
@@ -315,6 +323,15 @@ describe('drillbook serve: a run started by an alert, approved by Slack click', 
         (e) => e.type === 'log' && /started by alert PostgresPrimaryDown firing/.test(e.message),
       ),
     );
+
+    // The report names the alert and who approved, how.
+    const [reportDir] = readdirSync(join(dir, 'reports'));
+    const markdown = readFileSync(join(dir, 'reports', reportDir!, 'report.md'), 'utf8');
+    assert.match(
+      markdown,
+      /Started by \| alert PostgresPrimaryDown firing since 2026-11-29T10:00:00Z \(fingerprint f00d/,
+    );
+    assert.match(markdown, /U0APPROVER \(alice\) via slack/);
 
     const metrics = await (await fetch(`${serve.url}/metrics`)).text();
     assert.match(metrics, /drillbook_alerts_total\{outcome="started"\} 1/);

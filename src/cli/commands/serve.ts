@@ -21,6 +21,7 @@ export function registerServe(program: Command, io: Output, done: (code: number)
     )
     .option('--tls-cert <file>', 'TLS certificate (PEM)')
     .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--reports-dir <dir>', 'where run reports go (default reports/ under the working directory)')
     .addOption(stateDirOption())
     .addOption(
       new Option(
@@ -39,6 +40,7 @@ export function registerServe(program: Command, io: Output, done: (code: number)
             triggersFile: o.triggers,
             inventoryFile: o.inventory,
             stateDir: o.stateDir,
+            reportsDir: o.reportsDir,
             tlsCert: o.tlsCert,
             tlsKey: o.tlsKey,
             onStop: o.onStop,
