@@ -115,9 +115,9 @@ triggers:
   await control('/_control/interactivity', { url: `${serve.url}/hooks/slack/actions` });
 });
 
+let stopped = false;
 after(async () => {
-  serve.stop.abort();
-  await stopServe(serve, 'interrupt');
+  if (!stopped) await stopServe(serve, 'interrupt');
   await new Promise((r) => slack.close(r));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -434,5 +434,25 @@ triggers:
       (err: UserError) =>
         /regex-triggers\.yaml:6:25: label "alertname": invalid regular expression/.test(err.format()),
     );
+  });
+});
+
+describe('stopping serve', () => {
+  it('with --on-stop finish refuses new requests and lets the waiting run end once approved', async () => {
+    const res = await post(payload(alert({ env: 'prod' }, { fingerprint: 'finish' })));
+    assert.equal(res.body.alerts?.[0]?.outcome, 'started');
+    const runId = res.body.alerts![0]!.runId!;
+    const pending = join(stateDir, 'runs', runId, 'approvals', 'go-ahead.pending.json');
+    await until('the pending approval', () => (existsSync(pending) ? true : undefined));
+    let ended = false;
+    const stopping = stopServe(serve, 'finish').then(() => (ended = true));
+    stopped = true;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(ended, false);
+    await assert.rejects(fetch(`${serve.url}/healthz`));
+    assert.equal((await cli('approve', runId, 'go-ahead', '--state-dir', stateDir)).code, 0);
+    await stopping;
+    const finished = readJournal(journalPath(stateDir, runId)).events.find((e) => e.type === 'run-finished');
+    assert.equal((finished as { status: string } | undefined)?.status, 'succeeded');
   });
 });
