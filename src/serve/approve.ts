@@ -1,5 +1,5 @@
 // `drillbook approve RUN_ID STEP [--reject] [--reason TEXT]`: answers a pending approval of a run
-// (one `drillbook serve` started, or any run waiting on the state directory's approval files).
+// `drillbook serve` started (it waits on the approval files of the state directory).
 import { answerApproval } from '../engine/approval-box.js';
 import { operatorName } from '../engine/new-run.js';
 import { ExitCode, UserError } from '../errors.js';

@@ -1,8 +1,8 @@
 // The triggers file loaded like every drillbook document (located errors), and an Alertmanager
 // alert matched against it: which trigger, which runbook, which environment, which inputs.
 import { dirname, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import { loadDocument } from '../runbook/load.js';
+import { UserError, UserErrors } from '../errors.js';
+import { checkFile } from '../runbook/check.js';
 import { render, renderString } from '../runbook/expressions.js';
 import type { Trigger, Triggers } from '../schema/triggers.js';
 
@@ -13,22 +13,11 @@ export interface LoadedTriggers {
   inventory?: string;
 }
 
+/** Loads and checks the file (schema and rules, every problem as file:line:col); throws on errors. */
 export function loadTriggers(file: string): LoadedTriggers {
-  const doc = loadDocument(file, 'Triggers');
-  if (doc.kind !== 'Triggers') throw new UserError(`${file}: not a Triggers file`);
-  for (const [i, t] of doc.data.triggers.entries()) {
-    for (const [label, value] of Object.entries(t.match)) {
-      if (!value.startsWith('~')) continue;
-      try {
-        new RegExp(`^(?:${value.slice(1)})$`);
-      } catch (err) {
-        throw new UserError(
-          `label "${label}": invalid regular expression: ${(err as Error).message}`,
-          doc.source.locate(['triggers', i, 'match', label]),
-        );
-      }
-    }
-  }
+  const { doc, errors } = checkFile(file, { expected: 'Triggers' });
+  if (errors.length) throw errors.length === 1 ? errors[0]! : new UserErrors(errors);
+  if (doc?.kind !== 'Triggers') throw new UserError(`${file}: not a Triggers file`);
   const base = dirname(resolve(file));
   return {
     file: resolve(file),

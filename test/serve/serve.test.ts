@@ -434,6 +434,17 @@ triggers:
       (err: UserError) =>
         /regex-triggers\.yaml:6:25: label "alertname": invalid regular expression/.test(err.format()),
     );
+    const validated = await cli('validate', regex);
+    assert.equal(validated.code, 2);
+    assert.match(
+      validated.stdout + validated.stderr,
+      /regex-triggers\.yaml:6:25: label "alertname": invalid regular expression/,
+    );
+    assert.match(validated.stdout + validated.stderr, /regex-triggers\.yaml:7:14: file not found/);
+    // serve refuses to start on it: exit 2, nothing listens.
+    const served = await cli('serve', '--triggers', bad, '--listen', '127.0.0.1:0', '--state-dir', stateDir);
+    assert.equal(served.code, 2);
+    assert.match(served.stderr, /bad-triggers\.yaml:9:5/);
   });
 });
 

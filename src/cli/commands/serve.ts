@@ -52,9 +52,7 @@ export function registerServe(program: Command, io: Output, done: (code: number)
 
   program
     .command('approve')
-    .description(
-      'answer an approval a run is waiting for (a run started by serve, or waiting on the state directory)',
-    )
+    .description('answer an approval a run started by drillbook serve is waiting for')
     .argument('<run-id>', 'the waiting run')
     .argument('<step>', 'the approval step')
     .option('--reject', 'reject instead of approving (the step fails)')
