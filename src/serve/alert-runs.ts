@@ -133,14 +133,16 @@ export function startAlertRun(
   return { runId: spec.runId, done };
 }
 
-/** Counts the approvals waiting now (the metrics' gauge). */
+/** Counts the approvals waiting now and how long each waited (the metrics). */
 function waiting(ask: AskApproval, metrics: ServeMetrics): AskApproval {
   return async (request, signal) => {
     metrics.approvalWaiting(1);
+    const start = performance.now();
     try {
       return await ask(request, signal);
     } finally {
       metrics.approvalWaiting(-1);
+      metrics.approvalWaited(performance.now() - start);
     }
   };
 }

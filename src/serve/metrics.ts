@@ -6,6 +6,8 @@ export interface ServeMetrics {
   runStarted(): void;
   runEnded(status: string): void;
   approvalWaiting(delta: 1 | -1): void;
+  /** One approval wait ended (answered or not), after `ms`. */
+  approvalWaited(ms: number): void;
   approvalAnswered(outcome: string): void;
   text(): string;
 }
@@ -19,6 +21,7 @@ export function serveMetrics(): ServeMetrics {
   const runs = new Map<string, number>([['running', 0]]);
   const answered = new Map<string, number>();
   let waiting = 0;
+  const waited = { count: 0, seconds: 0 };
   const add = (m: Map<string, number>, key: string, n = 1) => m.set(key, (m.get(key) ?? 0) + n);
   return {
     alertReceived: (status) => add(received, status),
@@ -29,6 +32,10 @@ export function serveMetrics(): ServeMetrics {
       add(runs, status);
     },
     approvalWaiting: (delta) => (waiting += delta),
+    approvalWaited(ms) {
+      waited.count += 1;
+      waited.seconds += ms / 1000;
+    },
     approvalAnswered: (outcome) => add(answered, outcome),
     text: () =>
       [
@@ -44,6 +51,10 @@ export function serveMetrics(): ServeMetrics {
         '# HELP drillbook_approvals_waiting Approval steps waiting for a person now.',
         '# TYPE drillbook_approvals_waiting gauge',
         `drillbook_approvals_waiting ${waiting}`,
+        '# HELP drillbook_approval_wait_seconds Time approval steps waited for a person (counted apart from machine time).',
+        '# TYPE drillbook_approval_wait_seconds summary',
+        `drillbook_approval_wait_seconds_sum ${waited.seconds}`,
+        `drillbook_approval_wait_seconds_count ${waited.count}`,
         '# HELP drillbook_approval_answers_total Answers to approvals, by outcome (approved, rejected, refused, replayed).',
         '# TYPE drillbook_approval_answers_total counter',
         ...labelled('drillbook_approval_answers_total', 'outcome', answered),

@@ -90,6 +90,19 @@ steps:
 `,
   );
   file(
+    'settled.yaml',
+    `apiVersion: drillbook/v1
+kind: Runbook
+metadata: { name: settled }
+inputs:
+  instance: { type: string, default: "" }
+steps:
+  - id: settle
+    kind: wait
+    with: { duration: 50ms }
+`,
+  );
+  file(
     'triggers.yaml',
     `apiVersion: drillbook/v1
 kind: Triggers
@@ -100,6 +113,12 @@ triggers:
     match: { alertname: PostgresPrimaryDown, env: "~prod|stage|nowhere" }
     runbook: runbook.yaml
     environment: \${{ alert.labels.env }}
+    inputs: { instance: "\${{ alert.labels.instance }}" }
+  - name: lag
+    match: { alertname: ReplicaLag }
+    runbook: runbook.yaml
+    onResolved: settled.yaml
+    environment: stage
     inputs: { instance: "\${{ alert.labels.instance }}" }
 `,
   );
@@ -218,6 +237,19 @@ describe('drillbook serve: the Alertmanager receiver', () => {
     assert.deepEqual(runs(), []);
   });
 
+  it('starts the onResolved runbook, never the firing one, from a resolved notification', async () => {
+    const res = await post(
+      payload(alert({ alertname: 'ReplicaLag', env: 'stage' }, { status: 'resolved', fingerprint: 'lag' })),
+    );
+    assert.equal(res.body.alerts?.[0]?.outcome, 'started');
+    const runId = res.body.alerts![0]!.runId!;
+    assert.equal(await serve.running.get(runId)?.done, 0);
+    const { header } = readJournal(journalPath(stateDir, runId));
+    assert.equal(header.runbook.name, 'settled');
+    assert.equal(header.trigger?.status, 'resolved');
+    rmSync(join(stateDir, 'runs', runId), { recursive: true });
+  });
+
   it('refuses a non-loopback address without TLS', async () => {
     await assert.rejects(
       startServe({ listen: '0.0.0.0:0', triggersFile: join(dir, 'triggers.yaml'), stateDir }, io),
@@ -325,7 +357,7 @@ describe('drillbook serve: a run started by an alert, approved by Slack click', 
     );
 
     // The report names the alert and who approved, how.
-    const [reportDir] = readdirSync(join(dir, 'reports'));
+    const reportDir = readdirSync(join(dir, 'reports')).find((d) => d.endsWith(runId));
     const markdown = readFileSync(join(dir, 'reports', reportDir!, 'report.md'), 'utf8');
     assert.match(
       markdown,
@@ -334,12 +366,13 @@ describe('drillbook serve: a run started by an alert, approved by Slack click', 
     assert.match(markdown, /U0APPROVER \(alice\) via slack/);
 
     const metrics = await (await fetch(`${serve.url}/metrics`)).text();
-    assert.match(metrics, /drillbook_alerts_total\{outcome="started"\} 1/);
+    assert.match(metrics, /drillbook_alerts_total\{outcome="started"\} 2/);
     assert.match(metrics, /drillbook_alerts_total\{outcome="deduplicated"\} 1/);
     assert.match(metrics, /drillbook_alerts_total\{outcome="busy"\} 1/);
-    assert.match(metrics, /drillbook_runs\{status="succeeded"\} 1/);
+    assert.match(metrics, /drillbook_runs\{status="succeeded"\} 2/);
     assert.match(metrics, /drillbook_approval_answers_total\{outcome="refused"\} 1/);
     assert.match(metrics, /drillbook_approval_answers_total\{outcome="replayed"\} 1/);
+    assert.match(metrics, /drillbook_approval_wait_seconds_count 1\n/);
     assert.match(await (await fetch(`${serve.url}/healthz`)).text(), /"ok":true/);
   });
 });
