@@ -3,9 +3,11 @@
 // Slack endpoint and its interactive callback) and by `drillbook approve`. The runbook waits and
 // asks; nothing in it needs a database.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +250,57 @@ describe('drillbook serve: the Alertmanager receiver', () => {
     assert.equal(header.runbook.name, 'settled');
     assert.equal(header.trigger?.status, 'resolved');
     rmSync(join(stateDir, 'runs', runId), { recursive: true });
+  });
+
+  it('serves over TLS when given a certificate and key', async () => {
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = await startServe(
+      {
+        listen: '127.0.0.1:0',
+        triggersFile: join(dir, 'triggers.yaml'),
+        stateDir,
+        tlsCert: cert,
+        tlsKey: key,
+      },
+      io,
+    );
+    try {
+      assert.match(tls.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = await new Promise<string>((resolveBody, reject) => {
+        httpsGet(`${tls.url}/healthz`, { ca: readFileSync(cert) }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolveBody(text));
+        }).on('error', reject);
+      });
+      assert.match(body, /"ok":true/);
+    } finally {
+      await stopServe(tls, 'interrupt');
+    }
   });
 
   it('refuses a non-loopback address without TLS', async () => {
