@@ -9,6 +9,7 @@ import { errorMessage, exitCodeFor } from '../errors.js';
 import { boxAsk, type PendingApproval } from '../engine/approval-box.js';
 import type { AskApproval } from '../engine/approvals.js';
 import { describeTrigger, type RunTrigger } from '../engine/journal.js';
+import type { RunEmitter } from '../engine/events.js';
 import { newRun } from '../engine/new-run.js';
 import { runSession, type Attach } from '../engine/session.js';
 import { prepareRun } from '../runbook/prepare.js';
@@ -24,8 +25,11 @@ export interface AlertRunContext {
   reportsDir?: string;
   metrics: ServeMetrics;
   io: Output;
-  /** A running run's warning line, by run id: what serve writes into its journal (a refused click). */
-  notes: Map<string, (message: string) => void>;
+  /**
+   * The event stream of each run in progress, by run id: where serve writes into a run's journal (a
+   * refused click), and what a live view (server-sent events) can subscribe to.
+   */
+  live: Map<string, RunEmitter>;
   /** Aborted by a second SIGTERM, or the first with --on-stop interrupt: the run stops resumably. */
   stop: AbortSignal;
 }
@@ -79,7 +83,9 @@ export function startAlertRun(
             announce: async (p) => {
               if (!slack || !redactor) return;
               await postButtons(slack, p, c.stateDir, redactor).catch((err: unknown) =>
-                c.notes.get(p.runId)?.(
+                warnRun(
+                  c,
+                  p.runId,
                   `approval buttons not posted: ${errorMessage(err)}; answer with drillbook approve ${p.runId} ${p.stepId}`,
                 ),
               );
@@ -89,7 +95,7 @@ export function startAlertRun(
         );
   const alertNote: Attach = async ({ emitter, runId, stateDir }) => {
     redactor = emitter.redactor;
-    c.notes.set(runId, (message) => emitter.emit({ type: 'log', level: 'warn', message }));
+    c.live.set(runId, emitter);
     emitter.emit({ type: 'log', level: 'info', message: `started by ${describeTrigger(trigger)}` });
     if (slack)
       await postInThread(
@@ -98,7 +104,7 @@ export function startAlertRun(
         stateDir,
         emitter.redactor,
         `Started by ${describeTrigger(trigger)}`,
-      ).catch((err: unknown) => c.notes.get(runId)?.(`Slack: ${errorMessage(err)}`));
+      ).catch((err: unknown) => warnRun(c, runId, `Slack: ${errorMessage(err)}`));
     return {};
   };
   c.metrics.runStarted();
@@ -118,7 +124,7 @@ export function startAlertRun(
     },
     c.io,
   )
-    .finally(() => c.notes.delete(spec.runId))
+    .finally(() => c.live.delete(spec.runId))
     .then(
       (code) => {
         c.metrics.runEnded(code === 0 ? 'succeeded' : 'failed');
@@ -132,6 +138,10 @@ export function startAlertRun(
     );
   return { runId: spec.runId, done };
 }
+
+/** A warning in a running run's journal (and whatever else follows its events). */
+export const warnRun = (c: Pick<AlertRunContext, 'live'>, runId: string, message: string) =>
+  c.live.get(runId)?.emit({ type: 'log', level: 'warn', message });
 
 /** Counts the approvals waiting now and how long each waited (the metrics). */
 function waiting(ask: AskApproval, metrics: ServeMetrics): AskApproval {

@@ -1,6 +1,7 @@
 // `drillbook serve`'s HTTP server (fastify): health, metrics, the Alertmanager receiver and the
 // Slack interactivity endpoint. Bodies are read as text first: signatures cover the raw bytes.
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { RunEmitter } from '../engine/events.js';
 import type { Inventory } from '../schema/inventory.js';
 import type { Output } from '../system/output.js';
 import { alertClaimsFor } from './alert-claims.js';
@@ -11,6 +12,7 @@ import {
   type AlertHookContext,
   type HookAnswer,
 } from './alert-hook.js';
+import { warnRun } from './alert-runs.js';
 import { serveMetrics } from './metrics.js';
 import { handleSlackAction } from './slack-actions.js';
 import type { LoadedTriggers } from './triggers.js';
@@ -33,6 +35,8 @@ export interface ServerOptions {
 export interface Serve {
   app: FastifyInstance;
   running: AlertHookContext['running'];
+  /** Each run in progress's event stream (for a live view to subscribe to). */
+  live: Map<string, RunEmitter>;
   /** Aborting it stops the runs in progress resumably. */
   stop: AbortController;
   close(): Promise<void>;
@@ -49,7 +53,7 @@ export function buildServer(o: ServerOptions): Serve {
   const metrics = serveMetrics();
   const stop = new AbortController();
   const claims = alertClaimsFor(o.stateDir, o.server);
-  const notes = new Map<string, (message: string) => void>();
+  const live = new Map<string, RunEmitter>();
   const ctx: AlertHookContext = {
     triggers: o.triggers,
     inventory: o.inventory.data,
@@ -64,7 +68,7 @@ export function buildServer(o: ServerOptions): Serve {
     metrics,
     io: o.io,
     stop: stop.signal,
-    notes,
+    live,
   };
   const send = (reply: { code(n: number): { send(b: unknown): unknown } }, a: HookAnswer) =>
     reply.code(a.status).send(a.body);
@@ -93,7 +97,7 @@ export function buildServer(o: ServerOptions): Serve {
           signingSecrets: o.signingSecrets,
           metrics,
           io: o.io,
-          noteToRun: (runId, message) => notes.get(runId)?.(message),
+          noteToRun: (runId, message) => warnRun(ctx, runId, message),
         },
         req.headers,
         text(req.body),
@@ -103,6 +107,7 @@ export function buildServer(o: ServerOptions): Serve {
   return {
     app,
     running: ctx.running,
+    live,
     stop,
     async close() {
       await app.close();
