@@ -4,7 +4,7 @@
 // a second signal always stops them.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolveSecretRef } from '../connectors/secrets.js';
+import { Redactor } from '../connectors/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { loadInventory } from '../runbook/check.js';
 import { defaultInventoryPath } from '../runbook/prepare.js';
@@ -52,7 +52,9 @@ export async function startServe(o: ServeOptions, io: Output): Promise<Serve & {
   const triggers = loadTriggers(o.triggersFile);
   const inventory = loadInventory(defaultInventoryPath(o.inventoryFile ?? triggers.inventory));
   const stateDir = stateDirOf(o.stateDir);
-  const secret = (ref: string) => resolveSecretRef(ref);
+  // Through a redactor: a secret too short to redact reliably (an empty variable) is refused.
+  const redactor = new Redactor();
+  const secret = (ref: string) => redactor.resolve(ref);
   const signingSecrets = await Promise.all(
     Object.values(inventory.data.environments).flatMap((e) =>
       e.slack?.signingSecret ? [secret(e.slack.signingSecret)] : [],

@@ -527,6 +527,19 @@ triggers:
       /regex-triggers\.yaml:6:25: label "alertname": invalid regular expression/,
     );
     assert.match(validated.stdout + validated.stderr, /regex-triggers\.yaml:7:14: file not found/);
+    // A receiver token too short to redact (an empty variable) is refused too.
+    const empty = file(
+      'empty-token.yaml',
+      readFileSync(join(dir, 'triggers.yaml'), 'utf8').replace(
+        /token: file:[^,]+,/,
+        'token: env:DRILLBOOK_SERVE_TEST_TOKEN,',
+      ),
+    );
+    process.env.DRILLBOOK_SERVE_TEST_TOKEN = '';
+    const short = await cli('serve', '--triggers', empty, '--listen', '127.0.0.1:0', '--state-dir', stateDir);
+    delete process.env.DRILLBOOK_SERVE_TEST_TOKEN;
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /shorter than 4 characters/);
     // serve refuses to start on it: exit 2, nothing listens.
     const served = await cli('serve', '--triggers', bad, '--listen', '127.0.0.1:0', '--state-dir', stateDir);
     assert.equal(served.code, 2);
