@@ -3,6 +3,7 @@
 /** Top to bottom; directories on one line are one layer. Root files (errors.ts, ...) are the bottom. */
 const LAYERS = [
   ['cli'],
+  ['serve'],
   ['drill', 'schedule'],
   ['report'],
   ['engine'],

@@ -6,7 +6,8 @@ import { Ms } from './contract.js';
 
 export const approve = defineAction({
   kind: 'approve',
-  summary: 'ask an operator to confirm (TTY prompt, or --approve STEP / --yes)',
+  summary:
+    'ask an operator to confirm (TTY prompt, or --approve STEP / --yes; under drillbook serve, a Slack button or drillbook approve)',
   // Asking again after a crash changes nothing.
   idempotent: true,
   schema: Strict({
@@ -14,7 +15,10 @@ export const approve = defineAction({
     approvers: Type.Optional(Type.Array(Type.String())),
   }),
   outputs: Strict({
-    approvedBy: Type.String({ description: 'who approved (operator name, --yes or --approve)' }),
+    approvedBy: Type.String({
+      description:
+        'who approved and how (operator name, --yes or --approve, a Slack user id via slack, user@host via drillbook approve)',
+    }),
     waitMs: Ms('time spent waiting for the answer'),
   }),
   example: { id: 'go-ahead', with: { message: 'Promote pg2 and move the writers?' } },

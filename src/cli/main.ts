@@ -12,6 +12,7 @@ import { registerReport } from './commands/report.js';
 import { registerResume } from './commands/resume.js';
 import { registerRun } from './commands/run.js';
 import { registerSchedule } from './commands/schedule.js';
+import { registerServe } from './commands/serve.js';
 import { registerValidate } from './commands/validate.js';
 import { processOutput, type Output } from '../system/output.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(io: Output, done: (code: number) => void): Command 
   registerLab(program);
   registerSchedule(program, io, done);
   registerDaemon(program, io, done);
+  registerServe(program, io, done);
   registerDrill(program, io, done);
   registerDiverge(program, io, done);
   registerActions(program, io, done);

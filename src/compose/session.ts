@@ -43,7 +43,7 @@ export function standardSession(spec: RunSpec, o: StandardOptions, io: Output): 
  * The run's journal: what `resume` and the reports read. Attached first, so it records every event
  * and closes last; a write that fails stops the run resumably (the header is redacted too).
  */
-const journal =
+export const journal =
   (header: JournalHeader | undefined): Attach =>
   async ({ runId, stateDir, emitter, stateWriteFailed }) => {
     const writer = openJournal(
@@ -73,7 +73,7 @@ const view =
   };
 
 /** The reports and the run's Slack thread (report/evidence.ts). */
-const evidence =
+export const evidence =
   (spec: RunSpec, o: StandardOptions, io: Output): Attach =>
   async ({ emitter, secret, stateDir }) => {
     const e = await startEvidence(

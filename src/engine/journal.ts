@@ -46,7 +46,24 @@ export interface JournalHeader {
   inputs: Record<string, unknown>;
   operator: string;
   pid: number;
+  /** What started the run when no person typed it: the alert `drillbook serve` received. */
+  trigger?: RunTrigger;
 }
+
+export interface RunTrigger {
+  kind: 'alert';
+  /** The trigger of the triggers file that matched. */
+  name: string;
+  alertname?: string;
+  fingerprint: string;
+  startsAt: string;
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+}
+
+/** One line naming what started a run: the journal, the report and the Slack thread say the same. */
+export const describeTrigger = (t: RunTrigger) =>
+  `alert ${t.alertname ?? '(no alertname)'} ${t.status} since ${t.startsAt} (fingerprint ${t.fingerprint}, trigger ${t.name})`;
 
 /** Events after which the journal is flushed: the boundaries before anything acts, and the end. */
 const SYNC_AFTER = new Set<RunEventType>([

@@ -102,6 +102,13 @@ export function createExclusive(path: string, content: object): boolean {
   return true;
 }
 
+/** Who holds the lock of `key` on this machine now (a live holder), if anyone. */
+export function lockHolder(stateDir: string, key: string): LockHolder | undefined {
+  const path = lockPath(stateDir, key);
+  const h = readHolder(path);
+  return h && !isStale(path, h) ? h : undefined;
+}
+
 /** Takes the lock file, taking over from a dead holder on this host. */
 export function acquireFileLock(path: string, holder: LockHolder): HeldLock {
   try {

@@ -28,6 +28,8 @@ export function sessionSignals(o: {
    */
   source: 'process' | AbortSignal | 'none';
   warn(message: string): void;
+  /** Aborted by the caller to stop the run resumably, as a signal does (`drillbook serve` shutting down). */
+  stopSource?: AbortSignal;
   /** What must happen before an immediate exit: synchronous only (journal, reports, lock files). */
   beforeExit(): void;
 }): SessionSignals {
@@ -53,6 +55,12 @@ export function sessionSignals(o: {
     o.warn('interrupt: stopping the current step, then rollback');
     interrupt.abort(new StepFailure('interrupted by the operator'));
   };
+  const onCallerStop = () => {
+    o.warn(`stopping the current step, no rollback; the run stays resumable (drillbook resume ${o.runId})`);
+    stop.abort(new StepFailure('stopped: drillbook serve is shutting down'));
+    interrupt.abort(new StepFailure('stopped: drillbook serve is shutting down'));
+  };
+  o.stopSource?.addEventListener('abort', onCallerStop, { once: true });
   const { source } = o;
   if (source instanceof AbortSignal) source.addEventListener('abort', onCallerAbort, { once: true });
   else if (source === 'process') {
@@ -64,6 +72,7 @@ export function sessionSignals(o: {
     interrupt,
     signalled: () => signalled,
     release() {
+      o.stopSource?.removeEventListener('abort', onCallerStop);
       if (source instanceof AbortSignal) source.removeEventListener('abort', onCallerAbort);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

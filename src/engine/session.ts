@@ -63,6 +63,8 @@ export interface SessionOptions {
    * given, the session leaves the process's signals to its caller.
    */
   signal?: AbortSignal;
+  /** Aborting it stops the run resumably, without rollback, as SIGTERM stops a plain run. */
+  stopSignal?: AbortSignal;
   /**
    * A run inside another session (a drill's restore): it runs under that session's lock and
    * signals, so it takes neither.
@@ -115,6 +117,7 @@ export async function runSession(
     runId: spec.runId,
     resumable: !o.around,
     source: o.nested ? 'none' : (o.signal ?? 'process'),
+    stopSource: o.stopSignal,
     warn,
     beforeExit: () => {
       for (const a of lastFirst()) a.finishNow?.();

@@ -79,6 +79,8 @@ export const LAB_DATABASE = 'drillbook';
 export const LAB_USER = 'drillbook';
 export const LAB_REPLICATION_USER = 'replicator';
 export const LAB_SLACK_CHANNEL = '#drills';
+/** The Slack user id the lab's inventory allows to answer approvals by button. */
+export const LAB_SLACK_APPROVER = 'U0LABOPS01';
 export const LAB_RECORD_TTL = 5;
 
 const DEFAULTS = {

@@ -9,6 +9,7 @@ import {
   LAB_RECORD_TTL,
   LAB_REPLICATION_USER,
   LAB_SLACK_CHANNEL,
+  LAB_SLACK_APPROVER,
   LAB_USER,
   LAB_ZONE,
 } from './config.js';
@@ -97,7 +98,13 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
           },
           records: { db: { zone: 'lab', name: LAB_RECORD, type: 'A', ttl: LAB_RECORD_TTL } },
         },
-        slack: { token: secret('slackToken'), channel: LAB_SLACK_CHANNEL, apiUrl: slackApiUrl(ctx) },
+        slack: {
+          token: secret('slackToken'),
+          channel: LAB_SLACK_CHANNEL,
+          apiUrl: slackApiUrl(ctx),
+          signingSecret: secret('slackSigningSecret'),
+          approvers: [LAB_SLACK_APPROVER],
+        },
         ...(config.patroni && { ha: patroniInventory(config, secret('patroniRestPassword')) }),
         backups:
           config.archive?.tool === 'pgbackrest'

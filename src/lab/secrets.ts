@@ -8,6 +8,8 @@ export interface LabSecrets {
   replicationPassword: string;
   powerdnsApiKey: string;
   slackToken: string;
+  /** The lab Slack app's signing secret: its endpoint signs approval clicks, serve checks them. */
+  slackSigningSecret: string;
   /** Basic auth of Patroni's REST API (the unsafe calls: switchover, PATCH /config ...). */
   patroniRestPassword: string;
 }
@@ -17,6 +19,7 @@ export const SECRET_FILES: Record<keyof LabSecrets, string> = {
   replicationPassword: 'replication-password',
   powerdnsApiKey: 'powerdns-api-key',
   slackToken: 'slack-token',
+  slackSigningSecret: 'slack-signing-secret',
   patroniRestPassword: 'patroni-rest-password',
 };
 
@@ -36,6 +39,7 @@ export function ensureSecrets(secretsDir: string): LabSecrets {
     replicationPassword: get('replicationPassword', hex),
     powerdnsApiKey: get('powerdnsApiKey', hex),
     slackToken: get('slackToken', () => `xoxb-lab-${hex()}`),
+    slackSigningSecret: get('slackSigningSecret', hex),
     patroniRestPassword: get('patroniRestPassword', hex),
   };
 }

@@ -1,7 +1,10 @@
 // A local stand-in for the Slack Web API: the methods drillbook uses, Slack-shaped answers,
-// bearer-token checks (control endpoints included), 429s on request, and every message appended to a JSONL file.
+// bearer-token checks (control endpoints included), 429s on request, every message appended to a JSONL
+// file, and the interactive callback: a control call "clicks" a message's button, and the endpoint
+// posts Slack's signed `block_actions` payload to the app's request URL, as Slack does.
 // Run as a lab process: `node slack-server.js <options-json>`.
 import { createHash } from 'node:crypto';
+import { slackSignature } from '../connectors/slack-signature.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
@@ -11,6 +14,8 @@ export interface SlackServerOptions {
   host: string;
   port: number;
   tokenFile: string;
+  /** The app's signing secret: clicks are signed with it (without it, clicks are refused). */
+  signingSecretFile?: string;
   messagesFile: string;
 }
 
@@ -66,6 +71,7 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
   const token = readFileSync(options.tokenFile, 'utf8').trim();
   const messages = messageStore(options.messagesFile);
   const rateLimit = { remaining: 0, retryAfter: 1 };
+  const interactivity = interactiveCallback(options, messages);
 
   const methods: Record<string, (p: Params) => Answer> = {
     'auth.test': () => ok({ url: `http://${options.host}:${options.port}/`, ...TEAM }),
@@ -124,6 +130,8 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
     }
     if (url.pathname === '/_control/messages' && req.method === 'GET')
       return ok({ messages: messages.all() });
+    const interactive = await interactivity(url.pathname, parseBody(req, body));
+    if (interactive) return interactive;
     const method = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : undefined;
     if (!method || req.method !== 'POST')
       return { status: 404, body: { ok: false, error: 'unknown_method' } };
@@ -153,6 +161,92 @@ export function startSlackServer(options: SlackServerOptions): Promise<Server> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolveStart(server));
   });
+}
+
+/**
+ * The control calls of the interactive callback: setting the app's request URL (the app may listen
+ * on any port), and clicking a posted message's button.
+ */
+function interactiveCallback(options: SlackServerOptions, messages: ReturnType<typeof messageStore>) {
+  const signingSecret = options.signingSecretFile && readFileSync(options.signingSecretFile, 'utf8').trim();
+  let requestUrl: string | undefined;
+  return async (path: string, p: Params): Promise<Answer | undefined> => {
+    if (path === '/_control/interactivity') {
+      requestUrl = str(p.url);
+      return ok({ requestUrl });
+    }
+    if (path !== '/_control/click') return undefined;
+    if (!requestUrl || !signingSecret) return fail('no_request_url');
+    const c = p as unknown as ClickRequest;
+    const message = messages.all().find((m) => m.ts === c.ts);
+    const button = message && findButton(message.blocks, c.actionId);
+    if (!message || !button) return fail('button_not_found');
+    return ok(await click(requestUrl, signingSecret, message, button, c));
+  };
+}
+
+/** A click asked for by a control call: which message's which button, by whom. */
+interface ClickRequest {
+  ts: string;
+  actionId: string;
+  user: { id: string; username?: string };
+}
+
+interface Button {
+  action_id: string;
+  value?: string;
+  block_id?: string;
+}
+
+function findButton(blocks: unknown, actionId: string): Button | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  for (const block of blocks as { block_id?: string; elements?: unknown }[]) {
+    if (!Array.isArray(block.elements)) continue;
+    const b = (block.elements as Button[]).find((e) => e.action_id === actionId);
+    if (b) return { ...b, block_id: block.block_id };
+  }
+  return undefined;
+}
+
+/**
+ * Posts Slack's interactive payload for a button click to the app, signed (v0) as Slack signs it;
+ * answers what the app said and the request itself, so a test can replay it.
+ */
+async function click(
+  requestUrl: string,
+  secret: string,
+  message: StoredSlackMessage,
+  button: Button,
+  p: ClickRequest,
+) {
+  const payload = {
+    type: 'block_actions',
+    team: { id: TEAM.team_id, domain: 'drillbook-lab' },
+    user: { id: p.user.id, username: p.user.username, team_id: TEAM.team_id },
+    api_app_id: 'A0DRILLBOOK',
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel },
+    channel: { id: message.channel, name: message.channelName },
+    message: slackMessage(message),
+    trigger_id: `${Date.now()}.lab`,
+    actions: [
+      {
+        type: 'button',
+        action_id: button.action_id,
+        block_id: button.block_id,
+        value: button.value,
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers = {
+    'Content-Type': 'application/x-www-form-urlencoded',
+    'X-Slack-Request-Timestamp': timestamp,
+    'X-Slack-Signature': slackSignature(secret, timestamp, body),
+  };
+  const res = await fetch(requestUrl, { method: 'POST', headers, body });
+  return { status: res.status, answer: await res.text(), request: { url: requestUrl, headers, body } };
 }
 
 function ok(body: Params): Answer {

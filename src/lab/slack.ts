@@ -26,6 +26,7 @@ export async function ensureSlack(ctx: LabContext): Promise<void> {
   const options: SlackServerOptions = {
     ...listen,
     tokenFile: secretPath(ctx.paths.secrets, 'slackToken'),
+    signingSecretFile: secretPath(ctx.paths.secrets, 'slackSigningSecret'),
     messagesFile: ctx.paths.slackMessages,
   };
   const log = join(ctx.paths.logs, 'slack.log');

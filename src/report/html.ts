@@ -105,7 +105,7 @@ function summary(r: Report): string[] {
   const ok = passed(r);
   const body: string[] = [
     `<h1>${esc(`${outcomeMark(r)} ${headline(r)}`)}</h1>`,
-    `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${verdictWord(ok ? 'pass' : 'fail')}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
+    `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${verdictWord(ok ? 'pass' : 'fail')}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.startedBy ? ` by ${esc(r.run.startedBy)}` : ''}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
     `<div class="cards">${cards(r).join('')}</div>`,
   ];
   if (r.run.failedStep)

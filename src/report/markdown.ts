@@ -45,6 +45,7 @@ export function markdownChunks(r: Report): Chunks {
         ],
         ['Environment', `${r.environment.name} (${r.environment.label})`],
         ['Operator', operators.join(', ') + (r.run.resumes ? ` — resumed ${r.run.resumes}×` : '')],
+        ...(r.run.startedBy ? [['Started by', r.run.startedBy]] : []),
         ['Started', r.run.createdAt],
         ['Finished', r.run.finishedAt ?? 'did not finish'],
         ['Status', r.run.status + (r.run.failedStep ? ` at ${code(r.run.failedStep)}: ${r.run.error}` : '')],

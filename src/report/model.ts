@@ -2,7 +2,7 @@
 // builds of the same journal are identical (no "generated at" in the model).
 import type { RunEvent, StepSummary } from '../engine/events.js';
 import { unhandledEvent } from '../schema/events.js';
-import { scanJournal, type Journal, type JournalHeader } from '../engine/journal.js';
+import { describeTrigger, scanJournal, type Journal, type JournalHeader } from '../engine/journal.js';
 import { BackupFigures } from './backup-figures.js';
 import { CloudEvents } from './cloud-events.js';
 import { applyFigures, finishDrill, startedDrill, type Drilled, type EventOf } from './model-drill.js';
@@ -47,6 +47,7 @@ function emptyReport(header: JournalHeader): Report {
       status: 'incomplete',
       operator: header.operator,
       operators: [header.operator],
+      ...(header.trigger && { startedBy: describeTrigger(header.trigger) }),
       resumes: 0,
     },
     runbook: header.runbook,

@@ -213,6 +213,7 @@ export const Report = Strict(
       operator: Type.String(),
       /** Everyone who started or resumed the run, in order. */
       operators: Type.Array(Type.String()),
+      startedBy: Opt(Type.String({ description: 'what started the run when no person typed it (an alert)' })),
       resumes: Type.Integer({ minimum: 0 }),
       durationMs: Opt(Ms('the run’s duration (across resumes)')),
       failedStep: Opt(Type.String()),

@@ -1,10 +1,14 @@
-// The three document kinds and their schemas, in one table (emission, validation, dispatch).
+// The document kinds and their schemas, in one table (emission, validation, dispatch).
 import type { TSchema } from '@sinclair/typebox';
 import { Drill } from '../schema/drill.js';
 import { Inventory } from '../schema/inventory.js';
+import { Triggers } from '../schema/triggers.js';
 import { Runbook } from './schema.js';
 
-export const documentKinds = { Runbook, Inventory, Drill } as const satisfies Record<string, TSchema>;
+export const documentKinds = { Runbook, Inventory, Drill, Triggers } as const satisfies Record<
+  string,
+  TSchema
+>;
 export type DocumentKind = keyof typeof documentKinds;
 
 export const schemaFileName = (kind: DocumentKind) => `${kind.toLowerCase()}.schema.json`;

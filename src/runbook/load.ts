@@ -7,6 +7,7 @@ import { API_VERSION } from '../schema/common.js';
 import { documentKinds, type DocumentKind } from './documents.js';
 import type { Drill } from '../schema/drill.js';
 import type { Inventory } from '../schema/inventory.js';
+import type { Triggers } from '../schema/triggers.js';
 import type { Runbook } from './schema.js';
 import { validatorFor } from './validators.js';
 import { locatedErrors } from './schema-errors.js';
@@ -16,7 +17,8 @@ import { didYouMean } from '../system/suggest.js';
 export type LoadedDocument =
   | { kind: 'Runbook'; data: Runbook; source: YamlSource }
   | { kind: 'Inventory'; data: Inventory; source: YamlSource }
-  | { kind: 'Drill'; data: Drill; source: YamlSource };
+  | { kind: 'Drill'; data: Drill; source: YamlSource }
+  | { kind: 'Triggers'; data: Triggers; source: YamlSource };
 
 const kinds = Object.keys(documentKinds) as DocumentKind[];
 

@@ -10,6 +10,7 @@ import { actions } from '../actions/registry.js';
 import { Drill } from '../schema/drill.js';
 import { RunEvent } from '../schema/events.js';
 import { Inventory } from '../schema/inventory.js';
+import { Triggers } from '../schema/triggers.js';
 import { RunbookEnvelope } from './schema.js';
 import { createAjv } from '../schema/ajv.js';
 
@@ -30,12 +31,13 @@ const require = createRequire(import.meta.url);
 const cache = new Map<string, ValidateFunction>();
 let ajv: AjvType | undefined;
 
-export type ValidatorName = 'Runbook' | 'Inventory' | 'Drill' | 'Events' | `with-${string}`;
+export type ValidatorName = 'Runbook' | 'Inventory' | 'Drill' | 'Triggers' | 'Events' | `with-${string}`;
 
 export const validatorNames = (): ValidatorName[] => [
   'Runbook',
   'Inventory',
   'Drill',
+  'Triggers',
   'Events',
   ...[...actions.keys()].map((k) => `with-${k}` as const),
 ];
@@ -44,6 +46,7 @@ export function schemaOf(name: ValidatorName): TSchema {
   if (name === 'Runbook') return RunbookEnvelope;
   if (name === 'Inventory') return Inventory;
   if (name === 'Drill') return Drill;
+  if (name === 'Triggers') return Triggers;
   if (name === 'Events') return TaggedRunEvent;
   return actions.get(name.slice('with-'.length))!.schema;
 }

@@ -39,12 +39,12 @@ export interface PgClaimsOptions {
 export const coordinationKey = (c: Coordination) => `${c.user}@${c.host}:${c.port}/${c.database}`;
 
 /**
- * The daemon's one session to the coordination database, opened on first use and again after it
- * broke (the next call reconnects), and the occurrence table, created once.
+ * A daemon's (or serve's) one session to the coordination database, opened on first use and again after it
+ * broke (the next call reconnects), and the tables it needs, each created once.
  */
-function coordinationSession(coordination: Coordination, daemon: string) {
+export function coordinationSession(coordination: Coordination, daemon: string) {
   let session: Promise<Client> | undefined;
-  let ready: Promise<void> | undefined;
+  const ready = new Map<string, Promise<void>>();
 
   async function query<R extends QueryResultRow>(sql: string, params: unknown[] = []) {
     session ??= connectPostgres(coordination, {
@@ -63,21 +63,25 @@ function coordinationSession(coordination: Coordination, daemon: string) {
 
   // Several daemons starting together: the advisory lock lets one create the table at a time
   // (concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique index).
-  const ensureTable = () =>
-    (ready ??= (async () => {
-      await query('begin');
-      try {
-        await query('select pg_advisory_xact_lock($1::bigint)', [
-          advisoryLockId(OCCURRENCE_TABLE).toString(),
-        ]);
-        await query(CREATE);
-        await query('commit');
-      } catch (err) {
-        await query('rollback').catch(() => undefined);
-        ready = undefined;
-        throw err;
-      }
-    })());
+  const ensureTable = (table: string, create: string) => {
+    let once = ready.get(table);
+    if (!once) {
+      once = (async () => {
+        await query('begin');
+        try {
+          await query('select pg_advisory_xact_lock($1::bigint)', [advisoryLockId(table).toString()]);
+          await query(create);
+          await query('commit');
+        } catch (err) {
+          await query('rollback').catch(() => undefined);
+          ready.delete(table);
+          throw err;
+        }
+      })();
+      ready.set(table, once);
+    }
+    return once;
+  };
 
   async function close() {
     const current = session;
@@ -93,7 +97,7 @@ export function pgClaims(coordination: Coordination, options: PgClaimsOptions): 
   const { query, ensureTable, close } = coordinationSession(coordination, daemon);
   return {
     async claim(o, environment) {
-      await ensureTable();
+      await ensureTable(OCCURRENCE_TABLE, CREATE);
       const key = [o.drill, o.at.toISOString()];
       const { rows } = await query(
         `insert into ${OCCURRENCE_TABLE} (drill, occurrence, environment, daemon) values ($1, $2, $3, $4)
@@ -130,7 +134,7 @@ export function pgClaims(coordination: Coordination, options: PgClaimsOptions): 
     },
 
     async orphans() {
-      await ensureTable();
+      await ensureTable(OCCURRENCE_TABLE, CREATE);
       // Row locks make concurrent reporters wait; the loser re-checks `status` and gets nothing.
       const { rows } = await query<{
         drill: string;

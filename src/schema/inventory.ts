@@ -95,6 +95,16 @@ export const Slack = Strict({
   token: SecretRef,
   channel: Type.String(),
   apiUrl: Type.Optional(Type.String({ description: 'Slack Web API base URL (a local endpoint in the lab)' })),
+  // The Slack app's signing secret: `drillbook serve` checks approval clicks with it.
+  signingSecret: Type.Optional(SecretRef),
+  approvers: Type.Optional(
+    Type.Array(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' }), {
+      description: 'Slack user ids allowed to answer approvals by button; absent: nobody can by Slack',
+    }),
+  ),
+  fourEyes: Type.Optional(
+    Type.Boolean({ description: 'the person who started a run may not approve its steps' }),
+  ),
 });
 
 export const Coordination = Strict({

@@ -13,6 +13,7 @@ import { inventoryConsistency } from './inventory-consistency.js';
 import { inventoryTargets } from './inventory-targets.js';
 import { schedule } from './schedule.js';
 import { sqlText } from './sql-text.js';
+import { triggers } from './triggers.js';
 import type { Rule } from './types.js';
 import { uniqueStepIds } from './unique-step-ids.js';
 
@@ -32,4 +33,5 @@ export const rules: readonly Rule[] = [
   drillClients,
   schedule,
   executors,
+  triggers,
 ];
