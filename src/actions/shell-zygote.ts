@@ -136,10 +136,11 @@ class Zygote {
       };
     });
     pid.catch(() => undefined);
-    this.pending.set(id, { started, ended, failed: (err) => failed(err) });
+    const files = [join(this.outDir, `${id}.1`), join(this.outDir, `${id}.2`)] as const;
+    const removeFiles = () => files.forEach((file) => rmSync(file, { force: true }));
+    this.pending.set(id, { started, ended, failed: (err) => (removeFiles(), failed(err)) });
     this.busy();
     this.proc.stdin.write(`run ${id} ${shq(cwd)} ${shq(envScript)} ${shq(command)}\0`);
-    const files = [join(this.outDir, `${id}.1`), join(this.outDir, `${id}.2`)] as const;
     return {
       pid,
       status,
@@ -194,6 +195,8 @@ class Zygote {
     for (const waiting of this.pending.values()) waiting.failed(err);
     this.pending.clear();
     this.idle();
+    // No monitor is left to write there (they held its stdout), and the zygote cannot clean up.
+    rmSync(this.outDir, { recursive: true, force: true });
   }
 
   /** While a command runs, its answer keeps drillbook alive; otherwise nothing of the zygote does. */
