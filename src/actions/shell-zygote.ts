@@ -135,7 +135,9 @@ class Zygote {
         reject(err);
       };
     });
+    // Awaited by the step unless the zygote died first and the step started it again elsewhere.
     pid.catch(() => undefined);
+    status.catch(() => undefined);
     const files = [join(this.outDir, `${id}.1`), join(this.outDir, `${id}.2`)] as const;
     const removeFiles = () => files.forEach((file) => rmSync(file, { force: true }));
     this.pending.set(id, { started, ended, failed: (err) => (removeFiles(), failed(err)) });

@@ -85,12 +85,17 @@ export const shell = defineAction({
   async run(ctx, input) {
     const shellPath = findBash();
     const env = { ...ctx.childEnv(), ...input.env };
-    const zygote = shellZygote(shellPath);
-    const envScript = zygote.envScript(env);
-    const out =
-      envScript === undefined
-        ? await spawned(ctx, shellPath, input.command, input.cwd, env)
-        : await forked(ctx, zygote.run(absolute(input.cwd ?? '.'), envScript, input.command));
+    const fork = (): ZygoteRun | undefined => {
+      const zygote = shellZygote(shellPath);
+      const envScript = zygote.envScript(env);
+      return envScript === undefined
+        ? undefined
+        : zygote.run(absolute(input.cwd ?? '.'), envScript, input.command);
+    };
+    const run = fork();
+    const out = run
+      ? await forked(ctx, run, fork)
+      : await spawned(ctx, shellPath, input.command, input.cwd, env);
     const outputs = { exitCode: out.exitCode, stdout: out.stdout.trimEnd(), stderr: out.stderr.trimEnd() };
     if (out.exitCode !== 0 && !input.allowFailure) {
       const why = out.exitCode === null ? `killed by ${out.signal}` : `exited with code ${out.exitCode}`;
@@ -105,13 +110,26 @@ export const shell = defineAction({
   },
 });
 
-/** The command forked by the zygote; a timeout or cancel stops its process group. */
-async function forked(ctx: ActionContext, run: ZygoteRun): Promise<Finished> {
+/**
+ * The command forked by the zygote; a timeout or cancel stops its process group. A zygote that
+ * died before it started the command (it never said its pid) is replaced once: `again`.
+ */
+async function forked(
+  ctx: ActionContext,
+  first: ZygoteRun,
+  again: () => ZygoteRun | undefined,
+): Promise<Finished> {
+  let run = first;
   let pid: number | undefined;
   const stop = () => killGroup(pid);
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
-    pid = await run.pid;
+    pid = await run.pid.catch((err: unknown) => {
+      const retry = again();
+      if (!retry) throw err;
+      run = retry;
+      return retry.pid;
+    });
     ctx.child?.(pid);
     if (ctx.signal.aborted) stop();
     const status = await run.status;
