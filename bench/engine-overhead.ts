@@ -6,9 +6,9 @@
 //  3. peak RSS of the real CLI (`drillbook run`, reports written) at 1,000 and 10,000 steps, each run
 //     in its own process (state directory on /dev/shm: RSS does not depend on the disk).
 // Targets: shell step <= 2x a bare spawn, engine <= 0.5 ms/step, RSS(10,000) - RSS(1,000) <= 10 MB.
-// Status (2 cores, loaded machine): engine and RSS met; the shell step is ~2.1-2.8x, and Node's own
-// spawn of /bin/true (fork of the Node process, then libuv's exec handshake) is already ~1.9x of
-// the bare spawn before bash starts, so the shell step meets 2x only when bash is not forked by Node.
+// Status (2 cores, loaded machine): all met. The shell step is ~1.2-1.8x (was ~2.3-2.9x when Node
+// spawned a bash per step): its command is forked by a bash kept per drillbook process
+// (src/actions/shell-zygote.ts), since Node's own spawn of /bin/true is already ~1.9x.
 // Run: node --import tsx bench/engine-overhead.ts [--runs N] [--only speed|rss]
 // The timing runs in a child process on an esbuild bundle of this file: the tsx loader alone
 // takes ~95 MB of RSS and slows module code, which a user's `drillbook run` never pays. That child

@@ -57,12 +57,12 @@ async function crashIn(t: TestContext, dir: string, runId: string, command: stri
 test('a step’s command and everything it started die with drillbook (SIGKILL)', async (t) => {
   const dir = tempDir(t);
   const marker = join(dir, 'late.txt');
-  // `ps -o pgid=` of the shell: the group the step runs in.
+  // `ps -o pgid=` of the command's shell ($BASHPID; $$ is the shell zygote's): the step's group.
   const { pgid } = await crashIn(
     t,
     dir,
     'die-1',
-    `ps -o pgid= $$ | tr -d ' ' > ${dir}/pgid.tmp; mv ${dir}/pgid.tmp ${dir}/pgid; sleep 30 & sleep 2; echo late >> ${marker}`,
+    `ps -o pgid= $BASHPID | tr -d ' ' > ${dir}/pgid.tmp; mv ${dir}/pgid.tmp ${dir}/pgid; sleep 30 & sleep 2; echo late >> ${marker}`,
   );
   t.after(() => groupMembers(pgid).forEach((pid) => process.kill(pid, 'SIGKILL')));
   assert.ok(await gone(pgid, 2000), `group ${pgid} still has ${groupMembers(pgid).join(', ')}`);
@@ -97,7 +97,7 @@ function leftRunning(t: TestContext, journal: string, command: string): number {
 
 /** s1 sleeps on the first run (killed there) and ends at once when retried. */
 const retryable = (dir: string) =>
-  `echo $$ > ${dir}/pgid; if [ -f ${dir}/retry ]; then echo s1 >> ${dir}/out.txt; else sleep 30; fi`;
+  `echo $BASHPID > ${dir}/pgid; if [ -f ${dir}/retry ]; then echo s1 >> ${dir}/out.txt; else sleep 30; fi`;
 
 test('resume waits for a command the crashed run left running, or refuses; never two copies', async (t) => {
   const dir = tempDir(t);
