@@ -182,6 +182,9 @@ async function waitForLeader(ctx: LabContext, api: PatroniApi, node: string): Pr
   }
 }
 
+/** Patroni's synchronous_mode (a named standby, as FIRST n) stands for any mode but async. */
+const synchronous = (ctx: LabContext) => ctx.config.sync.mode !== 'async';
+
 /** Every member running, the leader streaming to each replica, and with --sync a synchronous standby. */
 async function waitForMembers(ctx: LabContext, api: PatroniApi): Promise<PatroniCluster> {
   const names = ctx.config.nodes.map((n) => n.name);
@@ -192,7 +195,7 @@ async function waitForMembers(ctx: LabContext, api: PatroniApi): Promise<Patroni
     const leader = runningLeader(last);
     const running = names.every((n) => last!.members.some((m) => m.name === n && m.state === 'running'));
     if (!leader || !running) return false;
-    if (ctx.config.sync && names.length > 1 && !last.members.some((m) => m.role === 'sync_standby'))
+    if (synchronous(ctx) && names.length > 1 && !last.members.some((m) => m.role === 'sync_standby'))
       return false;
     const leaderNode = ctx.config.nodes.find((n) => n.name === leader.name)!;
     const streaming = new Set(
@@ -246,7 +249,8 @@ function patroniConfig(ctx: LabContext, config: PatroniLabConfig, node: LabNode)
         loop_wait: config.loopWait,
         retry_timeout: config.retryTimeout,
         maximum_lag_on_failover: 1048576,
-        synchronous_mode: ctx.config.sync,
+        synchronous_mode: synchronous(ctx),
+        ...(synchronous(ctx) && { synchronous_node_count: Math.max(1, ctx.config.sync.count) }),
         postgresql: {
           use_pg_rewind: true,
           use_slots: true,
