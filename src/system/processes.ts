@@ -21,6 +21,9 @@ export function spawnDetached(command: string, args: readonly string[], options:
       stdio: ['ignore', log, log],
       env: { ...childEnv(), ...options.env },
       ...userIds(options.as),
+      // Another user may not reach our working directory (a 0700 clone): initdb and pg_ctl fail
+      // when they cannot read the directory they start in, so such a daemon starts in /.
+      ...(options.as && { cwd: '/' }),
     });
     if (child.pid === undefined) throw new StepFailure(`cannot start ${command}`);
     // Keep the error listener: a spawn failure must not crash the caller after it returned.
