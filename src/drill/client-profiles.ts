@@ -43,3 +43,10 @@ export function judgedProfile(drill: Pick<Drill, 'probe' | 'objectives'>): strin
 /** A profile's timeouts, in words. */
 export const profileTimeouts = (p: Omit<ClientProfile, 'name' | 'via'>) =>
   `connect ${formatDuration(p.connectTimeoutMs)}, write ${formatDuration(p.writeTimeoutMs)}, reconnect after ${formatDuration(p.reconnectDelayMs)}`;
+
+/** The judged profile's place among the drill's clients (the first when none is named). */
+export const judgedIndex = (clients: readonly { profile: { name: string } }[], judged?: string) =>
+  Math.max(
+    0,
+    clients.findIndex((c) => c.profile.name === judged),
+  );

@@ -4,7 +4,7 @@
 import type { DrillPhase, RunEvent } from '../engine/events.js';
 import type { ClientFigures, DrillFigures } from '../schema/drill-outcome.js';
 import type { Runbook } from '../runbook/schema.js';
-import type { ClientProfile } from './client-profiles.js';
+import { judgedIndex, type ClientProfile } from './client-profiles.js';
 import { drillFigures, type ProbeFigures } from './figures.js';
 import { drillTimeline } from './timeline.js';
 import { drillPhases } from './failover-phases.js';
@@ -96,11 +96,8 @@ export function measureDrill(r: DrillRecord): Measurement {
   const onRunClock = (t: number) => t - r.clockOffset;
   const promote = promotionStep(r.events);
   const clients = r.clients.map((c) => clientFigures(r, c, promote));
-  const judgedIndex = Math.max(
-    0,
-    r.clients.findIndex((c) => c.profile.name === r.judged),
-  );
-  const judged = clients[judgedIndex];
+  const judgedAt = judgedIndex(r.clients, r.judged);
+  const judged = clients[judgedAt];
   const figures = pickProbeFigures(judged ?? noFigures());
   const measuresReplication = r.measure === 'replication';
   const measuresRecovery = !measuresReplication && measuresRecoveryOf(r);
@@ -108,7 +105,7 @@ export function measureDrill(r: DrillRecord): Measurement {
     const recovery = lastStepOf(r, measuresReplication ? REPLICATION_KINDS : RECOVERY_KINDS);
     figures.rtoMs = recovery ? recovery.t + r.clockOffset - r.faultAt : undefined;
   }
-  const judgedWrites = r.clients[judgedIndex] ? failoverWrites(r, r.clients[judgedIndex]) : [];
+  const judgedWrites = r.clients[judgedAt] ? failoverWrites(r, r.clients[judgedAt]) : [];
   const outage = outageOf(judgedWrites, r.faultAt);
   return {
     figures: {

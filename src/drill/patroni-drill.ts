@@ -3,6 +3,7 @@
 // failover, or none (a PostgreSQL restart in place, a lost DCS member): a leader change then is a
 // false failover.
 import { errorMessage } from '../errors.js';
+import { judgedIndex } from './client-profiles.js';
 import type { PatroniFigures } from '../schema/drill-outcome.js';
 import type { DrillMeasurement } from './phases/measure.js';
 import type { DrillState } from './phases/state.js';
@@ -22,15 +23,9 @@ export async function stopPatroniWatch(
   watch: PatroniWatch | undefined,
 ): Promise<{ figures?: PatroniFigures; reasons: string[] }> {
   if (!watch) return { reasons: [] };
-  const judged = Math.max(
-    0,
-    s.clients.findIndex((c) => c.profile.name === s.judged),
-  );
   try {
-    return {
-      figures: await watch.stop(s.faultAt, s.probes[judged]?.writes ?? [], s.loaded.env),
-      reasons: [],
-    };
+    const writes = s.probes[judgedIndex(s.clients, s.judged)]?.writes ?? [];
+    return { figures: await watch.stop(s.faultAt, writes, s.loaded.env), reasons: [] };
   } catch (err) {
     return { reasons: [`could not watch Patroni: ${errorMessage(err)}`] };
   }
