@@ -48,7 +48,12 @@ async function crashIn(t: TestContext, dir: string, runId: string, command: stri
     },
   );
   const journal = join(dir, '.drillbook/runs', runId, 'journal.jsonl');
-  while (!existsSync(join(dir, 'pgid')) && run.child.exitCode === null) await sleep(20);
+  // The shell zygote starts the command before drillbook journals its pid: wait for both.
+  const started = () =>
+    existsSync(join(dir, 'pgid')) &&
+    existsSync(journal) &&
+    readFileSync(journal, 'utf8').includes('"child-started"');
+  while (!started() && run.child.exitCode === null) await sleep(20);
   run.child.kill('SIGKILL');
   await run.done;
   return { out, journal, pgid: Number(readFileSync(join(dir, 'pgid'), 'utf8')) };
