@@ -7,7 +7,11 @@ packages=(postgresql openssh-server haproxy pdns-server pdns-backend-sqlite3 sql
 # chromium: the report tests open report.html in a real headless browser.
 # python3-psycopg2: the independent client that cross-checks the drill probe (libpq, not node-pg).
 # patroni, etcd-server, etcd-client: the Patroni lab (lab up --ha patroni) its tests bring up.
-if [ "${1:-}" = "--tests" ]; then packages+=(chromium python3-psycopg2 patroni etcd-server etcd-client); fi
+# prometheus, prometheus-alertmanager, prometheus-postgres-exporter: lab up --monitoring.
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(chromium python3-psycopg2 patroni etcd-server etcd-client)
+  packages+=(prometheus prometheus-alertmanager prometheus-postgres-exporter)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,8 +9,9 @@
 //     });
 //   });
 //
-// Slot s owns the loopback addresses 127.0.0.(10s+1...) and the ports 16400+10s ... 16400+10s+5:
-// slot 1 is the demo lab's address range and slot 2 the test lab's, so slots 3 and up are free.
+// Slot s owns the loopback addresses 127.0.0.(10s+1...) (from slot 25 on, 127.0.1.(10(s-25)+1...))
+// and the ports 16400+10s ... 16400+10s+9: slot 1 is the demo lab's address range and slot 2 the
+// test lab's, so slots 3 and up are free.
 // Slots in use: 3, 4 (database actions), 5, 6 (routing actions), 7, 8 (backups), 9 (lab shapes and
 // bench/sync-modes.ts), 10 (failover bench),
 // 11 (drills), 12 (drill soak bench), 13 (async RPO), 14 (backup bench), 15 (backup faults),
@@ -34,11 +35,11 @@ export interface PrivateLab extends TestLab {
 
 /** The lab options of a slot (addresses and ports that no other lab uses). */
 export function slotOptions(slot: number): Omit<LabUpOptions, 'dir'> {
-  if (!Number.isInteger(slot) || slot < 3 || slot > 24)
-    throw new Error(`lab slot must be 3..24, got ${slot}`);
+  if (!Number.isInteger(slot) || slot < 3 || slot > 49)
+    throw new Error(`lab slot must be 3..49, got ${slot}`);
   const port = (k: number) => 16400 + slot * 10 + k;
   return {
-    baseAddress: `127.0.0.${slot * 10}`,
+    baseAddress: `127.0.${Math.floor(slot / 25)}.${(slot % 25) * 10}`,
     pgPort: port(0),
     sshPort: port(1),
     routerPort: port(2),
