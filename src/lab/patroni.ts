@@ -290,6 +290,8 @@ function patroniConfig(ctx: LabContext, config: PatroniLabConfig, node: LabNode)
         unix_socket_directories: paths.socket,
         cluster_name: node.name,
         shared_buffers: '32MB',
+        // Drills SIGKILL postmasters: posix segments would pile up in /dev/shm; mmap files go with the lab.
+        dynamic_shared_memory_type: 'mmap',
         hot_standby_feedback: 'on',
         wal_receiver_status_interval: '1s',
         wal_sender_timeout: '10s',

@@ -234,6 +234,8 @@ function writeNodeConf(ctx: LabContext, node: LabNode, sync: boolean): void {
     'max_replication_slots = 16',
     'max_connections = 50',
     'shared_buffers = 32MB',
+    // Drills SIGKILL postmasters: posix segments would pile up in /dev/shm; mmap files go with the lab.
+    'dynamic_shared_memory_type = mmap',
     'wal_receiver_status_interval = 1s',
     'wal_sender_timeout = 10s',
     'wal_receiver_timeout = 10s',

@@ -74,6 +74,12 @@ describe('lab postgres', () => {
       try {
         const [row] = await query<{ recovery: boolean }>(client, 'SELECT pg_is_in_recovery() AS recovery');
         assert.equal(row?.recovery, name !== env.primary, `${name} role`);
+        // Segments in the data directory, not /dev/shm: a SIGKILLed postmaster leaves none behind.
+        const [dsm] = await query<{ type: string }>(
+          client,
+          "SELECT current_setting('dynamic_shared_memory_type') AS type",
+        );
+        assert.equal(dsm?.type, 'mmap', `${name} dynamic_shared_memory_type`);
         if (name === env.primary) {
           const reps = await query<{ name: string; state: string }>(
             client,
