@@ -10,7 +10,7 @@ import {
   dur,
   headline,
   mark,
-  outcomeMark,
+  outcomeOf,
   metWord,
   verdictWord,
   ofLimit,
@@ -20,6 +20,7 @@ import {
   stepOutcome,
 } from './text.js';
 import { renderObjectives, renderTimeline } from './timeline.js';
+import { statusIcon } from './icons.js';
 import { esc } from './xml.js';
 
 export const REPORT_CSS = `
@@ -104,7 +105,7 @@ function summary(r: Report): string[] {
   const d = r.drill;
   const ok = passed(r);
   const body: string[] = [
-    `<h1>${esc(`${outcomeMark(r)} ${headline(r)}`)}</h1>`,
+    `<h1>${statusIcon(outcomeOf(r))} ${esc(headline(r))}</h1>`,
     `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${verdictWord(ok ? 'pass' : 'fail')}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.startedBy ? ` by ${esc(r.run.startedBy)}` : ''}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
     `<div class="cards">${cards(r).join('')}</div>`,
   ];
@@ -236,7 +237,9 @@ function backupsSection(backups: NonNullable<Report['backups']>): Part[] {
       `<h3>${esc(t.title)}</h3>`,
       tableOf(
         t.head,
-        t.rows.map((row) => row.cells.map((c) => td(c.text, c.cls))),
+        t.rows.map((row) =>
+          row.cells.map((c) => (c.icon ? `<td>${statusIcon(c.icon, c.text)}</td>` : td(c.text, c.cls))),
+        ),
         (i) => (t.rows[i]!.failed ? 'failed' : ''),
       ),
     );
@@ -250,7 +253,7 @@ function stepsSection(r: Report): Part[] {
     tableOf(
       ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts', 'details'],
       mapped(r.steps, (s) => [
-        td(mark(s.status)),
+        `<td>${statusIcon(s.status, mark(s.status))}</td>`,
         td(s.name ? `${s.id} — ${s.name}` : s.id),
         td(s.kind),
         td(s.phase),

@@ -17,7 +17,7 @@ button.approve{background:#2f855a;color:#fff;border-color:#2f855a}button.reject{
 .steps{list-style:none;padding:0}.steps>li{border:1px solid #e2e8f0;border-radius:6px;margin:6px 0;padding:6px 10px}
 .steps>li.running{border-color:#2b6cb0}.steps>li.failed{border-color:#c53030}.steps>li.over .timer{color:#dd6b20;font-weight:600}
 .step-head{display:flex;gap:8px;align-items:center}.step-head .timer{margin-left:auto;font-variant-numeric:tabular-nums}
-.meter{height:4px;background:#edf2f7;border-radius:2px;margin:4px 0}.meter i{display:block;height:4px;background:#2b6cb0;border-radius:2px;max-width:100%}
+.meter{height:4px;background:#edf2f7;border-radius:2px;margin:4px 0}.meter i{display:block;width:0;height:4px;background:#2b6cb0;border-radius:2px;max-width:100%}
 .over .meter i{background:#dd6b20}.logs{margin:4px 0 0;padding-left:18px;font:12px ui-monospace,Menlo,monospace;white-space:pre-wrap;color:#2d3748}
 .logs .warn{color:#c05621}.approval{border:2px solid #805ad5;border-radius:6px;padding:8px 12px;margin:8px 0}
 .approval p{margin:0 0 6px}.answer{margin-left:8px;font-weight:600}.notice{color:#4a5568}
