@@ -34,7 +34,7 @@ th{background:#f7fafc;font-weight:600}td.num{text-align:right;font-variant-numer
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #e2e8f0;border-radius:6px;padding:8px 12px;min-width:150px}
 .card b{display:block;font-size:18px}.card span{color:#4a5568;font-size:12px}
 code{font:12px ui-monospace,Menlo,monospace;background:#f7fafc;padding:1px 4px;border-radius:3px;word-break:break-all}
-svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}
+svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}svg.icon{width:16px;height:16px;max-width:none;vertical-align:-3px}
 .timeline .label{fill:#2d3748}.timeline .tick line{stroke:#edf2f7}.timeline .tick text{fill:#718096}
 .budget-bar{fill:none;stroke:#a0aec0;stroke-dasharray:3 2}.budget-bar.clipped{stroke:#cbd5e0}
 .step-bar.ok{fill:#48bb78}.step-bar.over{fill:#dd6b20}.step-bar.failed{fill:#e53e3e}.step-bar.skipped{fill:#cbd5e0}

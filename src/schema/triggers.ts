@@ -53,7 +53,9 @@ export const WebUi = Strict(
       { minItems: 1, description: 'each signs in with their own token (a secret reference)' },
     ),
     drills: Type.Optional(
-      Type.String({ description: 'the directory of scheduled drills, relative to this file (the schedule page)' }),
+      Type.String({
+        description: 'the directory of scheduled drills, relative to this file (the schedule page)',
+      }),
     ),
   },
   { description: "drillbook serve's web UI at /: without it the pages answer 404" },

@@ -4,13 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { REPORT_CSS } from '../../report/html.js';
 import { esc } from '../../report/xml.js';
+import type { FastifyReply } from 'fastify';
 import type { WebUser } from './auth.js';
 
 const UI_CSS = `
 body{max-width:1200px}
 nav{display:flex;gap:18px;align-items:center;border-bottom:1px solid #e2e8f0;padding-bottom:8px;margin-bottom:16px}
 nav a{color:#2d3748;text-decoration:none;display:inline-flex;gap:4px;align-items:center}nav .who{margin-left:auto;color:#4a5568}
-nav svg{width:16px;height:16px}.icon{vertical-align:-3px}
+nav svg{width:16px;height:16px}
 form.filters{display:flex;gap:8px;flex-wrap:wrap;align-items:end;margin:8px 0}form.filters label{display:flex;flex-direction:column;font-size:12px;color:#4a5568}
 button{font:inherit;padding:3px 12px;border-radius:4px;border:1px solid #a0aec0;background:#f7fafc;cursor:pointer}
 button.approve{background:#2f855a;color:#fff;border-color:#2f855a}button.reject{background:#c53030;color:#fff;border-color:#c53030}
@@ -67,3 +68,13 @@ ${o.script ? `<script nonce="${nonce}">${o.script}</script>` : ''}
 /** A report.html as served: its own inline CSS and SVG, never a script. */
 export const REPORT_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+/** Sends a page with its Content-Security-Policy, never cached (it shows live state). */
+export function page(reply: FastifyReply, p: Rendered, status = 200) {
+  return reply
+    .code(status)
+    .header('content-security-policy', p.csp)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(p.html);
+}
