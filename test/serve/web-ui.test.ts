@@ -23,6 +23,7 @@ const APPROVER = 'U0APPROVER';
 const ARTIFACTS = resolve('test-artifacts', 'web-ui');
 const XSS_LABEL = 'pg1<script>window.__xss=1</script>';
 const XSS_OUTPUT = '<img src=x onerror=window.__xss=2>';
+const SECRET = 'web-ui-secret-value-0123456789';
 
 const dir = mkdtempSync(join(tmpdir(), 'drillbook-web-ui-'));
 const stateDir = join(dir, 'state');
@@ -37,6 +38,7 @@ let serve: Awaited<ReturnType<typeof startServe>>;
 let browser: Browser | undefined;
 
 before(async () => {
+  process.env.DRILLBOOK_SECRET_WEBPW = SECRET;
   mkdirSync(ARTIFACTS, { recursive: true });
   console.log(`web UI screenshots: ${ARTIFACTS}`);
   file('slack-token', 'xoxb-web-0123456789');
@@ -85,7 +87,7 @@ steps:
     kind: shell
     continueOnError: true
     retry: { attempts: 2, delay: 100ms }
-    with: { command: "echo '${XSS_OUTPUT}' >&2; exit 3" }
+    with: { command: "echo '${XSS_OUTPUT} \${{ secrets.WEBPW }}' >&2; exit 3" }
   - id: settle
     kind: wait
     budget: 1s
@@ -127,6 +129,7 @@ after(async () => {
   await stopServe(serve, 'interrupt');
   await new Promise((r) => slack.close(r));
   rmSync(dir, { recursive: true, force: true });
+  delete process.env.DRILLBOOK_SECRET_WEBPW;
 });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000) {
@@ -308,10 +311,12 @@ describe('drillbook serve: the web UI', () => {
     assert.ok((await elapsed()) > first + 300, `the timer ticks: ${first} then ${await elapsed()}`);
     await page.locator('li[data-step="settle"].over').waitFor({ timeout: 5_000 });
     await page.screenshot({ path: join(ARTIFACTS, '3-run-steps-ticking.png'), fullPage: true });
+    // Step output is text, and the secret it printed is redacted.
     assert.match(
       (await page.locator('li[data-step="noisy"] .logs').textContent())!,
-      /<img src=x onerror=window.__xss=2>/,
+      /<img src=x onerror=window.__xss=2> \*\*\*/,
     );
+    assert.ok(!(await page.content()).includes(SECRET));
     assert.match(
       (await page.locator('li[data-step="go-ahead"] .logs').textContent())!,
       /approved by U0APPROVER \(alice\) via web/,
