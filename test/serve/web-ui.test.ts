@@ -2,9 +2,20 @@
 // Alertmanager POST starts appears in the runs list, its page ticks its steps live (server-sent
 // events) and the Approve button clicked in the page resumes it; what alerts and steps carry is shown
 // as text, never as markup; approvals without a session, without the CSRF token or from someone off
-// the allow-list are refused. Screenshots go to test-artifacts/web-ui/ (printed).
+// the allow-list are refused; a run another process runs is followed through its journal; stopping
+// serve ends the open event streams. Screenshots go to test-artifacts/web-ui/ (printed). Spawns
+// bin/drillbook.js: `npm run build` first.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +23,10 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { readJournal } from '../../src/engine/journal.js';
+import { UserError } from '../../src/errors.js';
 import { startSlackServer } from '../../src/lab/slack-server.js';
 import { startServe, stopServe } from '../../src/serve/command.js';
+import { loadTriggers } from '../../src/serve/triggers.js';
 import { journalPath } from '../../src/system/run-paths.js';
 
 const TOKEN = 'alertmanager-token-web-0123456789';
@@ -95,6 +108,20 @@ steps:
 `,
   );
   file(
+    'by-hand.yaml',
+    `apiVersion: drillbook/v1
+kind: Runbook
+metadata: { name: by-hand }
+steps:
+  - id: first
+    kind: wait
+    with: { duration: 800ms }
+  - id: second
+    kind: wait
+    with: { duration: 800ms }
+`,
+  );
+  file(
     'triggers.yaml',
     `apiVersion: drillbook/v1
 kind: Triggers
@@ -124,9 +151,10 @@ ui:
   );
 });
 
+let stopped = false;
 after(async () => {
   await browser?.close();
-  await stopServe(serve, 'interrupt');
+  if (!stopped) await stopServe(serve, 'interrupt');
   await new Promise((r) => slack.close(r));
   rmSync(dir, { recursive: true, force: true });
   delete process.env.DRILLBOOK_SECRET_WEBPW;
@@ -180,7 +208,27 @@ async function signIn(token: string): Promise<string> {
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
+const listed = () => (existsSync(join(stateDir, 'runs')) ? readdirSync(join(stateDir, 'runs')) : []);
 const events = (runId: string) => readJournal(journalPath(stateDir, runId)).events;
+
+/** Reads a server-sent events response until `done` says so (or the stream ends); the text read. */
+async function readStream(res: Response, done: (text: string) => boolean, ms = 10_000): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const timer = setTimeout(() => void reader.cancel(), ms);
+  try {
+    for (;;) {
+      const { value, done: ended } = await reader.read();
+      if (ended) return text;
+      text += decoder.decode(value, { stream: true });
+      if (done(text)) return text;
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => {});
+  }
+}
 
 describe('drillbook serve: the web UI', () => {
   it('refuses approvals without a session, without the CSRF token, or from a user off the allow-list, and escapes what alerts carry', async () => {
@@ -348,5 +396,71 @@ describe('drillbook serve: the web UI', () => {
     await page.screenshot({ path: join(ARTIFACTS, '7-schedule.png'), fullPage: true });
     assert.ok(existsSync(join(ARTIFACTS, '4-run-succeeded.png')));
     assert.ok(readFileSync(join(ARTIFACTS, '4-run-succeeded.png')).length > 1000);
+  });
+
+  it('follows a run another process runs (its journal) live, and lists it as manual', async () => {
+    const alice = await signIn(ALICE);
+    // Another process, in its own working directory (its reports go there).
+    const child = spawn(
+      process.execPath,
+      [
+        resolve('bin/drillbook.js'),
+        'run',
+        join(dir, 'by-hand.yaml'),
+        '--env',
+        'prod',
+        '--inventory',
+        join(dir, 'inventory.yaml'),
+        '--state-dir',
+        stateDir,
+        '--no-slack',
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const runId = await until('the by-hand run', () =>
+      listed().find((id) => id.includes('by-hand') && existsSync(journalPath(stateDir, id))),
+    );
+    const res = await fetch(`${serve.url}/runs/${runId}/events`, { headers: { cookie: alice } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
+    const text = await readStream(res, (t) => t.includes('"type":"run-finished"'));
+    // The stream opened as the run began; the second step's end came through it, not before it.
+    assert.match(text, /"type":"step-finished","stepId":"second"/);
+    assert.equal(await exited, 0, stderr);
+    const list = await (await fetch(`${serve.url}/?trigger=manual`, { headers: { cookie: alice } })).text();
+    assert.match(list, new RegExp(`data-run="${runId}"`));
+    assert.doesNotMatch(list, /data-run="[^"]*web-failover/);
+  });
+
+  it('refuses unknown keys in the ui section with file:line:col', () => {
+    const bad = file(
+      'bad-triggers.yaml',
+      readFileSync(join(dir, 'triggers.yaml'), 'utf8').replace('ui:\n', 'ui:\n  theme: dark\n'),
+    );
+    assert.throws(
+      () => loadTriggers(bad),
+      (err: unknown) => err instanceof UserError && /bad-triggers\.yaml:\d+:\d+: .*theme/.test(err.format()),
+    );
+  });
+
+  it('ends the live event streams when serve stops, so stopping never waits for a browser', async () => {
+    const runId = await fire('web-3');
+    const alice = await signIn(ALICE);
+    await until('the approval request', () =>
+      existsSync(journalPath(stateDir, runId)) && events(runId).some((e) => e.type === 'approval-requested')
+        ? true
+        : undefined,
+    );
+    const res = await fetch(`${serve.url}/runs/${runId}/events`, { headers: { cookie: alice } });
+    const reading = readStream(res, () => false, 15_000);
+    const start = Date.now();
+    stopped = true;
+    await stopServe(serve, 'interrupt');
+    assert.ok(Date.now() - start < 5000, `serve stopped in ${Date.now() - start} ms`);
+    assert.match(await reading, /event: end/);
+    assert.ok(events(runId).some((e) => e.type === 'run-stopped'));
   });
 });
