@@ -425,6 +425,11 @@ describe('drillbook serve: the web UI', () => {
     );
     const res = await fetch(`${serve.url}/runs/${runId}/events`, { headers: { cookie: alice } });
     assert.equal(res.status, 200);
+    // Running: it holds its environment's lock.
+    const running = await (
+      await fetch(`${serve.url}/?status=running`, { headers: { cookie: alice } })
+    ).text();
+    assert.match(running, new RegExp(`data-run="${runId}"`));
     assert.match(res.headers.get('content-type')!, /^text\/event-stream/);
     const text = await readStream(res, (t) => t.includes('"type":"run-finished"'));
     // The stream opened as the run began; the second step's end came through it, not before it.

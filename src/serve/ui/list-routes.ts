@@ -10,7 +10,7 @@ import { DEFAULT_LIST_COUNT, listSchedules } from '../../schedule/list.js';
 import { REPORT_CSP, page } from './layout.js';
 import { historyPage, runsPage, schedulePage } from './pages.js';
 import type { UiContext } from './routes.js';
-import { listRuns, type RunFilter } from './runs.js';
+import { filterRuns, type RunFilter } from './runs.js';
 
 const REPORT_DIR = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const REPORT_TYPES: Record<string, string> = {
@@ -32,8 +32,8 @@ export function listRoutes(app: FastifyInstance, c: UiContext): void {
       status: pick('status'),
       trigger: pick('trigger'),
     };
-    const all = listRuns(o.stateDir, (id) => o.live.has(id), {});
-    const shown = listRuns(o.stateDir, (id) => o.live.has(id), filter);
+    const all = c.runs.list((id) => o.live.has(id));
+    const shown = filterRuns(all, filter);
     return page(reply, runsPage({ user, all, shown, filter, reportsDir }));
   });
 

@@ -14,6 +14,7 @@ import { page } from './layout.js';
 import { listRoutes } from './list-routes.js';
 import { loginPage } from './pages.js';
 import { runRoutes } from './run-routes.js';
+import { runIndex, type RunIndex } from './runs.js';
 
 export interface WebUiOptions extends Omit<SlackActionsContext, 'signingSecrets'> {
   triggers: LoadedTriggers;
@@ -32,6 +33,7 @@ export interface UiContext {
   signedIn(req: FastifyRequest, reply: FastifyReply): WebUser | undefined;
   /** The run event streams open now. */
   open: OpenStreams;
+  runs: RunIndex;
 }
 
 export async function webUi(app: FastifyInstance, o: WebUiOptions): Promise<void> {
@@ -47,6 +49,7 @@ export async function webUi(app: FastifyInstance, o: WebUiOptions): Promise<void
     auth,
     reportsDir: resolve(o.reportsDir ?? DEFAULT_REPORTS_DIR),
     open: new Set(),
+    runs: runIndex(o.stateDir),
     signedIn(req, reply) {
       const user = auth.userOf(req.headers.cookie);
       if (user) return user;

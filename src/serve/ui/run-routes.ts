@@ -11,7 +11,6 @@ import { page } from './layout.js';
 import { reportLink } from './pages.js';
 import type { UiContext } from './routes.js';
 import { runPage } from './run-page.js';
-import { runSummary } from './runs.js';
 
 const validRunId = (id: string) => {
   try {
@@ -28,7 +27,7 @@ export function runRoutes(app: FastifyInstance, c: UiContext): void {
   const { o } = c;
   const runOf = (req: FastifyRequest) => {
     const runId = validRunId((req.params as { id: string }).id);
-    return runId ? runSummary(o.stateDir, runId, o.live.has(runId)) : undefined;
+    return runId ? c.runs.summary(runId, o.live.has(runId)) : undefined;
   };
 
   app.get('/runs/:id', async (req, reply) => {
