@@ -28,6 +28,7 @@ import { startSlackServer } from '../../src/lab/slack-server.js';
 import { startServe, stopServe } from '../../src/serve/command.js';
 import { loadTriggers } from '../../src/serve/triggers.js';
 import { journalPath } from '../../src/system/run-paths.js';
+import { fixtureReport } from '../report/fixtures.js';
 
 const TOKEN = 'alertmanager-token-web-0123456789';
 const ALICE = 'web-token-alice-0123456789abcdef';
@@ -387,8 +388,18 @@ describe('drillbook serve: the web UI', () => {
     assert.ok(!/[\u{2705}\u{274C}\u{23F9}]/u.test(report));
     await page.screenshot({ path: join(ARTIFACTS, '5-report.png'), fullPage: true });
 
+    // Two recorded drills beside it: their RTO and RPO trends.
+    for (const [i, id] of ['drill-a', 'drill-b'].entries()) {
+      const drill = fixtureReport('drill');
+      drill.run.id = id;
+      drill.run.createdAt = `2026-11-0${i + 1}T10:00:00Z`;
+      mkdirSync(join(dir, 'reports', `2026-11-0${i + 1}-${id}`), { recursive: true });
+      writeFileSync(join(dir, 'reports', `2026-11-0${i + 1}-${id}`, 'report.json'), JSON.stringify(drill));
+    }
     await page.goto(`${serve.url}/history`);
-    assert.equal(await page.locator('svg.trend[aria-label="RTO over time"]').count(), 1);
+    assert.equal(await page.locator('svg.trend[aria-label="RTO over time"]').count(), 2);
+    assert.equal(await page.locator('svg.trend[aria-label="RPO over time"]').count(), 1);
+    assert.equal(await page.locator('svg.trend[aria-label="RPO over time"] circle').count(), 2);
     await page.screenshot({ path: join(ARTIFACTS, '6-history.png'), fullPage: true });
     await page.goto(`${serve.url}/schedule`);
     await page.locator('h2', { hasText: 'primary-kill' }).waitFor();
