@@ -116,10 +116,10 @@ metadata: { name: by-hand }
 steps:
   - id: first
     kind: wait
-    with: { duration: 800ms }
+    with: { duration: 1500ms }
   - id: second
     kind: wait
-    with: { duration: 800ms }
+    with: { duration: 1500ms }
 `,
   );
   file(
