@@ -8,6 +8,8 @@ export interface Cell {
   text: string;
   /** How HTML shows it: a number, a met (green) or missed (red) figure; a word is never broken. */
   cls?: 'num' | 'met' | 'missed' | 'met word' | 'missed word';
+  /** A status HTML draws as its icon (Markdown keeps the text). */
+  icon?: string;
 }
 export interface BackupTable {
   title: string;
@@ -48,7 +50,7 @@ export function backupTables(b: ReportBackups): BackupTable[] {
       rows: b.made.map((m) => ({
         failed: m.status === 'failed',
         cells: [
-          { text: mark(m.status) },
+          { text: mark(m.status), icon: m.status },
           { text: m.stepId },
           { text: m.label ?? '—' },
           { text: m.method ?? '—' },
@@ -83,7 +85,7 @@ export function backupTables(b: ReportBackups): BackupTable[] {
       rows: b.restoreTests.map((t) => ({
         failed: t.status === 'failed',
         cells: [
-          { text: mark(t.status) },
+          { text: mark(t.status), icon: t.status },
           { text: t.stepId },
           { text: t.label ?? '—' },
           num(age(t.backupAgeMs)),
@@ -117,7 +119,7 @@ export function backupTables(b: ReportBackups): BackupTable[] {
       rows: b.pitr.map((p) => ({
         failed: p.status === 'failed',
         cells: [
-          { text: mark(p.status) },
+          { text: mark(p.status), icon: p.status },
           { text: p.stepId },
           { text: p.label ?? '—' },
           {
@@ -145,27 +147,27 @@ const rtoWords = (rto: { objective: number; met: boolean } | undefined) =>
 
 /**
  * The backups section in a few lines, for summaries too short for tables (the Slack summary): one
- * line per backup, restore test and PITR, its outcome first.
+ * line per backup, restore test and PITR, its outcome first as `icon` draws it (Slack's emoji).
  */
-export function backupSummaryLines(b: ReportBackups): string[] {
+export function backupSummaryLines(b: ReportBackups, icon: (status: string) => string): string[] {
   const failed = (s: Parameters<typeof outcome>[0]) =>
     s.status === 'failed' ? `: ${outcome(s).text}` : undefined;
   return [
     ...b.made.map(
       (m) =>
-        `${mark(m.status)} backup ${m.label ?? m.stepId}` +
+        `${icon(m.status)} backup ${m.label ?? m.stepId}` +
         (failed(m) ??
           `: ${megabytes(m.sizeBytes)} MB in ${dur(m.durationMs)} (${mbPerSecond(m.bytesPerSecond)} MB/s), ${m.verified ? 'verified' : 'NOT verified'}`),
     ),
     ...b.restoreTests.map(
       (t) =>
-        `${mark(t.status)} restore test of ${t.label ?? 'the newest backup'}` +
+        `${icon(t.status)} restore test of ${t.label ?? 'the newest backup'}` +
         (failed(t) ??
           `: usable in ${dur(t.timeToUsableMs)}${rtoWords(t.rto)}, backup age ${age(t.backupAgeMs)}`),
     ),
     ...b.pitr.map(
       (p) =>
-        `${mark(p.status)} PITR from ${p.label ?? 'the newest backup'}` +
+        `${icon(p.status)} PITR from ${p.label ?? 'the newest backup'}` +
         (failed(p) ?? `: usable in ${dur(p.timeToUsableMs)}${rtoWords(p.rto)}`),
     ),
   ];

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { backupHistoryHtml, backupHistoryTable, type BackupHistory } from './backup-history.js';
 import { htmlPage } from './html.js';
 import { REPORT_VERSION, type Report } from './schema.js';
-import { dur, passed } from './text.js';
+import { dur, passed, rows } from './text.js';
 import { aligned, minute, percent, regressionOf, type Regression } from './trend.js';
 import { esc } from './xml.js';
 
@@ -102,7 +102,7 @@ export function historyGroups(reports: StoredReport[]): HistoryGroup[] {
 
 export const loadHistory = (reportsDir: string) => historyGroups(readReports(reportsDir));
 
-function summary(g: HistoryGroup): string {
+export function groupSummary(g: HistoryGroup): string {
   const reg = g.regression;
   const flag = reg?.regressed
     ? ` — REGRESSION: latest RTO ${dur(reg.latestMs)} is ${percent(reg.latestMs / reg.medianMs - 1)} above the median ${dur(reg.medianMs)} of the runs before`
@@ -128,28 +128,50 @@ export function historyTable(groups: HistoryGroup[], backups: BackupHistory[] = 
   if (!groups.length) return 'no reports yet';
   return [
     ...groups.map((g) =>
-      [`${g.title}: ${summary(g)}`, ...aligned([HEAD, ...g.entries.map(columns)])].join('\n'),
+      [`${g.title}: ${groupSummary(g)}`, ...aligned([HEAD, ...g.entries.map(columns)])].join('\n'),
     ),
     ...(backups.length ? [backupHistoryTable(backups)] : []),
   ].join('\n\n');
 }
 
-/** RTO of each run as points over the runs, the objective as a line. */
-function sparkline(g: HistoryGroup): string {
-  const points = g.entries.map((e, i) => ({ i, e })).filter((p) => p.e.rtoMs !== undefined);
+/** What a trend plots of each run: a figure, its objective, how to show it. */
+export interface TrendMetric {
+  name: string;
+  value(e: HistoryEntry): number | undefined;
+  objective(e: HistoryEntry): number | undefined;
+  show(v: number | undefined): string;
+}
+
+export const RTO_TREND: TrendMetric = {
+  name: 'RTO',
+  value: (e) => e.rtoMs,
+  objective: (e) => e.rtoObjectiveMs,
+  show: dur,
+};
+export const RPO_TREND: TrendMetric = {
+  name: 'RPO',
+  value: (e) => e.rpoRows,
+  objective: (e) => e.rpoObjectiveRows,
+  show: rows,
+};
+
+/** A figure of each run as points over the runs, the objective as a line (RTO unless told). */
+export function trendSvg(g: HistoryGroup, m: TrendMetric = RTO_TREND): string {
+  const points = g.entries.map((e, i) => ({ i, e, v: m.value(e) })).filter((p) => p.v !== undefined);
   if (!points.length) return '';
   const W = 600;
   const H = 120;
-  const objective = g.entries.at(-1)?.rtoObjectiveMs;
-  const max = Math.max(...points.map((p) => p.e.rtoMs!), objective ?? 0, 1) * 1.1;
+  const last = g.entries.at(-1);
+  const objective = last && m.objective(last);
+  const max = Math.max(...points.map((p) => p.v!), objective ?? 0, 1) * 1.1;
   const x = (i: number) =>
     30 + (g.entries.length > 1 ? (i / (g.entries.length - 1)) * (W - 60) : (W - 60) / 2);
-  const y = (ms: number) => H - 20 - (ms / max) * (H - 40);
-  const line = points.map((p) => `${x(p.i).toFixed(1)},${y(p.e.rtoMs!).toFixed(1)}`).join(' ');
-  return `<svg class="trend" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="RTO over time">
-${objective === undefined ? '' : `<line class="objective" x1="30" x2="${W - 30}" y1="${y(objective).toFixed(1)}" y2="${y(objective).toFixed(1)}" stroke="#2b6cb0" stroke-dasharray="6 3"><title>objective ${esc(dur(objective))}</title></line>`}
+  const y = (v: number) => H - 20 - (v / max) * (H - 40);
+  const line = points.map((p) => `${x(p.i).toFixed(1)},${y(p.v!).toFixed(1)}`).join(' ');
+  return `<svg class="trend" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(m.name)} over time">
+${objective === undefined ? '' : `<line class="objective" x1="30" x2="${W - 30}" y1="${y(objective).toFixed(1)}" y2="${y(objective).toFixed(1)}" stroke="#2b6cb0" stroke-dasharray="6 3"><title>objective ${esc(m.show(objective))}</title></line>`}
 <polyline points="${line}" fill="none" stroke="#4a5568"/>
-${points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.e.rtoMs!).toFixed(1)}" r="4" fill="${p.e.passed ? '#48bb78' : '#e53e3e'}"><title>${esc(`${p.e.createdAt}: RTO ${dur(p.e.rtoMs)} (${p.e.result})`)}</title></circle>`).join('\n')}
+${points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.v!).toFixed(1)}" r="4" fill="${p.e.passed ? '#48bb78' : '#e53e3e'}"><title>${esc(`${p.e.createdAt}: ${m.name} ${m.show(p.v)} (${p.e.result})`)}</title></circle>`).join('\n')}
 </svg>`;
 }
 
@@ -157,8 +179,8 @@ ${points.map((p) => `<circle cx="${x(p.i).toFixed(1)}" cy="${y(p.e.rtoMs!).toFix
 export function historyHtml(groups: HistoryGroup[], backups: BackupHistory[] = []): string {
   const sections = groups.map(
     (g) => `<h2>${esc(g.title)}</h2>
-<p class="${g.regression?.regressed ? 'missed' : ''}">${esc(summary(g))}</p>
-${sparkline(g)}
+<p class="${g.regression?.regressed ? 'missed' : ''}">${esc(groupSummary(g))}</p>
+${trendSvg(g)}
 <table><thead><tr>${HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>
 ${g.entries
   .map((e) => {

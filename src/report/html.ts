@@ -10,7 +10,7 @@ import {
   dur,
   headline,
   mark,
-  outcomeMark,
+  outcomeOf,
   metWord,
   verdictWord,
   ofLimit,
@@ -20,6 +20,7 @@ import {
   stepOutcome,
 } from './text.js';
 import { renderObjectives, renderTimeline } from './timeline.js';
+import { statusIcon } from './icons.js';
 import { esc } from './xml.js';
 
 export const REPORT_CSS = `
@@ -33,7 +34,7 @@ th{background:#f7fafc;font-weight:600}td.num{text-align:right;font-variant-numer
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #e2e8f0;border-radius:6px;padding:8px 12px;min-width:150px}
 .card b{display:block;font-size:18px}.card span{color:#4a5568;font-size:12px}
 code{font:12px ui-monospace,Menlo,monospace;background:#f7fafc;padding:1px 4px;border-radius:3px;word-break:break-all}
-svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}
+svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}svg.icon{width:16px;height:16px;max-width:none;vertical-align:-3px}
 .timeline .label{fill:#2d3748}.timeline .tick line{stroke:#edf2f7}.timeline .tick text{fill:#718096}
 .budget-bar{fill:none;stroke:#a0aec0;stroke-dasharray:3 2}.budget-bar.clipped{stroke:#cbd5e0}
 .step-bar.ok{fill:#48bb78}.step-bar.over{fill:#dd6b20}.step-bar.failed{fill:#e53e3e}.step-bar.skipped{fill:#cbd5e0}
@@ -104,7 +105,7 @@ function summary(r: Report): string[] {
   const d = r.drill;
   const ok = passed(r);
   const body: string[] = [
-    `<h1>${esc(`${outcomeMark(r)} ${headline(r)}`)}</h1>`,
+    `<h1>${statusIcon(outcomeOf(r))} ${esc(headline(r))}</h1>`,
     `<p><span class="verdict ${ok ? 'pass' : 'fail'}">${verdictWord(ok ? 'pass' : 'fail')}</span> run <code>${esc(r.run.id)}</code> by ${esc([...new Set(r.run.operators)].join(', '))}, started ${esc(r.run.createdAt)}${r.run.startedBy ? ` by ${esc(r.run.startedBy)}` : ''}${r.run.resumes ? `, resumed ${r.run.resumes}×` : ''}</p>`,
     `<div class="cards">${cards(r).join('')}</div>`,
   ];
@@ -236,7 +237,9 @@ function backupsSection(backups: NonNullable<Report['backups']>): Part[] {
       `<h3>${esc(t.title)}</h3>`,
       tableOf(
         t.head,
-        t.rows.map((row) => row.cells.map((c) => td(c.text, c.cls))),
+        t.rows.map((row) =>
+          row.cells.map((c) => (c.icon ? `<td>${statusIcon(c.icon, c.text)}</td>` : td(c.text, c.cls))),
+        ),
         (i) => (t.rows[i]!.failed ? 'failed' : ''),
       ),
     );
@@ -250,7 +253,7 @@ function stepsSection(r: Report): Part[] {
     tableOf(
       ['', 'step', 'kind', 'phase', 'outcome', 'duration', 'budget', 'approval wait', 'attempts', 'details'],
       mapped(r.steps, (s) => [
-        td(mark(s.status)),
+        `<td>${statusIcon(s.status, mark(s.status))}</td>`,
         td(s.name ? `${s.id} — ${s.name}` : s.id),
         td(s.kind),
         td(s.phase),

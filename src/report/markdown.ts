@@ -5,18 +5,7 @@ import { CLOUD_EVENT_COLUMNS, cloudEventRows } from './cloud-events.js';
 import { chainTable, clientsTable } from './drill-tables.js';
 import { joined, mapped, whole, type Chunks, type Part } from './chunks.js';
 import type { Report, ReportBackups, ReportDrill, ReportStep } from './schema.js';
-import {
-  dur,
-  headline,
-  mark,
-  outcomeMark,
-  metWord,
-  ofLimit,
-  rows,
-  rtoLabel,
-  stepOutcome,
-  verdictWord,
-} from './text.js';
+import { dur, headline, mark, metWord, ofLimit, rows, rtoLabel, stepOutcome, verdictWord } from './text.js';
 
 /** A table cell: pipes and line breaks would break the table. */
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -32,7 +21,7 @@ export const renderMarkdown = (r: Report): string => whole(markdownChunks(r));
 
 /** report.md in pieces, as written (see chunks.ts). */
 export function markdownChunks(r: Report): Chunks {
-  const out: Part[] = [`# ${outcomeMark(r)} ${headline(r)}`, ''];
+  const out: Part[] = [`# ${headline(r)}`, ''];
   const operators = [...new Set(r.run.operators)];
   out.push(
     table(

@@ -9,13 +9,20 @@ import { unhandledEvent } from '../schema/events.js';
 export const slackText = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+// Slack shortcodes: Slack draws its own emoji images, whatever fonts the reader's machine has.
 const ICONS: Record<string, string> = {
   running: ':arrow_forward:',
   succeeded: ':white_check_mark:',
+  pass: ':white_check_mark:',
   failed: ':x:',
+  fail: ':x:',
   interrupted: ':stop_button:',
+  aborted: ':stop_button:',
   'rolling back': ':leftwards_arrow_with_hook:',
 };
+
+/** A run's, a drill's or a step's status as a Slack emoji shortcode. */
+export const slackIcon = (status: string) => ICONS[status] ?? ':grey_question:';
 
 export function runHeader(o: {
   runId: string;
@@ -38,7 +45,7 @@ export function runHeader(o: {
       o.rtoMs === undefined
         ? formatDuration(elapsed)
         : `${formatDuration(elapsed)} of RTO ${formatDuration(o.rtoMs)}`;
-    const icon = ICONS[state.status] ?? ':grey_question:';
+    const icon = slackIcon(state.status);
     const now = state.status === 'running' && state.step ? ` — ${state.step}` : '';
     const drill = state.drill ? `Drill ${state.drill}: ` : '';
     const probe = state.probe ? ` — ${state.probe}` : '';

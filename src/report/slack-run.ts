@@ -15,10 +15,10 @@ import { describeEvent } from '../engine/views/describe.js';
 import type { Slack } from '../schema/inventory.js';
 import { backupSummaryLines } from './backup-tables.js';
 import type { Report } from './schema.js';
-import { runHeader, slackText } from './slack-header.js';
+import { runHeader, slackIcon, slackText } from './slack-header.js';
 import { slackQueue } from './slack-queue.js';
 import { clientLine } from '../schema/drill-outcome.js';
-import { dur, headline, metWord, ofLimit, outcomeMark, rows, rtoLabel } from './text.js';
+import { dur, headline, metWord, ofLimit, outcomeOf, rows, rtoLabel } from './text.js';
 
 export type SlackVerbosity = 'all' | 'failures' | 'summary';
 
@@ -165,7 +165,7 @@ export async function openRunThread(o: RunThreadOptions): Promise<RunThread> {
 }
 
 const summaryText = (r: Report | undefined, status: string) =>
-  r ? `${outcomeMark(r)} ${headline(r)}` : `Run ${status}`;
+  r ? `${slackIcon(outcomeOf(r))} ${headline(r)}` : `Run ${status}`;
 
 /** The end of the run in Block Kit: outcome, RTO/RPO against objectives, where the report is. */
 export function summaryBlocks(runId: string, r: Report | undefined, location?: string): unknown[] {
@@ -215,7 +215,7 @@ export function summaryBlocks(runId: string, r: Report | undefined, location?: s
         ),
       },
     });
-  const backups = r?.backups ? backupSummaryLines(r.backups) : [];
+  const backups = r?.backups ? backupSummaryLines(r.backups, slackIcon) : [];
   if (backups.length)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(backups.join('\n')) } });
   if (reasons.length)

@@ -25,14 +25,18 @@ export const rows = (n: number | undefined) => (n === undefined ? '—' : `${n} 
 
 export { metWord, verdictWord };
 
+/**
+ * A status as a short word for text outputs (Markdown, terminal tables): no emoji glyph, which shows
+ * as an empty box where no emoji font is installed. HTML draws icons.ts's SVG, Slack its own emoji.
+ */
 const STATUS_MARK: Record<Report['run']['status'] | ReportStep['status'], string> = {
-  succeeded: '✅',
-  failed: '❌',
-  interrupted: '⏹',
+  succeeded: 'ok',
+  failed: 'FAILED',
+  interrupted: 'stopped',
   incomplete: '…',
-  skipped: '↷',
+  skipped: 'skipped',
   'not-run': '·',
-  running: '…',
+  running: 'running',
 };
 export const mark = (status: keyof typeof STATUS_MARK) => STATUS_MARK[status];
 
@@ -41,12 +45,8 @@ export function passed(report: Report): boolean {
   return report.drill ? report.drill.verdict === 'pass' : report.run.status === 'succeeded';
 }
 
-/** The mark of the whole outcome: a drill's verdict, else the run's status. */
-export function outcomeMark(report: Report): string {
-  const verdict = report.drill?.verdict;
-  if (verdict === undefined) return mark(report.run.status);
-  return { pass: '✅', fail: '❌', aborted: '⏹', incomplete: '…' }[verdict];
-}
+/** The whole outcome, for its icon: a drill's verdict, else the run's status. */
+export const outcomeOf = (report: Report): string => report.drill?.verdict ?? report.run.status;
 
 /** The one-line headline of a report. */
 export function headline(report: Report): string {

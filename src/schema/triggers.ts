@@ -37,6 +37,30 @@ export const Trigger = Strict({
   ),
 });
 
+/** Who may sign in to serve's web UI, and where its schedule page reads drills from. */
+export const WebUi = Strict(
+  {
+    users: Type.Array(
+      Strict({
+        id: Type.String({
+          pattern: '^[UW][A-Z0-9]{2,}$',
+          description:
+            "the person's Slack user id: approvals from the web page obey the environment's slack.approvers and fourEyes like a Slack click",
+        }),
+        name: Type.Optional(Type.String({ description: 'shown in the page and in the journal' })),
+        token: SecretRef,
+      }),
+      { minItems: 1, description: 'each signs in with their own token (a secret reference)' },
+    ),
+    drills: Type.Optional(
+      Type.String({
+        description: 'the directory of scheduled drills, relative to this file (the schedule page)',
+      }),
+    ),
+  },
+  { description: "drillbook serve's web UI at /: without it the pages answer 404" },
+);
+
 export const Triggers = Strict(
   {
     $schema: Type.Optional(Type.String()),
@@ -55,9 +79,11 @@ export const Triggers = Strict(
     ),
     inventory: Type.Optional(Type.String({ description: 'inventory path relative to this file' })),
     triggers: Type.Array(Trigger, { minItems: 1 }),
+    ui: Type.Optional(WebUi),
   },
   { title: 'drillbook Triggers', $id: 'https://drillbook.dev/schemas/triggers.schema.json' },
 );
 
 export type Triggers = Static<typeof Triggers>;
 export type Trigger = Static<typeof Trigger>;
+export type WebUi = Static<typeof WebUi>;

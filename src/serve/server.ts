@@ -16,6 +16,7 @@ import { warnRun } from './alert-runs.js';
 import { serveMetrics } from './metrics.js';
 import { handleSlackAction } from './slack-actions.js';
 import type { LoadedTriggers } from './triggers.js';
+import { webUi } from './ui/routes.js';
 
 export interface ServerOptions {
   triggers: LoadedTriggers;
@@ -104,6 +105,18 @@ export function buildServer(o: ServerOptions): Serve {
       ),
     ),
   );
+  // The web UI at / (when the triggers file has `ui`): its approvals decide as a Slack click does.
+  void app.register(webUi, {
+    triggers: o.triggers,
+    inventory: o.inventory.data,
+    stateDir: o.stateDir,
+    reportsDir: o.reportsDir,
+    live,
+    metrics,
+    io: o.io,
+    secure: Boolean(o.https),
+    noteToRun: (runId, message) => warnRun(ctx, runId, message),
+  });
   return {
     app,
     running: ctx.running,

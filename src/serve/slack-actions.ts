@@ -23,13 +23,14 @@ export interface SlackActionsContext {
   noteToRun(runId: string, message: string): void;
 }
 
-interface Click {
+export interface Click {
   approved: boolean;
   runId: string;
   stepId: string;
   id: string;
   user: string;
   userName?: string;
+  reason?: string;
 }
 
 function clickOf(body: string): Click | string {
@@ -77,6 +78,19 @@ export function handleSlackAction(
   }
   const click = clickOf(body);
   if (typeof click === 'string') return { status: 400, body: { error: click } };
+  return decideApproval(c, click, 'slack');
+}
+
+/**
+ * An approval answered by a person: a Slack click or the web page (`via`). The same rules for both:
+ * the pending approval's single-use id, the environment's approvers allow-list, four eyes, the first
+ * answer wins; each attempt is recorded beside the run's approvals and refusals in its journal.
+ */
+export function decideApproval(
+  c: Omit<SlackActionsContext, 'signingSecrets'>,
+  click: Click,
+  via: 'slack' | 'web',
+): HookAnswer {
   let pending;
   try {
     pending = pendingApproval(c.stateDir, click.runId, click.stepId);
@@ -93,6 +107,7 @@ export function handleSlackAction(
         at: new Date().toISOString(),
         stepId: click.stepId,
         user: click.user,
+        via,
         outcome,
         detail,
       }) + '\n',
@@ -110,7 +125,7 @@ export function handleSlackAction(
     );
   };
   if (!env?.slack?.approvers?.includes(click.user)) {
-    const why = `approval click by ${who} refused: not on the approvers allow-list of ${pending.environment}`;
+    const why = `approval ${via === 'slack' ? 'click' : 'from the web page'} by ${who} refused: not on the approvers allow-list of ${pending.environment}`;
     record('refused', why);
     c.noteToRun(click.runId, why);
     c.metrics.approvalAnswered('refused');
@@ -120,7 +135,7 @@ export function handleSlackAction(
     c.stateDir,
     click.runId,
     click.stepId,
-    { approved: click.approved, by: who, via: 'slack' },
+    { approved: click.approved, by: who, via, reason: click.reason },
     { id: click.id },
   );
   if (answer.outcome === 'recorded') {

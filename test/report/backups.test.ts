@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { backupSummaryLines } from '../../src/report/backup-tables.js';
+import { slackIcon } from '../../src/report/slack-header.js';
 import { buildReport } from '../../src/report/model.js';
 import { summaryBlocks } from '../../src/report/slack-run.js';
 import { createAjv } from '../../src/runbook/validators.js';
@@ -166,11 +167,11 @@ describe('report model: backups', () => {
   test('the Slack summary lists each backup, restore test and PITR in a line, its outcome first', () => {
     const r = buildReport(allKindsRun());
     const lines = [
-      '✅ backup base-20250410T010000Z: 40.0 MB in 8.00s (5.00 MB/s), verified',
-      '✅ restore test of base-20250410T010000Z: usable in 20.0s / RTO 15.0s MISSED, backup age 26h',
-      '❌ PITR from base-20250410T010000Z: failed: recovery ended before reaching the target: WAL segment 000000010000000000000003 is not in the archive /lab/archive',
+      ':white_check_mark: backup base-20250410T010000Z: 40.0 MB in 8.00s (5.00 MB/s), verified',
+      ':white_check_mark: restore test of base-20250410T010000Z: usable in 20.0s / RTO 15.0s MISSED, backup age 26h',
+      ':x: PITR from base-20250410T010000Z: failed: recovery ended before reaching the target: WAL segment 000000010000000000000003 is not in the archive /lab/archive',
     ];
-    assert.deepEqual(backupSummaryLines(r.backups!), lines);
+    assert.deepEqual(backupSummaryLines(r.backups!, slackIcon), lines);
     const sections = summaryBlocks('run-1', r).filter((b) => (b as { type: string }).type === 'section');
     assert.ok(
       sections.some((b) => JSON.stringify(b).includes(JSON.stringify(lines.join('\n')).slice(1, -1))),

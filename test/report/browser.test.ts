@@ -68,6 +68,10 @@ describe('report.html in headless Chromium', () => {
       assert.ok((dom.match(/class="step-bar /g) ?? []).length >= 5);
       assert.match(dom, /class="outage"/);
       assert.match(dom, /<svg class="objectives"/);
+      // Status icons are inline SVG: an emoji glyph is an empty box without an emoji font.
+      assert.match(dom, /<h1><svg class="icon /);
+      assert.ok((dom.match(/<td><svg class="icon /g) ?? []).length >= 5);
+      assert.doesNotMatch(dom, /\p{Extended_Pictographic}/u);
     });
   }
 });

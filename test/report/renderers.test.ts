@@ -67,22 +67,22 @@ function junitCases(xml: string): JunitCase[] {
 describe('report renderers', () => {
   test('report.md: outcome, steps against budgets, rollback, budget misses, approvals', () => {
     const ok = renderMarkdown(fixtureReport('succeeded'));
-    assert.match(ok, /^# ✅ Run succeeded — pg-failover on lab \(staging\)/);
+    assert.match(ok, /^# Run succeeded — pg-failover on lab \(staging\)/);
     assert.match(ok, /\| Duration \| 48\.6s of 5m met \|/);
     assert.match(
       ok,
       /## Approvals[\s\S]*\| approve \| Promote a replica of lab\? \| granted \| lead@laptop \| 42\.0s \|/,
     );
     const failed = renderMarkdown(fixtureReport('failed'));
-    assert.match(failed, /^# ❌ Run failed/);
+    assert.match(failed, /^# Run failed/);
     assert.match(failed, /## Rollback\n\nAfter `promote` failed/);
     assert.match(failed, /- `verify-primary-down`: 24\.3s of 20\.0s/);
     assert.match(
       failed,
-      /\| ✅ \| verify-primary-down — Verify the primary is down \| verify \| main \| succeeded, over budget \|/,
+      /\| ok \| verify-primary-down — Verify the primary is down \| verify \| main \| succeeded, over budget \|/,
     );
     const drill = renderMarkdown(fixtureReport('drill'));
-    assert.match(drill, /^# ❌ Drill monthly-failover: FAIL/);
+    assert.match(drill, /^# Drill monthly-failover: FAIL/);
     assert.match(drill, /\| RPO \(acknowledged rows lost\) \| 1 row \| 0 rows \| MISSED \|/);
     assert.match(drill, /\| promote \| promote \| 1\.20s \| {2}\| 1\.00s \| MISSED \|/);
     assert.match(drill, /\| RTO \(client-observed\) \|/);
@@ -259,7 +259,7 @@ describe('report renderers', () => {
     assert.match(md, /## Backups\n\n### Backups made\n/);
     assert.match(
       md,
-      /\| ✅ \| backup \| base-20250410T010000Z \| basebackup \| 40\.0 \| 8\.00s \| 5\.00 \| yes \| \/var\/backups\/drillbook\/base-20250410T010000Z \| none \| 0\/2000028 → 0\/2000138 \| ok \|/,
+      /\| ok \| backup \| base-20250410T010000Z \| basebackup \| 40\.0 \| 8\.00s \| 5\.00 \| yes \| \/var\/backups\/drillbook\/base-20250410T010000Z \| none \| 0\/2000028 → 0\/2000138 \| ok \|/,
     );
     assert.match(
       md,
@@ -267,7 +267,7 @@ describe('report renderers', () => {
     );
     assert.match(
       md,
-      /### Point-in-time recoveries[\s\S]*\| ❌ \| pitr \| .*recovery_target_time = 2025-04-10 12:00:30\+00 .*\| \*\*failed: recovery ended before reaching the target/,
+      /### Point-in-time recoveries[\s\S]*\| FAILED \| pitr \| .*recovery_target_time = 2025-04-10 12:00:30\+00 .*\| \*\*failed: recovery ended before reaching the target/,
     );
     assert.ok(md.indexOf('## Backups') < md.indexOf('## Steps'), 'the figures before the step table');
     assert.doesNotMatch(renderMarkdown(fixtureReport('succeeded')), /## Backups/);
