@@ -48,7 +48,8 @@ export function drillTimeline(
   );
   if (recovery) marks.push({ mark: 'recovery-started', at: recovery.t, detail: recovery.stepId });
   const approved = r.events.find((e) => e.type === 'approval-granted');
-  if (approved) marks.push({ mark: 'approved', at: approved.t, detail: `${approved.stepId} by ${approved.by}` });
+  if (approved)
+    marks.push({ mark: 'approved', at: approved.t, detail: `${approved.stepId} by ${approved.by}` });
   const promoted = r.events.find(
     (e): e is StepFinished =>
       mainFinished(e) && typeof e.outputs.timeline === 'number' && typeof e.outputs.node === 'string',
@@ -80,7 +81,7 @@ function triggerMarks(events: readonly RunEvent[]): TimelineMark[] {
   const e = events.find((x) => x.type === 'drill-triggered');
   if (e?.type !== 'drill-triggered' || e.trigger !== 'alert') return [];
   const onClock = (wall: string) => e.t - (Date.parse(e.ts) - Date.parse(wall));
-  const detail = e.alertRun ? `${e.alertname ?? "alert"} → run ${e.alertRun}` : e.alertname;
+  const detail = e.alertRun ? `${e.alertname ?? 'alert'} → run ${e.alertRun}` : e.alertname;
   return [
     ...(e.firingAt ? [{ mark: 'alert-firing' as const, at: onClock(e.firingAt), detail }] : []),
     ...(e.receivedAt ? [{ mark: 'webhook-received' as const, at: onClock(e.receivedAt) }] : []),

@@ -172,7 +172,9 @@ export const FaultReverted = Event('fault-reverted', {
 /** A drill with `trigger: alert | manual`: what started its runbook, with the links of the chain. */
 export const DrillTriggered = Event('drill-triggered', {
   trigger: OneOf(['alert', 'manual']),
-  alertRun: Opt(Type.String({ description: 'alert: the id of the run the alert started through drillbook serve' })),
+  alertRun: Opt(
+    Type.String({ description: 'alert: the id of the run the alert started through drillbook serve' }),
+  ),
   alertname: Opt(Type.String()),
   firingAt: Opt(Type.String({ description: 'alert: when the alert fired (Alertmanager startsAt)' })),
   receivedAt: Opt(Type.String({ description: 'alert: when serve received the webhook' })),

@@ -39,7 +39,14 @@ test('lab up --monitoring runs exporters, Prometheus, Alertmanager and serve; la
     const up = await labUp({ ...options, dir });
     const status = await labStatus(dir);
     const kinds = new Map(status.components.map((c) => [c.name, c]));
-    for (const name of ['exporter-pg1', 'exporter-pg2', 'exporter-pg3', 'prometheus', 'alertmanager', 'serve'])
+    for (const name of [
+      'exporter-pg1',
+      'exporter-pg2',
+      'exporter-pg3',
+      'prometheus',
+      'alertmanager',
+      'serve',
+    ])
       assert.equal(kinds.get(name)?.up, true, `${name} is not up: ${JSON.stringify(kinds.get(name))}`);
     assert.ok(status.allUp);
     // Never Debian's default ports: the lab's own, from its PostgreSQL port.
@@ -78,7 +85,10 @@ test('lab up --monitoring runs exporters, Prometheus, Alertmanager and serve; la
   } finally {
     const down = await labDown(dir);
     rmSync(parent, { recursive: true, force: true });
-    assert.ok(down.stopped.some((s) => s.startsWith('prometheus')), down.stopped.join(', '));
+    assert.ok(
+      down.stopped.some((s) => s.startsWith('prometheus')),
+      down.stopped.join(', '),
+    );
   }
   assert.deepEqual(processesOf(dir), [], 'lab down left processes of the lab');
   for (const k of [6, 7, 8])

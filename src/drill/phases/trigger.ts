@@ -72,7 +72,9 @@ async function awaitPerson(s: DrillState, signal: AbortSignal): Promise<void> {
   const { by } = await requestApproval({ ask }, s.w.emitter, MANUAL_START_STEP, { message }, bounded).catch(
     (err: unknown) => {
       if (bounded.aborted && !signal.aborted)
-        throw new StepFailure(`nobody started the runbook within ${s.loaded.drill.triggerTimeout ?? DEFAULT_TIMEOUT}`);
+        throw new StepFailure(
+          `nobody started the runbook within ${s.loaded.drill.triggerTimeout ?? DEFAULT_TIMEOUT}`,
+        );
       throw err;
     },
   );
@@ -96,7 +98,8 @@ async function awaitAlertRun(s: DrillState, signal: AbortSignal): Promise<RunRes
     );
     line = fresh.find((a) => a.outcome === 'started' && a.runId);
     const refused = fresh.find((a) => a.outcome === 'busy' || a.outcome === 'refused');
-    if (!line && refused) throw new StepFailure(`serve did not start the run: ${refused.outcome} (${refused.detail ?? ''})`);
+    if (!line && refused)
+      throw new StepFailure(`serve did not start the run: ${refused.outcome} (${refused.detail ?? ''})`);
     if (!line && performance.now() > deadline)
       throw new StepFailure(
         `no alert started a run on ${s.loaded.env.name} within ${s.loaded.drill.triggerTimeout ?? DEFAULT_TIMEOUT} of the fault (${alerts})`,

@@ -1,0 +1,128 @@
+// Drills whose runbook is not started by the drill: `trigger: alert` (the lab's monitoring notices
+// the dead primary, Alertmanager posts to the lab's serve, serve starts pg-failover) and
+// `trigger: manual` (a person answers with `drillbook approve RUN_ID start`). Slot 26, a
+// --sync --monitoring lab; needs `npm run build` (the lab's serve runs bin/drillbook.js).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readJournal } from '../../src/engine/journal.js';
+import { pendingApproval } from '../../src/engine/approval-box.js';
+import { runDrill } from '../../src/drill/run-drill.js';
+import { MANUAL_START_STEP } from '../../src/drill/phases/trigger.js';
+import type { TimelineMark } from '../../src/schema/drill-outcome.js';
+import { journalPath } from '../../src/system/run-paths.js';
+import { waitFor } from '../../src/system/processes.js';
+import { cli } from '../helpers/cli.js';
+import { assertJournalMatchesSchema } from '../helpers/events-schema.js';
+import { privateLab } from '../helpers/private-lab.js';
+
+const stateDir = mkdtempSync(join(tmpdir(), 'drillbook-triggered-'));
+after(() => rmSync(stateDir, { recursive: true, force: true }));
+const quiet = { out: () => undefined, err: () => undefined };
+
+/** Each mark's first time; asserts that `order` is present and in that order. */
+function assertChain(timeline: readonly TimelineMark[] | undefined, order: TimelineMark['mark'][]) {
+  const at = new Map<string, number>();
+  for (const m of timeline ?? []) if (!at.has(m.mark)) at.set(m.mark, m.at);
+  for (const mark of order) assert.ok(at.has(mark), `no ${mark} mark in ${JSON.stringify(timeline)}`);
+  for (let i = 1; i < order.length; i++)
+    assert.ok(
+      at.get(order[i - 1]!)! <= at.get(order[i]!)!,
+      `${order[i - 1]} (${at.get(order[i - 1]!)}) after ${order[i]} (${at.get(order[i]!)})`,
+    );
+}
+
+describe('drills started by an alert or a person', () => {
+  const lab = privateLab(26, { sync: true, monitoring: true });
+
+  it('trigger: alert: the alert starts pg-failover through serve; the report shows the whole chain', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const outcome = await runDrill(
+      { drillFile: 'drills/primary-kill-alerted.yaml', inventoryFile: l.inventoryPath, stateDir },
+      quiet,
+    );
+    assertJournalMatchesSchema(journalPath(stateDir, outcome.runId));
+    const events = readJournal(journalPath(stateDir, outcome.runId)).events;
+    const finished = events.find((e) => e.type === 'drill-finished');
+    assert.equal(
+      outcome.verdict,
+      'pass',
+      finished?.type === 'drill-finished' ? finished.reasons.join('\n') : '',
+    );
+    assert.equal(outcome.figures?.rpoRows, 0);
+    assertChain(outcome.figures?.timeline, [
+      'fault',
+      'alert-firing',
+      'webhook-received',
+      'runbook-started',
+      'promoted',
+      'routed',
+      'first-ack',
+    ]);
+    // The drill did not run the runbook: serve did, and its journal names the alert.
+    assert.equal(events.filter((e) => e.type === 'step-started').length, 0);
+    const triggered = events.find((e) => e.type === 'drill-triggered');
+    assert.ok(triggered?.type === 'drill-triggered' && triggered.alertRun);
+    const serveState = join(l.dir, 'serve');
+    const alertRun = readJournal(journalPath(serveState, triggered.alertRun));
+    assert.equal(alertRun.header.trigger?.kind, 'alert');
+    assert.equal(alertRun.header.trigger?.alertname, 'PostgresPrimaryDown');
+    // One run for the alert; its resolution (after the failover) starts nothing.
+    const alerts = readFileSync(join(serveState, 'serve', 'alerts.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { outcome: string; status: string });
+    assert.equal(alerts.filter((a) => a.outcome === 'started').length, 1, JSON.stringify(alerts));
+    assert.ok(
+      await waitFor(
+        () => readFileSync(join(serveState, 'serve', 'alerts.jsonl'), 'utf8').includes('"resolved-ignored"'),
+        10_000,
+      ),
+      'the alert never resolved after the failover',
+    );
+    // The reports carry the chain.
+    assert.ok(outcome.reportDir);
+    const md = readFileSync(join(outcome.reportDir, 'report.md'), 'utf8');
+    assert.match(md, /alert firing[\s\S]*webhook received[\s\S]*runbook started/);
+    assert.match(readFileSync(join(outcome.reportDir, 'report.html'), 'utf8'), /webhook received/);
+    assert.match(readFileSync(join(outcome.reportDir, 'report.json'), 'utf8'), /"alert-firing"/);
+  });
+
+  it('trigger: manual: the runbook waits for drillbook approve, then runs', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const drill = join(stateDir, 'primary-kill-manual.yaml');
+    writeFileSync(
+      drill,
+      readFileSync('drills/primary-kill.yaml', 'utf8')
+        .replaceAll('../runbooks/', `${process.cwd()}/runbooks/`)
+        .replace('fault:\n', 'trigger: manual\ntriggerTimeout: 30s\nfault:\n'),
+    );
+    const running = runDrill({ drillFile: drill, inventoryFile: l.inventoryPath, stateDir }, quiet);
+    // The drill's run waits on its `start` approval, as drillbook approve sees it.
+    let runId: string | undefined;
+    const waiting = () => {
+      const runs = existsSync(join(stateDir, 'runs')) ? readdirSync(join(stateDir, 'runs')) : [];
+      runId = runs.find((r) => pendingApproval(stateDir, r, MANUAL_START_STEP));
+      return runId !== undefined;
+    };
+    assert.ok(await waitFor(waiting, 20_000, 100), 'the drill asked nobody to start its runbook');
+    await new Promise((r) => setTimeout(r, 500)); // a person takes a moment: nothing starts meanwhile
+    const before = readJournal(journalPath(stateDir, runId!)).events;
+    assert.equal(before.filter((e) => e.type === 'step-started').length, 0, 'the runbook started unasked');
+    const approved = await cli('approve', runId!, MANUAL_START_STEP, '--state-dir', stateDir);
+    assert.equal(approved.code, 0, approved.stderr);
+    const outcome = await running;
+    assert.equal(outcome.runId, runId);
+    assert.equal(outcome.verdict, 'pass', outcome.reasons?.join('\n'));
+    assertChain(outcome.figures?.timeline, ['fault', 'approved', 'runbook-started', 'promoted', 'first-ack']);
+    const triggered = readJournal(journalPath(stateDir, runId!)).events.find(
+      (e) => e.type === 'drill-triggered',
+    );
+    assert.ok(triggered?.type === 'drill-triggered');
+    assert.match(triggered.by ?? '', /via drillbook approve/);
+  });
+});
