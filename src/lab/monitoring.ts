@@ -9,7 +9,8 @@ import { StepFailure } from '../errors.js';
 import type { Endpoint } from '../system/ports.js';
 import { portAnswers } from '../system/ports.js';
 import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
-import { LAB_DATABASE, LAB_USER, type LabConfig } from './config.js';
+import { LAB_DATABASE, LAB_USER, type LabConfig, type MonitoringConfig } from './config.js';
+import { slackApiUrl } from './slack.js';
 import type { LabContext } from './context.js';
 import { LAB_ENVIRONMENT } from './inventory.js';
 import {
@@ -139,6 +140,39 @@ export async function ensureMonitoring(ctx: LabContext): Promise<void> {
     '--reports-dir',
     join(ctx.paths.serve, 'reports'),
   ]);
+  await pointSlackAtServe(ctx);
+  await awaitScrapes(ctx, m);
+}
+
+/** The lab's Slack endpoint sends approval clicks to the lab's serve (Slack's "request URL"). */
+async function pointSlackAtServe(ctx: LabContext): Promise<void> {
+  const res = await fetch(`${slackApiUrl(ctx).replace(/\/api\/$/, '')}/_control/interactivity`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ctx.secrets.slackToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${serveUrl(ctx.config)}/hooks/slack/actions` }),
+  });
+  if (!res.ok) throw new StepFailure(`the lab's Slack endpoint refused the request URL: HTTP ${res.status}`);
+}
+
+/**
+ * Prometheus applies its scrape targets a few seconds after it starts: until every exporter has
+ * been scraped the lab cannot notice anything, so lab up returns only once it can (a drill right
+ * after it would otherwise measure Prometheus's start, not detection).
+ */
+async function awaitScrapes(ctx: LabContext, m: MonitoringConfig): Promise<void> {
+  const url = `http://${ctx.config.serviceHost}:${m.prometheusPort}/api/v1/targets`;
+  const scraped = async () => {
+    try {
+      const body = (await (await fetch(url)).json()) as { data: { activeTargets: { health: string }[] } };
+      const targets = body.data.activeTargets;
+      return targets.length === ctx.config.nodes.length && targets.every((t) => t.health === 'up');
+    } catch {
+      return false;
+    }
+  };
+  if (!(await waitFor(scraped, START_TIMEOUT_MS, 250)))
+    throw new StepFailure(`Prometheus does not scrape every exporter (${url})`, { stepId: 'lab' });
+  ctx.report('prometheus: every exporter scraped');
 }
 
 /** Starts one daemon unless it runs, records it, and waits until its port answers. */

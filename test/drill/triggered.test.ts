@@ -1,9 +1,10 @@
 // Drills whose runbook is not started by the drill: `trigger: alert` (the lab's monitoring notices
 // the dead primary, Alertmanager posts to the lab's serve, serve starts pg-failover) and
-// `trigger: manual` (a person answers with `drillbook approve RUN_ID start`). Slot 26, a
+// `trigger: manual` (a person clicks Approve in Slack; the lab's Slack endpoint posts the signed click
+// to the lab's serve). Slot 26, a
 // --sync --monitoring lab; needs `npm run build` (the lab's serve runs bin/drillbook.js).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,7 +15,7 @@ import { MANUAL_START_STEP } from '../../src/drill/phases/trigger.js';
 import type { TimelineMark } from '../../src/schema/drill-outcome.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import { waitFor } from '../../src/system/processes.js';
-import { cli } from '../helpers/cli.js';
+import { LAB_SLACK_APPROVER } from '../../src/lab/config.js';
 import { assertJournalMatchesSchema } from '../helpers/events-schema.js';
 import { privateLab } from '../helpers/private-lab.js';
 
@@ -91,7 +92,7 @@ describe('drills started by an alert or a person', () => {
     assert.match(readFileSync(join(outcome.reportDir, 'report.json'), 'utf8'), /"alert-firing"/);
   });
 
-  it('trigger: manual: the runbook waits for drillbook approve, then runs', async (t) => {
+  it('trigger: manual: the runbook waits for a person, who clicks Approve in Slack', async (t) => {
     const l = lab(t);
     if (!l) return;
     const drill = join(stateDir, 'primary-kill-manual.yaml');
@@ -101,28 +102,48 @@ describe('drills started by an alert or a person', () => {
         .replaceAll('../runbooks/', `${process.cwd()}/runbooks/`)
         .replace('fault:\n', 'trigger: manual\ntriggerTimeout: 30s\nfault:\n'),
     );
+    const slackToken = readFileSync(join(l.dir, 'secrets', 'slack-token'), 'utf8').trim();
+    const control = async (path: string, body?: object) =>
+      (await (
+        await fetch(`${l.environment.slack!.apiUrl!.replace(/\/api\/$/, '')}${path}`, {
+          method: body ? 'POST' : 'GET',
+          headers: { authorization: `Bearer ${slackToken}`, 'content-type': 'application/json' },
+          body: body && JSON.stringify(body),
+        })
+      ).json()) as Record<string, unknown>;
     const running = runDrill({ drillFile: drill, inventoryFile: l.inventoryPath, stateDir }, quiet);
-    // The drill's run waits on its `start` approval, as drillbook approve sees it.
-    let runId: string | undefined;
-    const waiting = () => {
-      const runs = existsSync(join(stateDir, 'runs')) ? readdirSync(join(stateDir, 'runs')) : [];
-      runId = runs.find((r) => pendingApproval(stateDir, r, MANUAL_START_STEP));
-      return runId !== undefined;
+    // The question, with its buttons, in the drill's Slack thread.
+    let question: { ts: string; text?: string } | undefined;
+    const asked = async () => {
+      const { messages } = (await control('/_control/messages')) as {
+        messages: { ts: string; text?: string; blocks?: unknown }[];
+      };
+      question = messages.find(
+        (m) => m.blocks && m.text?.includes(`, step ${MANUAL_START_STEP}: The fault struck`),
+      );
+      return question !== undefined;
     };
-    assert.ok(await waitFor(waiting, 20_000, 100), 'the drill asked nobody to start its runbook');
-    await new Promise((r) => setTimeout(r, 500)); // a person takes a moment: nothing starts meanwhile
-    const before = readJournal(journalPath(stateDir, runId!)).events;
+    assert.ok(await waitFor(asked, 20_000, 200), 'the drill asked nobody to start its runbook');
+    const runId = /Approval needed for run (\S+),/.exec(question!.text!)![1]!;
+    // Nothing starts before the person answers; the approval waits where the lab's serve finds it.
+    assert.ok(pendingApproval(l.environment.serve!.stateDir, runId, MANUAL_START_STEP));
+    await new Promise((r) => setTimeout(r, 500));
+    const before = readJournal(journalPath(stateDir, runId)).events;
     assert.equal(before.filter((e) => e.type === 'step-started').length, 0, 'the runbook started unasked');
-    const approved = await cli('approve', runId!, MANUAL_START_STEP, '--state-dir', stateDir);
-    assert.equal(approved.code, 0, approved.stderr);
+    const click = (await control('/_control/click', {
+      ts: question!.ts,
+      actionId: 'drillbook-approve',
+      user: { id: LAB_SLACK_APPROVER, username: 'ops' },
+    })) as { status: number; answer: string };
+    assert.equal(click.status, 200, click.answer);
     const outcome = await running;
     assert.equal(outcome.runId, runId);
     assert.equal(outcome.verdict, 'pass', outcome.reasons?.join('\n'));
     assertChain(outcome.figures?.timeline, ['fault', 'approved', 'runbook-started', 'promoted', 'first-ack']);
-    const triggered = readJournal(journalPath(stateDir, runId!)).events.find(
+    const triggered = readJournal(journalPath(stateDir, runId)).events.find(
       (e) => e.type === 'drill-triggered',
     );
     assert.ok(triggered?.type === 'drill-triggered');
-    assert.match(triggered.by ?? '', /via drillbook approve/);
+    assert.match(triggered.by ?? '', new RegExp(`${LAB_SLACK_APPROVER} \\(ops\\) via slack`));
   });
 });

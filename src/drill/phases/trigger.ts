@@ -11,7 +11,8 @@ import { boxAsk } from '../../engine/approval-box.js';
 import { requestApproval } from '../../engine/approvals.js';
 import type { RunEvent } from '../../engine/events.js';
 import { readJournal } from '../../engine/journal.js';
-import { StepFailure } from '../../errors.js';
+import { errorMessage, StepFailure } from '../../errors.js';
+import { postApprovalButtons } from '../../report/slack-approval.js';
 import type { InputValues } from '../../runbook/inputs.js';
 import { journalPath } from '../../system/run-paths.js';
 import type { DrillState, RunResult } from './state.js';
@@ -58,23 +59,39 @@ export async function runTriggered(
   return s.w.execute(signal, lateInputs);
 }
 
+/**
+ * The drill's `start` approval. It lives in the state directory of the environment's serve when
+ * the inventory names one, so a Slack click (which serve receives) answers it as well as
+ * `drillbook approve`; the question goes to the drill's Slack thread with the buttons.
+ */
 async function awaitPerson(s: DrillState, signal: AbortSignal): Promise<void> {
   const { env } = s.loaded;
+  const stateDir = env.serve?.stateDir ?? s.stateDir;
   const ask = boxAsk({
-    stateDir: s.stateDir,
+    stateDir,
     runId: s.runId,
     environment: env.name,
     requester: `drill ${s.loaded.drill.metadata.name}`,
     fourEyes: false,
+    announce: async (p) => {
+      if (!env.slack) return;
+      await postApprovalButtons(env.slack, p, s.stateDir, s.w.emitter.redactor).catch((err: unknown) =>
+        s.w.emitter.emit({
+          type: 'log',
+          level: 'warn',
+          message: `approval buttons not posted: ${errorMessage(err)}`,
+        }),
+      );
+    },
   });
+  const timeout = s.loaded.drill.triggerTimeout ?? DEFAULT_TIMEOUT;
   const bounded = AbortSignal.any([signal, AbortSignal.timeout(triggerTimeoutMs(s))]);
-  const message = `The fault struck (${s.loaded.drill.fault?.kind ?? 'none'} on ${s.node}): start ${s.runbook.metadata.name}? (drillbook approve ${s.runId} ${MANUAL_START_STEP})`;
+  const where = stateDir === s.stateDir ? '' : ` --state-dir ${stateDir}`;
+  const message = `The fault struck (${s.loaded.drill.fault?.kind ?? 'none'} on ${s.node}): start ${s.runbook.metadata.name}? (drillbook approve ${s.runId} ${MANUAL_START_STEP}${where})`;
   const { by } = await requestApproval({ ask }, s.w.emitter, MANUAL_START_STEP, { message }, bounded).catch(
     (err: unknown) => {
       if (bounded.aborted && !signal.aborted)
-        throw new StepFailure(
-          `nobody started the runbook within ${s.loaded.drill.triggerTimeout ?? DEFAULT_TIMEOUT}`,
-        );
+        throw new StepFailure(`nobody started the runbook within ${timeout}`);
       throw err;
     },
   );
