@@ -4,7 +4,7 @@
 // to the lab's serve). Slot 26, a
 // --sync --monitoring lab; needs `npm run build` (the lab's serve runs bin/drillbook.js).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import type { TimelineMark } from '../../src/schema/drill-outcome.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import { waitFor } from '../../src/system/processes.js';
 import { LAB_SLACK_APPROVER } from '../../src/lab/config.js';
+import { cli } from '../helpers/cli.js';
 import { assertJournalMatchesSchema } from '../helpers/events-schema.js';
 import { privateLab } from '../helpers/private-lab.js';
 
@@ -34,6 +35,27 @@ function assertChain(timeline: readonly TimelineMark[] | undefined, order: Timel
       `${order[i - 1]} (${at.get(order[i - 1]!)}) after ${order[i]} (${at.get(order[i]!)})`,
     );
 }
+
+describe('a drill with trigger: alert on an environment without a serve', () => {
+  it('is refused with a located error before anything runs', async () => {
+    const drill = join(stateDir, 'no-serve.yaml');
+    writeFileSync(
+      drill,
+      `apiVersion: drillbook/v1\nkind: Drill\nmetadata: { name: no-serve }\nrunbook: ${process.cwd()}/runbooks/pg-failover.yaml\nenvironment: staging\ninventory: ${process.cwd()}/examples/inventory.yaml\ntrigger: alert\nfault: { kind: kill-postgres, target: primary }\nobjectives: { rto: 10s, rpo: 0 }\n`,
+    );
+    const checked = await cli('validate', drill);
+    assert.equal(checked.code, 2);
+    assert.match(
+      checked.stderr,
+      /no-serve\.yaml:7:10: trigger: alert needs the serve of environment "staging"/,
+    );
+    await assert.rejects(
+      runDrill({ drillFile: drill, stateDir: join(stateDir, 'no-serve') }, quiet),
+      /trigger: alert needs/,
+    );
+    assert.equal(existsSync(join(stateDir, 'no-serve', 'runs')), false);
+  });
+});
 
 describe('drills started by an alert or a person', () => {
   const lab = privateLab(26, { sync: true, monitoring: true });

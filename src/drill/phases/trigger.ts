@@ -100,11 +100,8 @@ async function awaitPerson(s: DrillState, signal: AbortSignal): Promise<void> {
 
 /** Waits for serve to start the alert's run, then for that run to end; its events join the drill's. */
 async function awaitAlertRun(s: DrillState, signal: AbortSignal): Promise<RunResult> {
-  const serve = s.loaded.env.serve;
-  if (!serve)
-    throw new StepFailure(
-      `trigger: alert needs the inventory's serve for environment ${s.loaded.env.name} (lab up --monitoring writes it)`,
-    );
+  // The drill-trigger rule refused a drill without it before anything started.
+  const serve = s.loaded.env.serve!;
   const faultWall = Date.now() - (performance.now() - s.faultAt);
   const deadline = performance.now() + triggerTimeoutMs(s);
   const alerts = join(serve.stateDir, 'serve', 'alerts.jsonl');
