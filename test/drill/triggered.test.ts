@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readJournal } from '../../src/engine/journal.js';
 import { pendingApproval } from '../../src/engine/approval-box.js';
+import { lockHolder } from '../../src/engine/lock.js';
 import { runDrill } from '../../src/drill/run-drill.js';
 import { MANUAL_START_STEP } from '../../src/drill/phases/trigger.js';
 import type { TimelineMark } from '../../src/schema/drill-outcome.js';
@@ -106,6 +107,9 @@ describe('drills started by an alert or a person', () => {
       ),
       'the alert never resolved after the failover',
     );
+    // The drill held the environment in serve's state directory through its restore, and let go.
+    assert.ok(!events.some((e) => e.type === 'log' && e.message.includes('without the lock')));
+    assert.equal(lockHolder(serveState, 'lab'), undefined);
     // The reports carry the chain.
     assert.ok(outcome.reportDir);
     const md = readFileSync(join(outcome.reportDir, 'report.md'), 'utf8');

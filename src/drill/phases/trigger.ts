@@ -4,11 +4,14 @@
 // and whose journal it reads into its own timeline. manual: a person answers an approval
 // (`drillbook approve RUN_ID start`), then the drill executes the runbook.
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../../duration.js';
 import { boxAsk } from '../../engine/approval-box.js';
 import { requestApproval } from '../../engine/approvals.js';
+import { acquireRunLock, RunLocked, type HeldLock } from '../../engine/lock.js';
+import { operatorName } from '../../engine/new-run.js';
 import type { RunEvent } from '../../engine/events.js';
 import { readJournal } from '../../engine/journal.js';
 import { errorMessage, StepFailure } from '../../errors.js';
@@ -21,6 +24,8 @@ import type { DrillState, RunResult } from './state.js';
 export const MANUAL_START_STEP = 'start';
 const DEFAULT_TIMEOUT = '1m';
 const POLL_MS = 100;
+/** How long serve's run may take to release the environment's lock after its journal ended. */
+const LOCK_WAIT_MS = 30_000;
 
 /** What serve appends to <state>/serve/alerts.jsonl for each alert (the fields read here). */
 interface AlertLine {
@@ -134,6 +139,11 @@ async function awaitAlertRun(s: DrillState, signal: AbortSignal): Promise<RunRes
   const origin = Date.now() - s.w.emitter.now();
   for (const e of events)
     if (IMPORTED.has(e.type)) s.events.push({ ...e, t: Date.parse(e.ts) - origin } as RunEvent);
+  s.serveLock = await holdServeLock(s, serve.stateDir, signal).catch((err: unknown) => {
+    const message = `the restore runs without the lock of ${serve.stateDir}: ${errorMessage(err)}`;
+    s.w.emitter.emit({ type: 'log', level: 'warn', message });
+    return undefined;
+  });
   s.w.emitter.emit({
     type: 'drill-triggered',
     trigger: 'alert',
@@ -150,6 +160,35 @@ async function awaitAlertRun(s: DrillState, signal: AbortSignal): Promise<RunRes
     failedStep: end.failedStep,
     error: end.error ? new StepFailure(`run ${runId}: ${end.error}`) : undefined,
   };
+}
+
+/**
+ * Until the drill ends, the environment's lock in serve's state directory is the drill's: the
+ * restore's switchover may leave the cluster without a primary long enough to fire the alert
+ * again, and serve must then record it as busy, not start a failover in the middle of the failback.
+ * serve's run frees the lock just after its journal ends, so it is retried for a moment.
+ */
+async function holdServeLock(s: DrillState, stateDir: string, signal: AbortSignal): Promise<HeldLock> {
+  const deadline = performance.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await acquireRunLock({
+        stateDir,
+        keys: [s.loaded.env.name],
+        holder: {
+          operator: operatorName(),
+          runId: s.runId,
+          since: new Date().toISOString(),
+          pid: process.pid,
+          host: hostname(),
+        },
+        secret: s.w.secret,
+      });
+    } catch (err) {
+      if (!(err instanceof RunLocked) || performance.now() > deadline) throw err;
+      await sleep(POLL_MS, undefined, { signal });
+    }
+  }
 }
 
 function readAlertLines(file: string): AlertLine[] {
