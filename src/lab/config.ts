@@ -190,6 +190,11 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
   };
   const patroni = resolvePatroniConfig(options, baseAddress);
   if (patroni) config.patroni = patroni;
+  if (options.monitoring && patroni)
+    // The lab's triggers start drillbook's failover on PostgresPrimaryDown; Patroni fails over itself.
+    throw new UserError(
+      '--monitoring cannot go with --ha patroni: its alerts start drillbook’s own failover',
+    );
   if (options.monitoring) config.monitoring = monitoringConfig(pgPort);
   assertDistinctServicePorts(config);
   assertDistinctNodePorts(config);

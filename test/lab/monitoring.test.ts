@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { UserError } from '../../src/errors.js';
+import { resolveLabConfig } from '../../src/lab/config.js';
 import { labDown, labStatus, labUp } from '../../src/lab/index.js';
 import { PRIMARY_DOWN_ALERT } from '../../src/lab/monitoring-config.js';
 import { waitFor } from '../../src/system/processes.js';
@@ -93,4 +95,18 @@ test('lab up --monitoring runs exporters, Prometheus, Alertmanager and serve; la
   assert.deepEqual(processesOf(dir), [], 'lab down left processes of the lab');
   for (const k of [6, 7, 8])
     assert.equal(await portAnswers('127.0.0.1', options.pgPort! + k), false, `port +${k} still answers`);
+});
+
+test('the monitoring ports follow the PostgreSQL port, and a Patroni lab is refused', () => {
+  assert.deepEqual(resolveLabConfig({ monitoring: true }).monitoring, {
+    prometheusPort: 5438,
+    alertmanagerPort: 5439,
+    servePort: 5440,
+    exporterPort: 5441,
+  });
+  assert.equal(resolveLabConfig({}).monitoring, undefined);
+  assert.throws(
+    () => resolveLabConfig({ monitoring: true, ha: 'patroni' }),
+    (err) => err instanceof UserError && /--monitoring cannot go with --ha patroni/.test(err.message),
+  );
 });
