@@ -95,5 +95,6 @@ async function drillAround(
   } finally {
     // Probes that started are stopped whatever failed (stop is idempotent).
     await Promise.all(s.probes.map((p) => p.stop()));
+    await s.serveLock?.release();
   }
 }

@@ -30,6 +30,7 @@ export function drillTimeline(
   for (const c of clients)
     if (c.firstFailedAt !== undefined)
       marks.push({ mark: 'first-failed-write', at: c.firstFailedAt, profile: c.name });
+  marks.push(...triggerMarks(r.events));
   const started = r.events.find(mainStarted);
   if (started) marks.push({ mark: 'runbook-started', at: started.t, detail: started.stepId });
   const detected = r.events.find(
@@ -46,6 +47,9 @@ export function drillTimeline(
     (e): e is StepStarted => mainStarted(e) && stepOf.has(e.stepId) && !detects(stepOf.get(e.stepId)!),
   );
   if (recovery) marks.push({ mark: 'recovery-started', at: recovery.t, detail: recovery.stepId });
+  const approved = r.events.find((e) => e.type === 'approval-granted');
+  if (approved)
+    marks.push({ mark: 'approved', at: approved.t, detail: `${approved.stepId} by ${approved.by}` });
   const promoted = r.events.find(
     (e): e is StepFinished =>
       mainFinished(e) && typeof e.outputs.timeline === 'number' && typeof e.outputs.node === 'string',
@@ -67,4 +71,19 @@ export function drillTimeline(
     marks.push({ mark: 'restore-finished', at: r.restore.to - r.clockOffset });
   }
   return marks.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * A drill started by an alert: when it fired (Alertmanager's startsAt) and when serve received the
+ * webhook, wall times placed on the run's clock through the event's own pair of times.
+ */
+function triggerMarks(events: readonly RunEvent[]): TimelineMark[] {
+  const e = events.find((x) => x.type === 'drill-triggered');
+  if (e?.type !== 'drill-triggered' || e.trigger !== 'alert') return [];
+  const onClock = (wall: string) => e.t - (Date.parse(e.ts) - Date.parse(wall));
+  const detail = e.alertRun ? `${e.alertname ?? 'alert'} → run ${e.alertRun}` : e.alertname;
+  return [
+    ...(e.firingAt ? [{ mark: 'alert-firing' as const, at: onClock(e.firingAt), detail }] : []),
+    ...(e.receivedAt ? [{ mark: 'webhook-received' as const, at: onClock(e.receivedAt) }] : []),
+  ];
 }

@@ -39,6 +39,8 @@ export interface LabUpOptions extends PatroniLabOptions {
   archiveTimeout?: string;
   /** With --archive: who archives and backs up, drillbook's own format (native) or a pgBackRest stanza. */
   backupTool?: BackupTool;
+  /** Prometheus, a PostgreSQL exporter per node, Alertmanager and a `drillbook serve` for the lab. */
+  monitoring?: boolean;
 }
 
 export const BACKUP_TOOLS = ['native', 'pgbackrest'] as const;
@@ -70,6 +72,29 @@ export interface LabConfig {
   archive?: { timeoutS: number; tool?: 'pgbackrest' };
   /** Set with --ha patroni: Patroni and etcd run the cluster, not drillbook. */
   patroni?: PatroniLabConfig;
+  /** Set with --monitoring. */
+  monitoring?: MonitoringConfig;
+}
+
+/**
+ * The monitoring's ports: Prometheus, Alertmanager and the lab's serve on the service host, an
+ * exporter on each node address. They follow the PostgreSQL port (+6 .. +9), so labs that differ
+ * in ports (the test slots) never share one, and Debian's defaults (9090, 9093, 9187) stay free.
+ */
+export interface MonitoringConfig {
+  prometheusPort: number;
+  alertmanagerPort: number;
+  servePort: number;
+  exporterPort: number;
+}
+
+export function monitoringConfig(pgPort: number): MonitoringConfig {
+  return {
+    prometheusPort: port(pgPort + 6, 'Prometheus (--pg-port + 6)'),
+    alertmanagerPort: port(pgPort + 7, 'Alertmanager (--pg-port + 7)'),
+    servePort: port(pgPort + 8, "the lab's serve (--pg-port + 8)"),
+    exporterPort: port(pgPort + 9, 'the exporters (--pg-port + 9)'),
+  };
 }
 
 export const DEFAULT_LAB_DIR = '.drillbook/lab';
@@ -165,6 +190,12 @@ export function resolveLabConfig(options: LabUpOptions): LabConfig {
   };
   const patroni = resolvePatroniConfig(options, baseAddress);
   if (patroni) config.patroni = patroni;
+  if (options.monitoring && patroni)
+    // The lab's triggers start drillbook's failover on PostgresPrimaryDown; Patroni fails over itself.
+    throw new UserError(
+      '--monitoring cannot go with --ha patroni: its alerts start drillbook’s own failover',
+    );
+  if (options.monitoring) config.monitoring = monitoringConfig(pgPort);
   assertDistinctServicePorts(config);
   assertDistinctNodePorts(config);
   return config;
@@ -203,6 +234,7 @@ function configAsOptions(c: LabConfig): LabUpOptions {
     archiveTimeout: c.archive ? `${c.archive.timeoutS}s` : undefined,
     ...patroniConfigAsOptions(c.patroni),
     backupTool: c.archive?.tool,
+    monitoring: c.monitoring !== undefined,
   };
 }
 
@@ -237,6 +269,13 @@ function assertDistinctServicePorts(c: LabConfig): void {
     ['--dns-port', c.dnsPort],
     ['--dns-api-port', c.dnsApiPort],
     ['--slack-port', c.slackPort],
+    ...(c.monitoring
+      ? ([
+          ['Prometheus (--pg-port + 6)', c.monitoring.prometheusPort],
+          ['Alertmanager (--pg-port + 7)', c.monitoring.alertmanagerPort],
+          ["the lab's serve (--pg-port + 8)", c.monitoring.servePort],
+        ] as [string, number][])
+      : []),
   ];
   for (const [flag, p] of services) {
     const other = used.get(p);
@@ -252,6 +291,9 @@ function assertDistinctNodePorts(c: LabConfig): void {
     ['--pg-port', c.nodes[0]?.port ?? 0],
     ['--ssh-port', c.sshPort],
     ...patroniNodePorts(c.patroni),
+    ...(c.monitoring
+      ? ([['the exporters (--pg-port + 9)', c.monitoring.exporterPort]] as [string, number][])
+      : []),
   ];
   for (const [flag, p] of ports) {
     const other = used.get(p);

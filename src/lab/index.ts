@@ -20,6 +20,7 @@ import { ensureSecrets, secretPath } from './secrets.js';
 import { placeLabDir, removePlacementLink } from './placement.js';
 import { ensurePatroniCluster, patroniComponents, patroniEndpoints, patroniStatus } from './patroni.js';
 import { ensureSlack, SLACK } from './slack.js';
+import { ensureMonitoring, monitoringComponents, monitoringEndpoints } from './monitoring.js';
 import { ensureSshd, SSHD } from './sshd.js';
 import { readState, writeState, type ComponentState, type LabState } from './state.js';
 import { treeLevels } from '../schema/inventory.js';
@@ -115,6 +116,7 @@ export async function labUp(
     );
   }
   writeInventory(paths.inventory, labInventory(ctx));
+  await ensureMonitoring(ctx);
   return { dir, inventory: paths.inventory, lines };
 }
 
@@ -234,6 +236,7 @@ function expectedComponents(config: LabConfig): [string, ComponentState['kind']]
     [POWERDNS, 'powerdns'],
     [SLACK, 'slack'],
     ...patroniComponents(config),
+    ...monitoringComponents(config),
   ];
 }
 
@@ -263,6 +266,7 @@ function endpointsToFree(paths: LabPaths, config: LabConfig, state: LabState | u
     ],
     [SLACK, [{ host, port: config.slackPort, purpose: 'the Slack endpoint (--slack-port)' }]],
     ...patroniEndpoints(config),
+    ...monitoringEndpoints(config),
   ];
   return wanted.filter(([name]) => !running(name)).flatMap(([, endpoints]) => endpoints);
 }

@@ -22,6 +22,7 @@ import { slackApiUrl } from './slack.js';
 import { labRepository } from './pgbackrest.js';
 import { sshFiles } from './sshd.js';
 import { patroniInventory } from './patroni.js';
+import { serveUrl } from './monitoring-config.js';
 
 export const LAB_ENVIRONMENT = 'lab';
 
@@ -105,6 +106,7 @@ export function labInventory(ctx: Omit<LabContext, 'record' | 'report' | 'secret
           signingSecret: secret('slackSigningSecret'),
           approvers: [LAB_SLACK_APPROVER],
         },
+        ...(config.monitoring && { serve: { url: serveUrl(config), stateDir: paths.serve } }),
         ...(config.patroni && { ha: patroniInventory(config, secret('patroniRestPassword')) }),
         backups:
           config.archive?.tool === 'pgbackrest'

@@ -21,6 +21,11 @@ export interface LabPaths {
   backups: string;
   /** lab up --backup-tool pgbackrest: pgbackrest.conf, the repository (repo/), its logs and locks. */
   pgbackrest: string;
+  /** lab up --monitoring: Prometheus's and Alertmanager's configs and data, the exporters' queries. */
+  monitoring: string;
+  /** The lab serve's state directory (its runs, journals and alerts.jsonl) and its triggers file. */
+  serve: string;
+  triggers: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -41,6 +46,9 @@ export function labPaths(dir: string): LabPaths {
     archive: join(dir, 'archive'),
     backups: join(dir, 'backups'),
     pgbackrest: join(dir, 'pgbackrest'),
+    monitoring: join(dir, 'monitoring'),
+    serve: join(dir, 'serve'),
+    triggers: join(dir, 'triggers.yaml'),
   };
 }
 

@@ -12,6 +12,8 @@ export interface LabSecrets {
   slackSigningSecret: string;
   /** Basic auth of Patroni's REST API (the unsafe calls: switchover, PATCH /config ...). */
   patroniRestPassword: string;
+  /** The bearer token Alertmanager sends to the lab's serve (lab up --monitoring). */
+  alertmanagerToken: string;
 }
 
 export const SECRET_FILES: Record<keyof LabSecrets, string> = {
@@ -21,6 +23,7 @@ export const SECRET_FILES: Record<keyof LabSecrets, string> = {
   slackToken: 'slack-token',
   slackSigningSecret: 'slack-signing-secret',
   patroniRestPassword: 'patroni-rest-password',
+  alertmanagerToken: 'alertmanager-token',
 };
 
 export const SSH_CLIENT_KEY_FILE = 'ssh-client-key';
@@ -41,6 +44,7 @@ export function ensureSecrets(secretsDir: string): LabSecrets {
     slackToken: get('slackToken', () => `xoxb-lab-${hex()}`),
     slackSigningSecret: get('slackSigningSecret', hex),
     patroniRestPassword: get('patroniRestPassword', hex),
+    alertmanagerToken: get('alertmanagerToken', hex),
   };
 }
 

@@ -4,7 +4,18 @@ import { UserError } from '../errors.js';
 import type { LabConfig } from './config.js';
 import type { OsUser } from '../system/os-user.js';
 
-export type ComponentKind = 'postgres' | 'haproxy' | 'sshd' | 'powerdns' | 'slack' | 'etcd' | 'patroni';
+export type ComponentKind =
+  | 'postgres'
+  | 'haproxy'
+  | 'sshd'
+  | 'powerdns'
+  | 'slack'
+  | 'etcd'
+  | 'patroni'
+  | 'postgres-exporter'
+  | 'prometheus'
+  | 'alertmanager'
+  | 'serve';
 
 export interface ListenAddress {
   host: string;

@@ -105,6 +105,7 @@ class ReportBuilder {
       case 'probe-progress':
       case 'drill-finished':
         return this.drillEvent(e);
+      case 'drill-triggered': // the timeline's marks carry the chain it names
       case 'child-started': // for resume to find orphans
       case 'run-stopped': // the run stays incomplete until resumed
         return;

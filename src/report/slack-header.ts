@@ -91,6 +91,7 @@ export function runHeader(o: {
         case 'approval-granted':
         case 'approval-denied':
         case 'log':
+        case 'drill-triggered':
         case 'steady-state':
         case 'fault-injected':
         case 'fault-reverted':

@@ -85,7 +85,10 @@ export type ClientFigures = Static<typeof ClientFigures>;
 export const TIMELINE_MARKS = [
   'fault',
   'first-failed-write',
+  'alert-firing',
+  'webhook-received',
   'runbook-started',
+  'approved',
   'detected',
   'recovery-started',
   'promoted',
@@ -100,7 +103,10 @@ export type TimelineMarkKind = (typeof TIMELINE_MARKS)[number];
 export const TIMELINE_LABELS: Record<TimelineMarkKind, string> = {
   fault: 'fault injected',
   'first-failed-write': 'first failed client write',
+  'alert-firing': 'alert firing (Alertmanager startsAt)',
+  'webhook-received': 'webhook received by drillbook serve',
   'runbook-started': 'runbook started',
+  approved: 'approved',
   detected: 'failure detected (the detect step’s vantage points agreed)',
   'recovery-started': 'recovery started (first step after detection)',
   promoted: 'new primary promoted',

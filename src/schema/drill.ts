@@ -112,6 +112,16 @@ export const Drill = Strict(
       Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
     ),
     fault: Type.Optional(Fault),
+    trigger: Type.Optional(
+      OneOf(['immediate', 'alert', 'manual'], {
+        default: 'immediate',
+        description:
+          'what starts the runbook after the fault: immediate (default) the drill itself; alert: the run an alert starts through the environment’s drillbook serve (the inventory’s serve), so detection is measured; manual: a person (drillbook approve RUN_ID start, or a Slack click)',
+      }),
+    ),
+    triggerTimeout: Type.Optional(
+      Duration('with trigger alert or manual: how long to wait for the runbook to start (default 1m)'),
+    ),
     probe: Type.Optional(Probe),
     objectives: Strict({
       rto: Duration(

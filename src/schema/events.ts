@@ -169,6 +169,17 @@ export const FaultReverted = Event('fault-reverted', {
   detail: Type.String(),
   error: Opt(Type.String()),
 });
+/** A drill with `trigger: alert | manual`: what started its runbook, with the links of the chain. */
+export const DrillTriggered = Event('drill-triggered', {
+  trigger: OneOf(['alert', 'manual']),
+  alertRun: Opt(
+    Type.String({ description: 'alert: the id of the run the alert started through drillbook serve' }),
+  ),
+  alertname: Opt(Type.String()),
+  firingAt: Opt(Type.String({ description: 'alert: when the alert fired (Alertmanager startsAt)' })),
+  receivedAt: Opt(Type.String({ description: 'alert: when serve received the webhook' })),
+  by: Opt(Type.String({ description: 'manual: who started the runbook, and how' })),
+});
 export const ProbeProgress = Event('probe-progress', {
   sent: Count,
   acked: Count,
@@ -217,6 +228,7 @@ export const RunEvent = Type.Union(
     ApprovalDenied,
     Log,
     DrillStarted,
+    DrillTriggered,
     SteadyState,
     FaultInjected,
     FaultReverted,

@@ -179,6 +179,21 @@ export const Environment = Strict({
     }),
   ),
   slack: Type.Optional(Slack),
+  serve: Type.Optional(
+    Strict(
+      {
+        url: Type.String({ description: 'where it listens, e.g. http://127.0.0.1:8470' }),
+        stateDir: Type.String({
+          pattern: '^/',
+          description: 'its --state-dir: its runs, their journals and serve/alerts.jsonl',
+        }),
+      },
+      {
+        description:
+          'the `drillbook serve` that alerts on this environment start runs through: a drill with `trigger: alert` waits for its run there',
+      },
+    ),
+  ),
   coordination: Type.Optional(Coordination),
   ha: Type.Optional(HaManager),
   cloud: Type.Optional(Cloud),

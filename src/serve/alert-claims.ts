@@ -8,6 +8,7 @@ import { createExclusive } from '../engine/lock.js';
 import { coordinationKey, coordinationSession, type Coordination } from '../schedule/coordination.js';
 
 export const ALERT_TABLE = 'drillbook_alert_claims';
+const REMEMBERED = 10_000;
 
 const CREATE = `
 create table if not exists ${ALERT_TABLE} (
@@ -72,7 +73,10 @@ export function alertClaimsFor(stateDir: string, server: string) {
       const key = coordination ? coordinationKey(coordination) : 'local';
       let c = byKey.get(key);
       if (!c) {
-        c = coordination ? pgAlertClaims(coordination, server) : fileAlertClaims(stateDir, server);
+        c = remembered(
+          coordination ? pgAlertClaims(coordination, server) : fileAlertClaims(stateDir, server),
+          server,
+        );
         byKey.set(key, c);
       }
       return c;
@@ -80,5 +84,25 @@ export function alertClaimsFor(stateDir: string, server: string) {
     async close() {
       for (const c of byKey.values()) await c.close();
     },
+  };
+}
+
+/**
+ * A claim, once made by anyone, never goes back: the answer for a key is kept, so Alertmanager's
+ * repeats of an alert (hundreds a minute in a storm) cost a lookup instead of a file or a query.
+ */
+function remembered(claims: AlertClaims, server: string): AlertClaims {
+  const known = new Map<string, string>();
+  return {
+    async claim(key, environment) {
+      const by = known.get(key);
+      if (by !== undefined) return { claimed: false, by };
+      const claim = await claims.claim(key, environment);
+      known.set(key, claim.claimed ? server : claim.by);
+      // Bounded: the oldest alerts go first (the claim itself still answers for them).
+      if (known.size > REMEMBERED) known.delete(known.keys().next().value!);
+      return claim;
+    },
+    close: () => claims.close(),
   };
 }

@@ -30,6 +30,8 @@ export interface AlertRecord {
   key: string;
   alertname?: string;
   status: Alert['status'];
+  /** Alertmanager's startsAt: when the alert began firing. */
+  startsAt?: string;
   outcome:
     | 'started'
     | 'deduplicated'
@@ -88,6 +90,7 @@ async function decide(c: AlertHookContext, alert: Alert): Promise<AlertRecord> {
     key: alertKey(alert),
     alertname: alert.labels.alertname,
     status: alert.status,
+    startsAt: alert.startsAt,
   };
   const trigger = triggerFor(c.triggers, alert);
   if (!trigger) return { ...base, outcome: 'unmatched' };

@@ -6,7 +6,8 @@ import { slackPoster } from '../connectors/slack.js';
 import { readSlackThread, slackThreadFile } from '../connectors/slack-thread.js';
 import type { Redactor } from '../connectors/redact.js';
 import { errorMessage, exitCodeFor } from '../errors.js';
-import { boxAsk, type PendingApproval } from '../engine/approval-box.js';
+import { boxAsk } from '../engine/approval-box.js';
+import { postApprovalButtons } from '../report/slack-approval.js';
 import type { AskApproval } from '../engine/approvals.js';
 import { describeTrigger, type RunTrigger } from '../engine/journal.js';
 import type { RunEmitter } from '../engine/events.js';
@@ -33,12 +34,6 @@ export interface AlertRunContext {
   /** Aborted by a second SIGTERM, or the first with --on-stop interrupt: the run stops resumably. */
   stop: AbortSignal;
 }
-
-export const APPROVE_ACTION = 'drillbook-approve';
-export const REJECT_ACTION = 'drillbook-reject';
-
-/** What a Slack button carries: which approval of which run (the id is the single-use secret part). */
-export const buttonValue = (p: PendingApproval) => `${p.runId} ${p.stepId} ${p.id}`;
 
 export function runTriggerOf(planned: Planned, alert: Alert): RunTrigger {
   return {
@@ -82,7 +77,7 @@ export function startAlertRun(
             // A Slack outage never blocks the approval: `drillbook approve` still answers it.
             announce: async (p) => {
               if (!slack || !redactor) return;
-              await postButtons(slack, p, c.stateDir, redactor).catch((err: unknown) =>
+              await postApprovalButtons(slack, p, c.stateDir, redactor).catch((err: unknown) =>
                 warnRun(
                   c,
                   p.runId,
@@ -161,39 +156,4 @@ async function postInThread(slack: Slack, runId: string, stateDir: string, redac
   const poster = await slackPoster(slack, { secret: (ref) => redactor.resolve(ref), redactor });
   const thread = await readSlackThread(slackThreadFile(runId, stateDir), slack.channel);
   await poster.post({ channel: thread?.channel ?? slack.channel, threadTs: thread?.ts, text });
-}
-
-/** The approval question with Approve and Reject buttons, in the run's thread. */
-async function postButtons(slack: Slack, p: PendingApproval, stateDir: string, redactor: Redactor) {
-  const poster = await slackPoster(slack, { secret: (ref) => redactor.resolve(ref), redactor });
-  const thread = await readSlackThread(slackThreadFile(p.runId, stateDir), slack.channel);
-  const text = `Approval needed for run ${p.runId}, step ${p.stepId}: ${p.message}`;
-  await poster.post({
-    channel: thread?.channel ?? slack.channel,
-    threadTs: thread?.ts,
-    text,
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text } },
-      {
-        type: 'actions',
-        block_id: `approval-${p.stepId}`.slice(0, 255),
-        elements: [
-          {
-            type: 'button',
-            action_id: APPROVE_ACTION,
-            style: 'primary',
-            text: { type: 'plain_text', text: 'Approve' },
-            value: buttonValue(p),
-          },
-          {
-            type: 'button',
-            action_id: REJECT_ACTION,
-            style: 'danger',
-            text: { type: 'plain_text', text: 'Reject' },
-            value: buttonValue(p),
-          },
-        ],
-      },
-    ],
-  });
 }

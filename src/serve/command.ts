@@ -76,6 +76,9 @@ export async function startServe(o: ServeOptions, io: Output): Promise<Serve & {
     io,
     https,
   });
+  // A run's first Slack post, SQL and SSH load these modules: loading them mid-request would block
+  // every webhook in flight for a few hundred milliseconds, so they are loaded before listening.
+  await Promise.all([import('@slack/web-api'), import('pg'), import('node-ssh')]);
   await serve.app.listen({ host, port });
   const address = serve.app.server.address();
   const bound = typeof address === 'object' && address ? address.port : port;

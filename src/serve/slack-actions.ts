@@ -8,7 +8,7 @@ import { answerApproval, pendingApproval } from '../engine/approval-box.js';
 import type { Inventory } from '../schema/inventory.js';
 import { privateDir, runDir } from '../system/run-paths.js';
 import type { Output } from '../system/output.js';
-import { APPROVE_ACTION, REJECT_ACTION } from './alert-runs.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../report/slack-approval.js';
 import type { HookAnswer } from './alert-hook.js';
 import type { ServeMetrics } from './metrics.js';
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { clientProfiles, judgedProfile } from '../../src/drill/client-profiles.js';
 import { measureDrill, restoreOutage, type ClientRecord, type DrillRecord } from '../../src/drill/measure.js';
 import type { ProbeWrite } from '../../src/drill/probe.js';
+import { drillTimeline } from '../../src/drill/timeline.js';
 import { drillVerdict } from '../../src/drill/verdict.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { Runbook } from '../../src/runbook/schema.js';
@@ -295,3 +296,62 @@ describe('the recovery chain', () => {
     ]);
   });
 });
+
+describe('the timeline of a drill an alert or a person started', () => {
+  it('places the alert firing and the webhook on the run clock, and the approval, in order', () => {
+    // The drill-triggered event at t=5000 ms was stamped 12:00:05.000: the run clock's zero is 12:00:00.
+    const triggered: RunEvent = {
+      runId: 'r',
+      type: 'drill-triggered',
+      trigger: 'alert',
+      alertRun: 'alert-run',
+      alertname: 'PostgresPrimaryDown',
+      firingAt: '2026-01-01T12:00:03.100Z',
+      receivedAt: '2026-01-01T12:00:03.120Z',
+      ts: '2026-01-01T12:00:05.000Z',
+      t: 5000,
+    };
+    const granted: RunEvent = {
+      ...base,
+      type: 'approval-granted',
+      stepId: 'ok',
+      by: 'U1 via slack',
+      waitMs: 1,
+      t: 3400,
+    };
+    const marks = drillTimelineOf([triggered, started('verify-primary-down', 'verify', 3300), granted]);
+    const at = Object.fromEntries(marks.map((m) => [m.mark, m.at]));
+    assert.equal(at['alert-firing'], 3100);
+    assert.equal(at['webhook-received'], 3120);
+    assert.equal(at.approved, 3400);
+    assert.deepEqual(
+      marks.map((m) => m.mark),
+      ['fault', 'alert-firing', 'webhook-received', 'runbook-started', 'approved'],
+    );
+    assert.match(
+      marks.find((m) => m.mark === 'alert-firing')!.detail ?? '',
+      /PostgresPrimaryDown → run alert-run/,
+    );
+  });
+
+  it('has no alert marks for a drill a person started', () => {
+    const triggered: RunEvent = { ...base, type: 'drill-triggered', trigger: 'manual', by: 'ops', t: 10 };
+    assert.deepEqual(
+      drillTimelineOf([triggered]).map((m) => m.mark),
+      ['fault'],
+    );
+  });
+});
+
+function drillTimelineOf(events: RunEvent[]) {
+  return drillTimeline(
+    {
+      runbook,
+      events,
+      faultAt: OFFSET + 1000,
+      clockOffset: OFFSET,
+      fault: { harms: 'availability' } as never,
+    },
+    [],
+  );
+}

@@ -100,6 +100,10 @@ function registerUp(lab: Command): void {
       '--etcd-port <port>',
       'with --ha patroni: etcd client port on the first 3 node addresses, peers on the next (default 2379)',
     )
+    .option(
+      '--monitoring',
+      'Prometheus, a PostgreSQL exporter per node, Alertmanager and a drillbook serve for the lab (ports --pg-port + 6 .. + 9)',
+    )
     .action(async (o) => {
       const options: LabUpOptions = {
         dir: o.dir,
@@ -122,6 +126,7 @@ function registerUp(lab: Command): void {
         patroni: o.patroni,
         patroniRestPort: integer(o.patroniRestPort, '--patroni-rest-port'),
         etcdPort: integer(o.etcdPort, '--etcd-port'),
+        monitoring: o.monitoring,
       };
       const result = await (await loadLab()).labUp(options, (line) => console.log(line));
       console.log(`lab up in ${result.dir}; inventory: ${result.inventory}`);
@@ -152,7 +157,7 @@ function formatStatus(status: LabStatus): string {
 function formatComponent(c: ComponentStatus): string {
   const where = c.listen.map((l) => `${l.host}:${l.port}`).join(' ');
   const state = c.up ? 'up' : c.running ? 'running, ports not answering' : 'down';
-  return `  ${c.name.padEnd(11)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
+  return `  ${c.name.padEnd(12)} ${state.padEnd(5)} ${c.pid ? `pid ${c.pid}`.padEnd(10) : ''.padEnd(10)} ${where}${postgresDetail(c)}`;
 }
 
 function postgresDetail(c: ComponentStatus): string {

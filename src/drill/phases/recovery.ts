@@ -6,6 +6,7 @@ import { errorMessage } from '../../errors.js';
 import type { InputValues } from '../../runbook/inputs.js';
 import { injectFault } from './fault.js';
 import { clientsBack } from './probe.js';
+import { runTriggered } from './trigger.js';
 import type { DrillState } from './state.js';
 
 /** Writes sent after the runbook finished, so the recovery is seen even when it came last. */
@@ -33,7 +34,11 @@ export async function strikeAndRecover(s: DrillState): Promise<void> {
 
 async function recover(s: DrillState, lateInputs: InputValues | undefined): Promise<void> {
   const signal = AbortSignal.any([s.w.signal, s.stop.signal]);
-  s.run = await s.w.execute(signal, lateInputs);
+  // The runbook starts as the drill's trigger says: at once, by an alert through serve, or by a person.
+  s.run = await runTriggered(s, signal, lateInputs).catch((err: unknown) => {
+    s.aborted = `the runbook did not run: ${errorMessage(err)}`;
+    return undefined;
+  });
   if (s.stop.signal.aborted) s.aborted = `stopped: ${errorMessage(s.stop.signal.reason)}`;
   else if (s.w.signal.aborted) s.aborted = 'interrupted by the operator';
   // A timed fault ends on its own schedule, with the probe still watching: a frozen or cut-off

@@ -2,6 +2,7 @@
 // measure → restore → verdict): what was set up once, and what each phase recorded.
 import type { Output } from '../../system/output.js';
 import type { RunEvent } from '../../engine/events.js';
+import type { HeldLock } from '../../engine/lock.js';
 import type { WrapContext } from '../../engine/session.js';
 import type { DrillFigures, DrillVerdict, Objectives } from '../../schema/drill-outcome.js';
 import type { Runbook } from '../../runbook/schema.js';
@@ -82,4 +83,6 @@ export interface DrillState {
   /** Why the drill stopped before its end, when it did. */
   aborted?: string;
   run?: RunResult;
+  /** trigger: alert: the environment's lock in serve's state directory, held until the drill ends. */
+  serveLock?: HeldLock;
 }

@@ -47,6 +47,10 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `  ${e.stepId ? `${e.stepId}: ` : ''}${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'drill-started':
       return `drill ${e.drill.name}: fault ${e.fault.kind} on ${e.fault.node}, probe via ${e.probe.route} every ${formatDuration(e.probe.intervalMs)}${e.probe.clients?.length ? `, clients ${e.probe.clients.join('; ')}` : ''}; objectives RTO ${formatDuration(e.objectives.rtoMs)}, RPO ${e.objectives.rpoRows} row(s)`;
+    case 'drill-triggered':
+      return e.trigger === 'alert'
+        ? `runbook started by alert ${e.alertname ?? ''} (firing ${e.firingAt ?? '?'}, webhook ${e.receivedAt ?? '?'}): run ${e.alertRun ?? '?'}`
+        : `runbook started by ${e.by ?? 'a person'}`;
     case 'steady-state':
       return `steady state: ${e.healthy ? 'healthy' : `NOT healthy: ${e.problems.join('; ')}`}`;
     case 'fault-injected':

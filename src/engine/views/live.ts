@@ -139,6 +139,7 @@ export function liveView(steps: StepSummary[], rollback: StepSummary[]): LiveVie
       case 'rto-exceeded':
       case 'log':
       case 'drill-started':
+      case 'drill-triggered':
       case 'steady-state':
       case 'fault-reverted':
       case 'drill-finished':

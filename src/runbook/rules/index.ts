@@ -6,6 +6,7 @@ import { drillFaultInputs } from './drill-fault-inputs.js';
 import { drillFiles } from './drill-files.js';
 import { drillRestoreInputs } from './drill-restore-inputs.js';
 import { drillStaging } from './drill-staging.js';
+import { drillTrigger } from './drill-trigger.js';
 import { durations } from './durations.js';
 import { executors } from './executors.js';
 import { expressions } from './expressions.js';
@@ -31,6 +32,7 @@ export const rules: readonly Rule[] = [
   drillRestoreInputs,
   drillAwsFault,
   drillClients,
+  drillTrigger,
   schedule,
   executors,
   triggers,
