@@ -9,7 +9,14 @@ import { StepFailure } from '../errors.js';
 import type { Endpoint } from '../system/ports.js';
 import { portAnswers } from '../system/ports.js';
 import { isLabProcess, logTail, spawnDetached, waitFor } from '../system/processes.js';
-import { LAB_DATABASE, LAB_USER, type LabConfig, type MonitoringConfig } from './config.js';
+import {
+  LAB_DATABASE,
+  LAB_SLACK_APPROVER,
+  LAB_USER,
+  type LabConfig,
+  type MonitoringConfig,
+} from './config.js';
+import type { WebUi } from '../schema/triggers.js';
 import { slackApiUrl } from './slack.js';
 import type { LabContext } from './context.js';
 import { LAB_ENVIRONMENT } from './inventory.js';
@@ -140,6 +147,9 @@ export async function ensureMonitoring(ctx: LabContext): Promise<void> {
     '--reports-dir',
     join(ctx.paths.serve, 'reports'),
   ]);
+  ctx.report(
+    `serve: web UI at ${serveUrl(ctx.config)}/ (sign in with ${secretPath(ctx.paths.secrets, 'webUiToken')})`,
+  );
   await pointSlackAtServe(ctx);
   await awaitScrapes(ctx, m);
 }
@@ -206,7 +216,8 @@ async function ensureDaemon(
 
 /**
  * The lab's triggers: examples/triggers.yaml with the lab's receiver token (a file: reference to
- * the lab's secret, as the inventory's), its inventory, and runbook paths made absolute.
+ * the lab's secret, as the inventory's), its inventory, and runbook paths made absolute; the web UI
+ * signs in the lab's Slack approver with the lab's web-ui-token.
  */
 function writeLabTriggers(ctx: LabContext): void {
   const example = join(packageRoot(), 'examples', 'triggers.yaml');
@@ -214,6 +225,7 @@ function writeLabTriggers(ctx: LabContext): void {
     inventory?: string;
     receiver: { token: string };
     triggers: { runbook: string; onResolved?: string }[];
+    ui?: WebUi;
   };
   const absolute = (p: string) => resolve(dirname(example), p);
   doc.inventory = ctx.paths.inventory;
@@ -222,6 +234,16 @@ function writeLabTriggers(ctx: LabContext): void {
     t.runbook = absolute(t.runbook);
     if (t.onResolved) t.onResolved = absolute(t.onResolved);
   }
+  doc.ui = {
+    drills: join(packageRoot(), 'drills'),
+    users: [
+      {
+        id: LAB_SLACK_APPROVER,
+        name: 'lab-operator',
+        token: `file:${secretPath(ctx.paths.secrets, 'webUiToken')}`,
+      },
+    ],
+  };
   const header = `# Written by \`drillbook lab up --monitoring\` from ${example}.\n`;
   writeFileSync(ctx.paths.triggers, header + stringify(doc), { mode: 0o600 });
 }

@@ -14,6 +14,8 @@ export interface LabSecrets {
   patroniRestPassword: string;
   /** The bearer token Alertmanager sends to the lab's serve (lab up --monitoring). */
   alertmanagerToken: string;
+  /** The lab approver's sign-in token for the lab serve's web UI. */
+  webUiToken: string;
 }
 
 export const SECRET_FILES: Record<keyof LabSecrets, string> = {
@@ -24,6 +26,7 @@ export const SECRET_FILES: Record<keyof LabSecrets, string> = {
   slackSigningSecret: 'slack-signing-secret',
   patroniRestPassword: 'patroni-rest-password',
   alertmanagerToken: 'alertmanager-token',
+  webUiToken: 'web-ui-token',
 };
 
 export const SSH_CLIENT_KEY_FILE = 'ssh-client-key';
@@ -45,6 +48,7 @@ export function ensureSecrets(secretsDir: string): LabSecrets {
     slackSigningSecret: get('slackSigningSecret', hex),
     patroniRestPassword: get('patroniRestPassword', hex),
     alertmanagerToken: get('alertmanagerToken', hex),
+    webUiToken: get('webUiToken', hex),
   };
 }
 

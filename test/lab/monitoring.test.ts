@@ -84,6 +84,20 @@ test('lab up --monitoring runs exporters, Prometheus, Alertmanager and serve; la
     const anonymous = await fetch(`${serve.url}/hooks/alertmanager`, { method: 'POST', body: '{}' });
     assert.equal(anonymous.status, 401);
     assert.equal(existsSync(join(serve.stateDir, 'serve', 'alerts.jsonl')), false, 'an alert at rest');
+    // The lab's approver signs in to the web UI with the lab's token file.
+    const uiToken = readFileSync(join(dir, 'secrets', 'web-ui-token'), 'utf8').trim();
+    const signIn = await fetch(`${serve.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: uiToken }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(signIn.status, 303);
+    const runs = await fetch(`${serve.url}/`, {
+      headers: { cookie: signIn.headers.get('set-cookie')!.split(';')[0]! },
+    });
+    assert.equal(runs.status, 200);
+    assert.ok(!triggers.includes(uiToken), 'the web UI token is inline in triggers.yaml');
   } finally {
     const down = await labDown(dir);
     rmSync(parent, { recursive: true, force: true });
