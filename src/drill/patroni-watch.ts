@@ -5,7 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnvContext } from '../actions/types.js';
 import { connectPostgres } from '../connectors/postgres.js';
-import { patroniCluster, patroniHistory, runningLeader, type PatroniApi } from '../connectors/patroni.js';
+import {
+  patroniCluster,
+  patroniHistory,
+  runningLeader,
+  type PatroniApi,
+  type PatroniMember,
+} from '../connectors/patroni.js';
 import { errorMessage } from '../errors.js';
 import type { PatroniFigures } from '../schema/drill-outcome.js';
 import { Probe, type ProbeWrite } from './probe.js';
@@ -20,11 +26,37 @@ interface LeaderSeen {
   at: number;
 }
 
-/** The first member to answer: a cut-off or frozen member must not hold up the others' view. */
-const anyCluster = (api: PatroniApi) =>
-  Promise.any(
-    Object.entries(api.urls).map(([name, url]) => patroniCluster({ ...api, urls: { [name]: url } })),
-  );
+/**
+ * Every member's view at once, and the running leader most of them name (ties: the later timeline):
+ * a member that was cut off answers from its stale cache as soon as it is reachable again. Settles
+ * as soon as a majority of the members agree, so a member that does not answer holds up nothing.
+ * Undefined when no member answers; `leader` undefined when the views agree no one leads.
+ */
+function agreedLeader(api: PatroniApi): Promise<{ leader?: PatroniMember } | undefined> {
+  const members = Object.entries(api.urls);
+  const votes = new Map<string, { leader?: PatroniMember; n: number }>();
+  const best = () =>
+    [...votes.values()].sort(
+      (a, b) => b.n - a.n || (b.leader?.timeline ?? -1) - (a.leader?.timeline ?? -1),
+    )[0];
+  return new Promise((resolve) => {
+    let settled = 0;
+    for (const [name, url] of members) {
+      patroniCluster({ ...api, urls: { [name]: url } })
+        .then((cluster) => {
+          const leader = runningLeader(cluster);
+          const key = leader ? `${leader.name}@${leader.timeline}` : '';
+          const n = (votes.get(key)?.n ?? 0) + 1;
+          votes.set(key, { leader, n });
+          if (n > members.length / 2) resolve({ leader });
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          if (++settled === members.length) resolve(best());
+        });
+    }
+  });
+}
 
 export async function patroniApiOf(
   env: EnvContext,
@@ -99,8 +131,8 @@ export class PatroniWatch {
 
   private async poll(): Promise<void> {
     while (!this.stopped) {
-      const cluster = await anyCluster(this.api).catch(() => undefined);
-      const leader = cluster && runningLeader(cluster);
+      const cluster = await agreedLeader(this.api);
+      const leader = cluster?.leader;
       const last = this.leaders.at(-1) ?? this.before;
       if (leader && (leader.name !== last.name || leader.timeline !== last.timeline)) {
         this.leaders.push({ name: leader.name, timeline: leader.timeline, at: performance.now() });

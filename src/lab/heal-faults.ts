@@ -2,12 +2,10 @@
 // still stopped by SIGSTOP (freeze) and iptables rules still cutting a node off (partition), with its
 // processes still in the partition's cgroup.
 import { readFileSync } from 'node:fs';
-import { run } from '../system/exec.js';
 import {
   cgroup2Root,
   leavePartitionCgroup,
-  PARTITION_CHAIN,
-  partitionRules,
+  deletePartitionRules,
   withDescendants,
 } from '../system/partition-chain.js';
 import type { LabConfig } from './config.js';
@@ -37,16 +35,7 @@ export async function healDrillFaults(
   }
   if (process.getuid?.() !== 0) return;
   for (const node of config.nodes) {
-    let removed = 0;
-    for (const rule of partitionRules(node.host, true)) {
-      while (
-        await run('iptables', ['-D', PARTITION_CHAIN, ...rule]).then(
-          () => true,
-          () => false,
-        )
-      )
-        removed++;
-    }
+    const removed = await deletePartitionRules(node.host);
     const root = cgroup2Root();
     const released = root ? leavePartitionCgroup(root, node.host) : 0;
     if (removed || released)

@@ -6,7 +6,7 @@
 // (the kernel's source address for loopback), not from the node's address. So the processes that
 // belong to the node — each one whose every listening socket is on the node's address: its
 // PostgreSQL, Patroni, etcd member, with their children — go into a cgroup (v2) of their own, and
-// iptables drops what that cgroup sends. A process shared by several nodes (one sshd listening on
+// iptables drops what that cgroup sends (and what their connections already open send). A process shared by several nodes (one sshd listening on
 // every address) stays where it is: the address rules cut it for this node.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,13 +17,65 @@ export const PARTITION_CHAIN = 'DRILLBOOK-PARTITION';
 /** The cgroup holding a partitioned node's processes, below the cgroup2 root (one per address machine-wide). */
 export const partitionCgroup = (host: string) => `drillbook-partition-${host}`;
 
-/** The DROP rules (iptables arguments after `-A CHAIN`) that cut `host` off. */
-export function partitionRules(host: string, withCgroup: boolean): string[][] {
+/** A TCP connection a node's process has open, as `ss` shows it. */
+export interface Connection {
+  local: string;
+  localPort: string;
+  peer: string;
+  peerPort: string;
+}
+
+/**
+ * The DROP rules (iptables arguments after `-A CHAIN`) that cut `host` off, each marked with a
+ * comment so that healing deletes exactly them. A socket keeps the cgroup it was created in, so the
+ * connections the node's processes already had open from another address are cut one by one.
+ */
+export function partitionRules(host: string, open: readonly Connection[]): string[][] {
+  const mark = ['-m', 'comment', '--comment', partitionCgroup(host)];
   return [
-    ['-d', host, '-p', 'tcp', '-j', 'DROP'],
-    ['-s', host, '-p', 'tcp', '-j', 'DROP'],
-    ...(withCgroup ? [['-m', 'cgroup', '--path', partitionCgroup(host), '-p', 'tcp', '-j', 'DROP']] : []),
+    ['-d', host],
+    ['-s', host],
+    ['-m', 'cgroup', '--path', partitionCgroup(host)],
+    ...open.map((c) => ['-s', c.local, '--sport', c.localPort, '-d', c.peer, '--dport', c.peerPort]),
+  ].map((match) => ['-p', 'tcp', ...match, ...mark, '-j', 'DROP']);
+}
+
+/** Deletes every rule of the partition of `host` from the chain; gives how many. */
+export async function deletePartitionRules(host: string): Promise<number> {
+  const listed = await run('iptables', ['-S', PARTITION_CHAIN]).catch(() => ({ stdout: '' }));
+  const ours = listed.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('-A ') && l.includes(partitionCgroup(host)));
+  for (const rule of ours) {
+    // iptables -S prints each rule as it would be given, "-A CHAIN <match...>", the comment quoted.
+    await run('iptables', [
+      '-D',
+      ...rule
+        .slice(3)
+        .split(' ')
+        .map((w) => w.replace(/^"(.*)"$/, '$1')),
+    ]);
+  }
+  return ours.length;
+}
+
+/** The established TCP connections of the given processes that do not leave from `host`. */
+export async function connectionsOf(pids: readonly number[], host: string): Promise<Connection[]> {
+  const wanted = new Set(pids);
+  const { stdout } = await run('ss', ['-Htnp', 'state', 'established']);
+  const split = (addr: string) => [
+    addr.slice(0, addr.lastIndexOf(':')),
+    addr.slice(addr.lastIndexOf(':') + 1),
   ];
+  return stdout.split('\n').flatMap((line) => {
+    const [, , local, peer, users] = line.trim().split(/\s+/);
+    if (!local || !peer || !users) return [];
+    if (![...users.matchAll(/pid=(\d+)/g)].some(([, pid]) => wanted.has(Number(pid)))) return [];
+    const [localHost, localPort] = split(local);
+    const [peerHost, peerPort] = split(peer);
+    if (localHost === host || !localHost || !peerHost) return [];
+    return [{ local: localHost, localPort: localPort!, peer: peerHost, peerPort: peerPort! }];
+  });
 }
 
 /** Where cgroup v2 is mounted, from /proc/mounts; undefined without one. */

@@ -6,6 +6,8 @@ import { shq } from '../../connectors/shell-quote.js';
 import { UserError } from '../../errors.js';
 import {
   cgroup2Root,
+  connectionsOf,
+  deletePartitionRules,
   enterPartitionCgroup,
   leavePartitionCgroup,
   PARTITION_CHAIN,
@@ -34,8 +36,7 @@ function firewall(ctx: FaultContext): NodeShell {
   return { where: 'local', exec: localExec, close: () => undefined };
 }
 
-const iptables = (verb: '-A' | '-D', rule: string[]) =>
-  `iptables ${verb} ${PARTITION_CHAIN} ${rule.map(shq).join(' ')}`;
+const append = (rule: string[]) => `iptables -A ${PARTITION_CHAIN} ${rule.map(shq).join(' ')}`;
 
 /** The cgroup v2 root, or a clear refusal: without it the node's outgoing connections stay open. */
 function cgroupRoot(): string {
@@ -66,23 +67,22 @@ export const partition: Fault = {
       );
     }
     const owned = await processesOwning(host);
-    const moved = enterPartitionCgroup(root, host, withDescendants(owned));
-    for (const rule of partitionRules(host, true)) {
-      await mustRun(shell, iptables('-A', rule), `iptables ${rule.join(' ')}`);
+    const pids = withDescendants(owned);
+    const moved = enterPartitionCgroup(root, host, pids);
+    const open = await connectionsOf(pids, host);
+    for (const rule of partitionRules(host, open)) {
+      await mustRun(shell, append(rule), `iptables ${rule.join(' ')}`);
     }
     const at = performance.now();
     ctx.log(
-      `partitioned ${ctx.node} (${host}): iptables drops its TCP traffic, and what its ${moved} process(es) send from any address (pids ${owned.join(' ')} and children)`,
+      `partitioned ${ctx.node} (${host}): iptables drops its TCP traffic, and what its ${moved} process(es) send from any address (pids ${owned.join(' ')} and children; ${open.length} connection(s) already open)`,
     );
     return { at };
   },
   async revert(ctx) {
-    const shell = firewall(ctx);
+    firewall(ctx);
     const { host } = nodeOf(ctx.env, ctx.node);
-    let removed = 0;
-    for (const rule of partitionRules(host, true)) {
-      while ((await shell.exec(`${iptables('-D', rule)} 2>/dev/null`)).exitCode === 0) removed++;
-    }
+    const removed = await deletePartitionRules(host);
     const root = cgroup2Root();
     const released = root ? leavePartitionCgroup(root, host) : 0;
     return removed || released
