@@ -93,6 +93,12 @@ describe('Patroni drills on the lab (--sync, ttl 8)', () => {
       o.log.some((l) => /^partitioned pg1 .* process\(es\)/.test(l)),
       o.log.join('\n'),
     );
+    // The chain is on the drill's timeline: the key expires (a cut leader renews nothing), then another leads.
+    const marks = (o.figures?.timeline ?? []).map((m) => m.mark);
+    assert.ok(
+      marks.includes('leader-lost') && marks.indexOf('leader-lost') < marks.indexOf('leader-elected'),
+      marks.join(' '),
+    );
     assert.equal(o.restore?.status, 'succeeded');
   });
 
