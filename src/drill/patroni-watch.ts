@@ -67,6 +67,7 @@ export async function patroniApiOf(
     urls: rest.urls,
     ...(rest.username &&
       rest.password && { auth: { username: rest.username, password: await secret(rest.password) } }),
+    ...(rest.ca && { ca: await secret(rest.ca) }),
   };
 }
 
