@@ -50,8 +50,9 @@ const patroniSetup = (ttl: number, loopWait: number, retryTimeout: number, sync:
   options: {
     ha: 'patroni',
     sync,
-    etcdPort: 16586,
-    patroniRestPort: 16588,
+    // The slot's ports +6/+7 (etcd) and +8 (REST), as test/helpers/patroni-lab.ts has them for slot 18.
+    etcdPort: 16400 + slot * 10 + 6,
+    patroniRestPort: 16400 + slot * 10 + 8,
     patroni: `ttl=${ttl},loop_wait=${loopWait},retry_timeout=${retryTimeout}`,
   },
 });

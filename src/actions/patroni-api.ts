@@ -11,10 +11,11 @@ export async function patroniApi(ctx: ActionContext): Promise<PatroniApi> {
       `step ${ctx.stepId}: environment ${ctx.env.name} has no ha block with manager: patroni (the inventory's ha.rest names Patroni's REST API)`,
     );
   }
-  const { username, password } = ha.rest;
+  const { username, password, ca } = ha.rest;
   return {
     urls: ha.rest.urls,
     ...(username && password && { auth: { username, password: await ctx.secret(password) } }),
+    ...(ca && { ca: await ctx.secret(ca) }),
     signal: ctx.signal,
   };
 }

@@ -29,6 +29,8 @@ export interface PatroniApi {
   auth?: { username: string; password: string };
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** PEM of the private CA that signed the members' REST certificates (https URLs). */
+  ca?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -96,6 +98,7 @@ function request(
     }),
     body,
     signal: api.signal,
+    ...(api.ca && { ca: api.ca }),
     // A switchover waits for the candidate to promote before Patroni answers.
     timeoutMs: api.timeoutMs ?? (method === 'GET' ? DEFAULT_TIMEOUT_MS : 60_000),
   };

@@ -37,7 +37,7 @@ export interface DrillRecord {
   /** The profile the objectives judge (default: the first). */
   judged?: string;
   /** The fault that struck, if any (what it harms decides how the RTO is measured). */
-  fault?: Pick<Fault, 'harms'>;
+  fault?: Pick<Fault, 'harms' | 'delayedHarm'>;
   /** When the fault struck, or the runbook started without one (performance.now() ms). */
   faultAt: number;
   /** performance.now() minus the run's clock: probe and fault times are on the former. */
@@ -95,7 +95,10 @@ export const noFigures = (): DrillFigures => ({
 export function measureDrill(r: DrillRecord): Measurement {
   const onRunClock = (t: number) => t - r.clockOffset;
   const promote = promotionStep(r.events);
-  const clients = r.clients.map((c) => clientFigures(r, c, promote));
+  const outageBased = r.fault?.delayedHarm === true;
+  const clients = r.clients
+    .map((c) => clientFigures(r, c, promote))
+    .map((c) => (outageBased ? { ...c, rtoMs: c.longestGapMs } : c));
   const judgedAt = judgedIndex(r.clients, r.judged);
   const judged = clients[judgedAt];
   const figures = pickProbeFigures(judged ?? noFigures());
@@ -112,6 +115,7 @@ export function measureDrill(r: DrillRecord): Measurement {
       ...figures,
       ...(measuresRecovery && { rtoBasis: 'recovery' as const }),
       ...(measuresReplication && { rtoBasis: 'replication' as const }),
+      ...(outageBased && { rtoBasis: 'outage' as const }),
       faultAt: onRunClock(r.faultAt),
       promotedAt: promote?.t,
       outage: outage && { from: onRunClock(outage.from), to: onRunClock(outage.to) },
@@ -219,6 +223,7 @@ function lastStepOf(r: DrillRecord, kinds: ReadonlySet<string>): StepFinished | 
 function outageOf(writes: readonly ProbeWrite[], faultAt: number): { from: number; to: number } | undefined {
   const firstFail = writes.find((x) => x.sentAt >= faultAt && x.ackAt === undefined);
   if (!firstFail) return undefined;
-  const recovered = writes.find((x) => x.sentAt >= faultAt && x.ackAt !== undefined);
+  // After the first failure: a fault whose harm comes later lets writes land before it.
+  const recovered = writes.find((x) => x.sentAt >= firstFail.sentAt && x.ackAt !== undefined);
   return { from: firstFail.sentAt, to: recovered?.ackAt ?? writes.at(-1)!.sentAt };
 }

@@ -4,7 +4,7 @@
 // false failover.
 import { errorMessage } from '../errors.js';
 import { judgedIndex } from './client-profiles.js';
-import type { PatroniFigures } from '../schema/drill-outcome.js';
+import type { PatroniFigures, TimelineMark } from '../schema/drill-outcome.js';
 import type { DrillMeasurement } from './phases/measure.js';
 import type { DrillState } from './phases/state.js';
 import { PatroniWatch } from './patroni-watch.js';
@@ -31,6 +31,13 @@ export async function stopPatroniWatch(
   }
 }
 
+/** Patroni's chain on the drill's one timeline (run clock): what only the watch saw. */
+const chainMarks = (p: PatroniFigures, faultAt: number): TimelineMark[] =>
+  p.chain.flatMap((c) =>
+    // The label says it all for a lost key; the other links name the member.
+    c.mark ? [{ mark: c.mark, at: faultAt + c.ms, ...(c.mark !== 'leader-lost' && { detail: c.what }) }] : [],
+  );
+
 /** Adds Patroni's figures to the measurement (before the verdict counts split brain); gives the reasons they fail the drill. */
 export function judgePatroni(
   s: DrillState,
@@ -47,7 +54,11 @@ export function judgePatroni(
       ? 'recovered in place, no failover'
       : 'no failover';
   f.patroni = patroni;
-  f.splitBrainWrites += patroni.splitBrainWrites;
+  // The watch counts split brain between Patroni's election and the old leader leading again (if it
+  // does): the generic count, from the runbook's own promotion step on, would take the writes of an
+  // old leader that legitimately leads again for a split brain.
+  f.splitBrainWrites = patroni.splitBrainWrites;
+  f.timeline = [...(f.timeline ?? []), ...chainMarks(patroni, f.faultAt)].sort((a, b) => a.at - b.at);
   const expect = s.loaded.drill.fault?.expect ?? 'failover';
   const moved = `${patroni.leaderBefore} → ${patroni.leaderAfter}`;
   // A fault that never struck (the drill aborted) says nothing about Patroni.

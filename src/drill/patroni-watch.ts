@@ -5,7 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnvContext } from '../actions/types.js';
 import { connectPostgres } from '../connectors/postgres.js';
-import { patroniCluster, patroniHistory, runningLeader, type PatroniApi } from '../connectors/patroni.js';
+import {
+  patroniCluster,
+  patroniHistory,
+  runningLeader,
+  type PatroniApi,
+  type PatroniMember,
+} from '../connectors/patroni.js';
 import { errorMessage } from '../errors.js';
 import type { PatroniFigures } from '../schema/drill-outcome.js';
 import { Probe, type ProbeWrite } from './probe.js';
@@ -20,6 +26,38 @@ interface LeaderSeen {
   at: number;
 }
 
+/**
+ * Every member's view at once, and the running leader most of them name (ties: the later timeline):
+ * a member that was cut off answers from its stale cache as soon as it is reachable again. Settles
+ * as soon as a majority of the members agree, so a member that does not answer holds up nothing.
+ * Undefined when no member answers; `leader` undefined when the views agree no one leads.
+ */
+function agreedLeader(api: PatroniApi): Promise<{ leader?: PatroniMember } | undefined> {
+  const members = Object.entries(api.urls);
+  const votes = new Map<string, { leader?: PatroniMember; n: number }>();
+  const best = () =>
+    [...votes.values()].sort(
+      (a, b) => b.n - a.n || (b.leader?.timeline ?? -1) - (a.leader?.timeline ?? -1),
+    )[0];
+  return new Promise((resolve) => {
+    let settled = 0;
+    for (const [name, url] of members) {
+      patroniCluster({ ...api, urls: { [name]: url } })
+        .then((cluster) => {
+          const leader = runningLeader(cluster);
+          const key = leader ? `${leader.name}@${leader.timeline}` : '';
+          const n = (votes.get(key)?.n ?? 0) + 1;
+          votes.set(key, { leader, n });
+          if (n > members.length / 2) resolve({ leader });
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          if (++settled === members.length) resolve(best());
+        });
+    }
+  });
+}
+
 export async function patroniApiOf(
   env: EnvContext,
   secret: (ref: string) => Promise<string>,
@@ -29,11 +67,15 @@ export async function patroniApiOf(
     urls: rest.urls,
     ...(rest.username &&
       rest.password && { auth: { username: rest.username, password: await secret(rest.password) } }),
+    ...(rest.ca && { ca: await secret(rest.ca) }),
   };
 }
 
 export class PatroniWatch {
   private readonly leaders: LeaderSeen[] = [];
+  /** When members were first seen answering with no running leader, once per leaderless spell. */
+  private readonly leaderless: number[] = [];
+  private leaderlessNow = false;
   private stopped = false;
   private loop?: Promise<void>;
   private pinned?: Probe;
@@ -90,11 +132,15 @@ export class PatroniWatch {
 
   private async poll(): Promise<void> {
     while (!this.stopped) {
-      const leader = await patroniCluster(this.api).then(runningLeader, () => undefined);
+      const cluster = await agreedLeader(this.api);
+      const leader = cluster?.leader;
       const last = this.leaders.at(-1) ?? this.before;
       if (leader && (leader.name !== last.name || leader.timeline !== last.timeline)) {
         this.leaders.push({ name: leader.name, timeline: leader.timeline, at: performance.now() });
       }
+      // Members answer, yet none leads: the leader key expired (or was released), no one holds it yet.
+      if (cluster && !leader && !this.leaderlessNow) this.leaderless.push(performance.now());
+      if (cluster) this.leaderlessNow = !leader;
       await sleep(POLL_MS);
     }
   }
@@ -128,23 +174,18 @@ export class PatroniWatch {
     await this.loop;
     const pinnedWrites = (await this.pinned?.stop()) ?? [];
     const elected = this.leaders.find((l) => l.name !== this.before.name && l.at >= faultAt);
+    // The old leader leading again after another was elected (a lost DCS can end so): its writes
+    // from then on are the cluster's, not a split brain.
+    const regained = elected && this.leaders.find((l) => l.at > elected.at && l.name === this.before.name);
     const after = this.leaders.at(-1) ?? this.before;
-    // Patroni names the new leader before its /cluster shows the new timeline.
-    const promoted =
-      elected &&
-      this.leaders.find((l) => l.at >= elected.at && (l.timeline ?? 0) > (this.before.timeline ?? 0));
     const history = await this.historyLine(elected?.name);
-    const newNode = elected && env.postgres.nodes[elected.name];
-    const routed =
-      newNode &&
-      probeWrites.find(
-        (w) => w.ackAt !== undefined && w.sentAt >= faultAt && w.server === `${newNode.host}:${newNode.port}`,
-      );
-    const back = probeWrites.find((w) => w.ackAt !== undefined && w.sentAt >= faultAt);
-    const since = (t: number) => Math.max(0, Math.round(t - faultAt));
-    const splitBrainWrites = elected
-      ? pinnedWrites.filter((w) => w.ackAt !== undefined && w.ackAt > elected.at).length
-      : 0;
+    const old = env.postgres.nodes[this.before.name];
+    const oldServer = old && `${old.host}:${old.port}`;
+    const inWindow = (w: ProbeWrite) =>
+      elected !== undefined &&
+      w.ackAt !== undefined &&
+      w.ackAt > elected.at &&
+      w.ackAt < (regained?.at ?? Infinity);
     return {
       leaderBefore: this.before.name,
       leaderAfter: after.name,
@@ -156,25 +197,81 @@ export class PatroniWatch {
         sent: pinnedWrites.length,
         acked: pinnedWrites.filter((w) => w.ackAt !== undefined).length,
       },
-      splitBrainWrites,
-      chain: [
-        { what: 'fault', ms: 0 },
-        ...(elected ? [{ what: `new leader ${elected.name} elected`, ms: since(elected.at) }] : []),
-        ...(promoted
-          ? [
-              {
-                what: `Patroni reports ${promoted.name} on timeline ${promoted.timeline}`,
-                ms: since(promoted.at),
-              },
-            ]
-          : []),
-        ...(routed
-          ? [{ what: `route: HAProxy sends writes to ${elected!.name}`, ms: since(routed.ackAt!) }]
-          : []),
-        ...(back ? [{ what: 'clients back', ms: since(back.ackAt!) }] : []),
-        // In the order it happened: /cluster shows the new timeline a loop after the promotion,
-        // often after HAProxy already routes to the new leader.
-      ].sort((a, b) => a.ms - b.ms),
+      // On the old leader's own address, and through the clients' route when it still led them there.
+      splitBrainWrites:
+        pinnedWrites.filter(inWindow).length +
+        probeWrites.filter((w) => w.server === oldServer && inWindow(w)).length,
+      chain: this.chain(faultAt, elected, regained, probeWrites, env),
     };
+  }
+
+  /** fault → leader key expired → new leader elected → promoted → route → clients back, in the order it happened. */
+  private chain(
+    faultAt: number,
+    elected: LeaderSeen | undefined,
+    regained: LeaderSeen | undefined,
+    probeWrites: readonly ProbeWrite[],
+    env: EnvContext,
+  ): PatroniFigures['chain'] {
+    const since = (t: number) => Math.max(0, Math.round(t - faultAt));
+    const expired = this.leaderless.find((t) => t >= faultAt && (!elected || t <= elected.at));
+    // Patroni names the new leader before its /cluster shows the new timeline.
+    const promoted =
+      elected &&
+      this.leaders.find((l) => l.at >= elected.at && (l.timeline ?? 0) > (this.before.timeline ?? 0));
+    const newNode = elected && env.postgres.nodes[elected.name];
+    const routed =
+      newNode &&
+      probeWrites.find(
+        (w) => w.ackAt !== undefined && w.sentAt >= faultAt && w.server === `${newNode.host}:${newNode.port}`,
+      );
+    // Back after having been away: a fault whose harm comes later (the DCS lost) lets writes land first.
+    const away = probeWrites.find((w) => w.ackAt === undefined && w.sentAt >= faultAt);
+    const back = probeWrites.find((w) => w.ackAt !== undefined && w.sentAt >= (away?.sentAt ?? faultAt));
+    return [
+      { what: 'fault', ms: 0 },
+      ...(expired !== undefined
+        ? [
+            {
+              what: 'leader key expired: no running leader',
+              ms: since(expired),
+              mark: 'leader-lost' as const,
+            },
+          ]
+        : []),
+      ...(elected
+        ? [
+            {
+              what: `new leader ${elected.name} elected`,
+              ms: since(elected.at),
+              mark: 'leader-elected' as const,
+            },
+          ]
+        : []),
+      ...(promoted
+        ? [
+            {
+              what: `Patroni reports ${promoted.name} on timeline ${promoted.timeline}`,
+              ms: since(promoted.at),
+              mark: 'promoted' as const,
+            },
+          ]
+        : []),
+      ...(routed
+        ? [
+            {
+              what: `route: HAProxy sends writes to ${elected!.name}`,
+              ms: since(routed.ackAt!),
+              mark: 'routed' as const,
+            },
+          ]
+        : []),
+      ...(regained
+        ? [{ what: `${regained.name} leads again`, ms: since(regained.at), mark: 'leader-elected' as const }]
+        : []),
+      ...(back ? [{ what: 'clients back', ms: since(back.ackAt!) }] : []),
+      // In the order it happened: /cluster shows the new timeline a loop after the promotion,
+      // often after HAProxy already routes to the new leader.
+    ].sort((a, b) => a.ms - b.ms);
   }
 }

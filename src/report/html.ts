@@ -43,6 +43,7 @@ svg{max-width:100%;height:auto;font:11px system-ui,sans-serif}svg.icon{width:16p
 .fault line{stroke:#c53030;stroke-width:2}.fault text{fill:#c53030;font-weight:600}
 .rto-objective line,.run-rto line{stroke:#2b6cb0;stroke-dasharray:6 3}.rto-objective text,.run-rto text,.run-rto{fill:#2b6cb0}
 .promoted line{stroke:#2f855a;stroke-dasharray:2 2}.promoted text{fill:#2f855a}
+.ha-chain line{stroke:#6b46c1;stroke-dasharray:1 3}.ha-chain text{fill:#6b46c1;font-size:10px}
 .rto-exceeded line{stroke:#dd6b20;stroke-width:2}.rto-exceeded text{fill:#dd6b20}
 rect.rto.met{fill:#2f855a}rect.rto.missed{fill:#c53030}
 .objectives .track{fill:#edf2f7}.gauge.met .value{fill:#48bb78}.gauge.missed .value{fill:#e53e3e}
@@ -155,7 +156,7 @@ function cards(r: Report): string[] {
 function timeline(r: Report): Part[] {
   const body: Part[] = ['<h2>Timeline</h2>', renderTimeline(r)];
   body.push(
-    `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${r.drill ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}</p>`,
+    `<p class="legend"><span><i style="background:#48bb78"></i>within budget</span><span><i style="background:#dd6b20"></i>over budget</span><span><i style="background:#e53e3e"></i>failed</span><span><i style="border:1px dashed #a0aec0"></i>budget</span><span><i style="background:#e9d8fd;border:1px solid #805ad5"></i>approval wait (apart)</span>${r.drill ? '<span><i style="background:#fed7d7;border:1px solid #e53e3e"></i>client outage</span>' : ''}${r.drill?.patroni ? '<span><i style="border-left:1px dotted #6b46c1"></i>HA manager (Patroni): key expired → leader elected → routed → new timeline</span>' : ''}</p>`,
   );
   if (r.cloudEvents)
     body.push(

@@ -108,7 +108,8 @@ export const ReportDrill = Strict({
   rtoBasis: Opt(
     OneOf([...RTO_BASES], {
       description:
-        'clients: first acknowledged write after the fault; recovery: the data restored and verified',
+        'clients: first acknowledged write after the fault; recovery: the data restored and verified; ' +
+        'outage: the longest client outage after a fault whose harm comes later',
     }),
   ),
   rpo: Objective('acknowledged rows lost'),

@@ -5,6 +5,7 @@ import { joined } from './chunks.js';
 import type { Report, ReportStep } from './schema.js';
 import { dur, rows, rtoLabel } from './text.js';
 import { esc } from './xml.js';
+import type { TimelineMarkKind } from '../schema/drill-outcome.js';
 
 const WIDTH = 960;
 const LABEL_W = 210;
@@ -160,7 +161,14 @@ function approvalWaits({ r, x, rowY }: Plot): string[] {
   return parts;
 }
 
-/** The probe's row (the clients' outage), the fault, the drill's RTO and the promotion. */
+const CHAIN_LABELS: Partial<Record<TimelineMarkKind, string>> = {
+  'leader-lost': 'key expired',
+  'leader-elected': 'leader elected',
+  promoted: 'new timeline',
+  routed: 'routed',
+};
+
+/** The probe's row (the clients' outage), the fault, the drill's RTO, the promotion and the HA manager's chain. */
 function drillMarks({ x, bottom }: Plot, d: NonNullable<Report['drill']>): string[] {
   const y = TOP;
   const parts = [label(y, 'probe (clients)', 'label probe')];
@@ -211,6 +219,23 @@ function drillMarks({ x, bottom }: Plot, d: NonNullable<Report['drill']>): strin
         ),
       );
   }
+  // The HA manager's chain (it runs no step of ours): a short label per link, staggered so that
+  // close links stay readable; the whole link on hover.
+  const faultAt = d.fault.atMs;
+  if (d.patroni && faultAt !== undefined)
+    d.patroni.chain.forEach((c, i) => {
+      if (c.mark)
+        parts.push(
+          vline(
+            'ha-chain',
+            x(faultAt + c.ms),
+            TOP + 9 * (i % 4),
+            bottom,
+            CHAIN_LABELS[c.mark] ?? c.mark,
+            `${c.what}: +${dur(c.ms)}`,
+          ),
+        );
+    });
   if (d.promotedAtMs !== undefined)
     parts.push(
       vline(

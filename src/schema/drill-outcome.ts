@@ -35,7 +35,7 @@ export const Objectives = Strict({
 export type Objectives = Static<typeof Objectives>;
 
 /** What the RTO measured: clients writing again, or the data back in a verified copy. */
-export const RTO_BASES = ['clients', 'recovery', 'replication'] as const;
+export const RTO_BASES = ['clients', 'recovery', 'replication', 'outage'] as const;
 export type RtoBasis = (typeof RTO_BASES)[number];
 
 /** The name of the RTO figure wherever it is shown. */
@@ -44,7 +44,9 @@ export const rtoLabelOf = (basis: RtoBasis | undefined) =>
     ? 'RTO (data recovered and verified)'
     : basis === 'replication'
       ? 'RTO (orphaned replicas streaming again)'
-      : 'RTO (client-observed)';
+      : basis === 'outage'
+        ? 'RTO (longest client outage after the fault)'
+        : 'RTO (client-observed)';
 
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
 const Count = Type.Integer({ minimum: 0 });
@@ -91,6 +93,8 @@ export const TIMELINE_MARKS = [
   'approved',
   'detected',
   'recovery-started',
+  'leader-lost',
+  'leader-elected',
   'promoted',
   'routed',
   'first-ack',
@@ -109,6 +113,8 @@ export const TIMELINE_LABELS: Record<TimelineMarkKind, string> = {
   approved: 'approved',
   detected: 'failure detected (the detect step’s vantage points agreed)',
   'recovery-started': 'recovery started (first step after detection)',
+  'leader-lost': 'HA manager: leader key expired, no running leader',
+  'leader-elected': 'HA manager: new leader elected',
   promoted: 'new primary promoted',
   routed: 'route switched',
   'first-ack': 'first acknowledged write',
@@ -141,9 +147,16 @@ export const PatroniFigures = Strict({
     minimum: 0,
     description: 'writes the old leader acknowledged, on its own address, after the new leader was elected',
   }),
-  chain: Type.Array(Strict({ what: Type.String(), ms: Ms('after the fault') }), {
-    description: 'fault → new leader elected → route (HAProxy follows) → clients back',
-  }),
+  chain: Type.Array(
+    Strict({
+      what: Type.String(),
+      ms: Ms('after the fault'),
+      mark: Type.Optional(OneOf(TIMELINE_MARKS, { description: 'its place on the drill timeline' })),
+    }),
+    {
+      description: 'fault → new leader elected → route (HAProxy follows) → clients back',
+    },
+  ),
 });
 export type PatroniFigures = Static<typeof PatroniFigures>;
 
@@ -160,7 +173,9 @@ export const DrillFigures = Strict({
     Ms(
       '`clients` (default): the first acknowledged write sent at or after the fault, minus the fault ' +
         'time. `recovery` (a data fault, or a restore test without one): from the fault (or the start ' +
-        'of the runbook) to the end of its last pitr / restore-test step. Absent when neither happened.',
+        'of the runbook) to the end of its last pitr / restore-test step. `outage` (a fault whose harm ' +
+        'comes later, the DCS majority lost): the longest gap between acknowledged writes after the ' +
+        'fault. Absent when neither happened.',
     ),
   ),
   rtoBasis: Type.Optional(OneOf(RTO_BASES)),

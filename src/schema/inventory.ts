@@ -131,8 +131,12 @@ export const HaManager = Strict(
         ),
         username: Type.Optional(Type.String({ description: 'Basic auth user of the unsafe calls' })),
         password: Type.Optional(SecretRef),
+        ca: Type.Optional(SecretRef),
       },
-      { description: "Patroni's REST API; its Basic auth password is a secret reference" },
+      {
+        description:
+          "Patroni's REST API; its Basic auth password and, for https URLs signed by a private CA, that CA's PEM (ca) are secret references",
+      },
     ),
     dcs: Type.Optional(
       Strict(

@@ -230,6 +230,26 @@ describe('drill measurement', () => {
     );
   });
 
+  it('a fault whose harm comes later (the DCS lost): the RTO is the longest outage after it, not the first write', () => {
+    // Writes land for 2 s after the fault, then fail for 3 s until a new leader takes them.
+    const writes = [
+      ok(1, 900, 902),
+      ok(2, 1100, 1105),
+      ok(3, 3000, 3004),
+      failed(4, 3100),
+      failed(5, 5000),
+      ok(6, 6000, 6010, NEW),
+      ok(7, 6100, 6104, NEW),
+    ];
+    const { figures } = measureDrill(
+      record({ writes, presentSeqs: new Set([1, 2, 3, 6, 7]), fault: { delayedHarm: true } }),
+    );
+    assert.equal(figures.rtoBasis, 'outage');
+    assert.equal(figures.rtoMs, 6010 - 3004, 'from the last write before the outage to the first after it');
+    assert.equal(figures.clients?.[0]?.rtoMs, 6010 - 3004, 'each profile is measured the same way');
+    assert.deepEqual(figures.outage, { from: 3100, to: 6010 }, 'the outage ends after its first failure');
+  });
+
   it('phases over budget are missed', () => {
     const events = [finished('fence', 500, 1500)];
     const { phases } = measureDrill(record({ events }));

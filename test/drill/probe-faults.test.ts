@@ -121,7 +121,11 @@ describe('probe and reversible faults on the test lab', () => {
     const env = { ...lab.environment, name: 'lab' };
     const { figures, logs } = await probeAround(env, partition, env.primary, 1000);
     assert.match(logs[0]!, /partitioned pg1/);
-    assert.match(logs[1]!, /healed the partition of pg1 \(2 rule\(s\) removed\)/);
+    // Its address in and out, its processes' cgroup, and each connection they already had open.
+    assert.match(
+      logs[1]!,
+      /healed the partition of pg1 \([3-9]\d* rule\(s\) removed, [1-9]\d* process\(es\) released\)/,
+    );
     assert.ok(figures.writesFailed >= 1, JSON.stringify(figures));
     assert.ok(figures.rtoMs !== undefined && figures.rtoMs >= 1000, `RTO ${figures.rtoMs}`);
     assert.match(await partition.revert(context(env, env.primary, [])), /no partition rules/);

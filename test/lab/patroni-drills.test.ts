@@ -1,7 +1,8 @@
 // The Patroni drills (drills/patroni/) on a Patroni lab (--sync, ttl 8 / loop_wait 1 /
 // retry_timeout 3) on private slot 18: a node crash fails over with RPO 0 and reports the leaders;
-// a PostgreSQL-only kill is recovered in place; one etcd member lost leaves the leader alone. Each
-// drill restores the lab (lab up repairs, Patroni switches back to pg1) for the next one.
+// a partitioned leader is replaced and takes no write; a PostgreSQL-only kill is recovered in
+// place; one etcd member lost leaves the leader alone. Each drill restores the lab (lab up
+// repairs, Patroni switches back to pg1) for the next one.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -73,6 +74,31 @@ describe('Patroni drills on the lab (--sync, ttl 8)', () => {
     );
     const at = (re: RegExp) => chain.find((c) => re.test(c.what))!.ms;
     assert.ok(at(/elected/) <= at(/^route/) && at(/^route/) <= at(/clients back/) + 1, whats);
+    assert.equal(o.restore?.status, 'succeeded');
+  });
+
+  test('leader partition: the cut-off leader demotes itself, another is elected, no split-brain write, clients back', async (t) => {
+    // Fails without the partition's cgroup rule: Patroni's connections to the other etcd members
+    // leave from 127.0.0.1, so the cut-off leader keeps its key and no new leader is elected.
+    const o = await drill('partition');
+    const p = o.figures?.patroni;
+    t.diagnostic(o.log.filter((l) => l.startsWith('patroni:') || l.startsWith('partitioned')).join('\n'));
+    assert.equal(o.verdict, 'pass', o.reasons?.join('\n'));
+    assert.equal(p?.leaderBefore, 'pg1');
+    assert.notEqual(p?.leaderAfter, 'pg1');
+    assert.equal(p?.outcome, 'failover');
+    assert.equal(p?.splitBrainWrites, 0);
+    assert.equal(o.figures?.rpoRows, 0);
+    assert.ok(
+      o.log.some((l) => /^partitioned pg1 .* process\(es\)/.test(l)),
+      o.log.join('\n'),
+    );
+    // The chain is on the drill's timeline: the key expires (a cut leader renews nothing), then another leads.
+    const marks = (o.figures?.timeline ?? []).map((m) => m.mark);
+    assert.ok(
+      marks.includes('leader-lost') && marks.indexOf('leader-lost') < marks.indexOf('leader-elected'),
+      marks.join(' '),
+    );
     assert.equal(o.restore?.status, 'succeeded');
   });
 

@@ -125,6 +125,35 @@ describe('report renderers', () => {
       assert.ok(drill.includes(`class="${cls}`), `drill timeline has ${cls}`);
   });
 
+  test('report.html: a Patroni drill draws the HA manager chain on the timeline, each link after the fault', () => {
+    const r = fixtureReport('drill');
+    r.drill!.patroni = {
+      leaderBefore: 'pg1',
+      leaderAfter: 'pg2',
+      failover: true,
+      pinnedWrites: { sent: 10, acked: 4 },
+      splitBrainWrites: 0,
+      chain: [
+        { what: 'fault', ms: 0 },
+        { what: 'leader key expired: no running leader', ms: 8000, mark: 'leader-lost' },
+        { what: 'new leader pg2 elected', ms: 10_000, mark: 'leader-elected' },
+        { what: 'clients back', ms: 10_200 },
+      ],
+    };
+    const html = renderHtml(r);
+    const links = [...html.matchAll(/<g class="ha-chain">.*?<title>([^<]*)<\/title>.*?<text[^>]*>([^<]*)</g)];
+    assert.deepEqual(
+      links.map((m) => [m[2], m[1]]),
+      [
+        ['key expired', 'leader key expired: no running leader: +8.00s'],
+        ['leader elected', 'new leader pg2 elected: +10.0s'],
+      ],
+      'the links with a mark, labelled short, the whole link on hover',
+    );
+    assert.match(html, /HA manager \(Patroni\)/, 'in the legend');
+    assert.ok(!renderHtml(fixtureReport('drill')).includes('class="ha-chain"'), 'not without Patroni');
+  });
+
   test('junit.xml: parsed; a failed step, a missed budget and a missed objective fail their test case', () => {
     const failed = junitCases(renderJunit(fixtureReport('failed')));
     const failures = failed.filter((c) => c.failure).map((c) => [c['@_name'], c.failure!['@_type']]);

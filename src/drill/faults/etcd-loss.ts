@@ -76,6 +76,7 @@ export const etcdMemberLoss: Fault = {
  */
 export const etcdMajorityLoss: Fault = {
   kind: 'etcd-majority-loss',
+  delayedHarm: true,
   timed: true,
   facts: ['members'],
   async inject(ctx) {

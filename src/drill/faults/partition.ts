@@ -1,8 +1,20 @@
 // partition: iptables DROP of every TCP packet to and from the node's address, so its SQL,
-// replication and SSH are cut alike. Rules live in a dedicated chain, so the revert is exact.
+// replication and SSH are cut alike; and, because the nodes may share this machine (the lab on
+// loopback), of every TCP packet the node's own processes send, whatever their source address (see
+// system/partition-chain.ts). Rules live in a dedicated chain, so the revert is exact.
 import { shq } from '../../connectors/shell-quote.js';
 import { UserError } from '../../errors.js';
-import { PARTITION_CHAIN } from '../../system/partition-chain.js';
+import {
+  cgroup2Root,
+  connectionsOf,
+  deletePartitionRules,
+  enterPartitionCgroup,
+  leavePartitionCgroup,
+  PARTITION_CHAIN,
+  partitionRules,
+  processesOwning,
+  withDescendants,
+} from '../../system/partition-chain.js';
 import { localExec, mustRun, nodeOf, type NodeShell } from './node-shell.js';
 import type { Fault, FaultContext } from './types.js';
 
@@ -24,7 +36,18 @@ function firewall(ctx: FaultContext): NodeShell {
   return { where: 'local', exec: localExec, close: () => undefined };
 }
 
-const rules = (address: string) => [`-d ${shq(address)} -p tcp -j DROP`, `-s ${shq(address)} -p tcp -j DROP`];
+const append = (rule: string[]) => `iptables -A ${PARTITION_CHAIN} ${rule.map(shq).join(' ')}`;
+
+/** The cgroup v2 root, or a clear refusal: without it the node's outgoing connections stay open. */
+function cgroupRoot(): string {
+  const root = cgroup2Root();
+  if (!root) {
+    throw new UserError(
+      'partition needs cgroup v2 (mounted cgroup2): the nodes share this machine, and only a cgroup rule cuts the connections their processes open from 127.0.0.1',
+    );
+  }
+  return root;
+}
 
 export const partition: Fault = {
   kind: 'partition',
@@ -34,6 +57,7 @@ export const partition: Fault = {
     const { host } = nodeOf(ctx.env, ctx.node);
     const which = await shell.exec('command -v iptables');
     if (which.exitCode !== 0) throw new UserError('partition needs iptables (Debian package iptables)');
+    const root = cgroupRoot();
     await shell.exec(`iptables -N ${PARTITION_CHAIN}`); // exists already after an earlier drill: fine
     for (const chain of ['INPUT', 'OUTPUT']) {
       await mustRun(
@@ -42,22 +66,27 @@ export const partition: Fault = {
         `hooking ${PARTITION_CHAIN} into ${chain}`,
       );
     }
-    for (const rule of rules(host)) {
-      await mustRun(shell, `iptables -A ${PARTITION_CHAIN} ${rule}`, `iptables ${rule}`);
+    const owned = await processesOwning(host);
+    const pids = withDescendants(owned);
+    const moved = enterPartitionCgroup(root, host, pids);
+    const open = await connectionsOf(pids, host);
+    for (const rule of partitionRules(host, open)) {
+      await mustRun(shell, append(rule), `iptables ${rule.join(' ')}`);
     }
     const at = performance.now();
-    ctx.log(`partitioned ${ctx.node} (${host}): iptables drops its TCP traffic`);
+    ctx.log(
+      `partitioned ${ctx.node} (${host}): iptables drops its TCP traffic, and what its ${moved} process(es) send from any address (pids ${owned.join(' ')} and children; ${open.length} connection(s) already open)`,
+    );
     return { at };
   },
   async revert(ctx) {
-    const shell = firewall(ctx);
+    firewall(ctx);
     const { host } = nodeOf(ctx.env, ctx.node);
-    let removed = 0;
-    for (const rule of rules(host)) {
-      while ((await shell.exec(`iptables -D ${PARTITION_CHAIN} ${rule}`)).exitCode === 0) removed++;
-    }
-    return removed
-      ? `healed the partition of ${ctx.node} (${removed} rule(s) removed)`
+    const removed = await deletePartitionRules(host);
+    const root = cgroup2Root();
+    const released = root ? leavePartitionCgroup(root, host) : 0;
+    return removed || released
+      ? `healed the partition of ${ctx.node} (${removed} rule(s) removed, ${released} process(es) released)`
       : `no partition rules for ${ctx.node}`;
   },
 };

@@ -30,6 +30,12 @@ export interface Fault {
    * recovered the data. Default `availability`.
    */
   harms?: 'availability' | 'data';
+  /**
+   * The harm starts after the fault strikes (the DCS lost: the leader demotes itself only after
+   * retry_timeout), so the first write after the fault still lands: the RTO is then the longest
+   * client outage after the fault (`rtoBasis: outage`), not the first acknowledged write.
+   */
+  delayedHarm?: boolean;
   /** Facts the fault records as it strikes, which the drill's inputs may use (`${{ fault.time }}`). */
   facts?: readonly string[];
   /**
