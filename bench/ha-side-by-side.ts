@@ -3,6 +3,8 @@
 // freezes of it, each followed by the drill's restore.
 //   plain lab: drills/primary-kill.yaml (SIGKILL of the postmaster, pg-failover triggered at once)
 //              and a 2 s primary-freeze (pg-failover again: a promotion there is a false failover);
+//   alerted:   the same on a --monitoring lab with `trigger: alert`: Prometheus, Alertmanager and
+//              the lab's serve start pg-failover (drills/primary-kill-alerted.yaml), so detection counts;
 //   Patroni:   drills/patroni/node-crash.yaml (SIGKILL of Patroni and PostgreSQL) and a 2 s
 //              freeze-node observed by patroni-recovery-observed (a leader change is a false
 //              failover), at Patroni's defaults (ttl 30 / loop_wait 10 / retry_timeout 10), at
@@ -10,7 +12,7 @@
 // each async and with --sync. Prints a markdown table: RTO p50/p95 (client-observed), RPO rows
 // (worst and total), split-brain writes, false failovers, drill verdicts.
 // Run: node --import tsx bench/ha-side-by-side.ts [--kills 5] [--freezes N (default: kills)]
-//      [--slot 18] [--only plain,patroni-8] [--json FILE]
+//      [--slot 18] [--only plain,alerted,patroni-8] [--json FILE]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -42,6 +44,8 @@ interface Setup {
   options: Omit<LabUpOptions, 'dir'>;
   /** Patroni's ttl / loop_wait / retry_timeout; none for drillbook's own failover. */
   patroni?: { ttl: number; loopWait: number; retryTimeout: number };
+  /** drillbook's failover started by the lab's alert (lab up --monitoring), not by the drill. */
+  alerted?: boolean;
 }
 
 const patroniSetup = (ttl: number, loopWait: number, retryTimeout: number, sync: boolean): Setup => ({
@@ -58,6 +62,12 @@ const patroniSetup = (ttl: number, loopWait: number, retryTimeout: number, sync:
 });
 const setups: (Setup & { key: string })[] = [false, true].flatMap((sync) => [
   { key: 'plain', name: `drillbook pg-failover (immediate)${sync ? ', --sync' : ''}`, options: { sync } },
+  {
+    key: 'alerted',
+    name: `drillbook pg-failover (alert-triggered)${sync ? ', --sync' : ''}`,
+    options: { sync, monitoring: true },
+    alerted: true,
+  },
   { key: 'patroni-30', ...patroniSetup(30, 10, 10, sync) },
   { key: 'patroni-20', ...patroniSetup(20, 1, 3, sync) },
   { key: 'patroni-8', ...patroniSetup(8, 1, 3, sync) },
@@ -78,16 +88,18 @@ function drillFile(dir: string, name: string, body: string): string {
 
 function drillsFor(setup: Setup, dir: string): { crash: string; freeze: string } {
   if (!setup.patroni) {
+    // Alerted: the drill only injects; a freeze that raises no alert starts nothing (no failover).
+    const trigger = setup.alerted ? 'trigger: alert\ntriggerTimeout: 20s\n' : '';
     return {
       crash: drillFile(
         dir,
         'plain-kill',
-        `runbook: ${RUNBOOKS}/pg-failover.yaml\nrestore: ${RUNBOOKS}/pg-failback.yaml\ninputs: { reason: "bench: primary killed" }\nfault: { kind: kill-postgres, target: primary }\n`,
+        `runbook: ${RUNBOOKS}/pg-failover.yaml\nrestore: ${RUNBOOKS}/pg-failback.yaml\ninputs: { reason: "bench: primary killed" }\nfault: { kind: kill-postgres, target: primary }\n${trigger}`,
       ),
       freeze: drillFile(
         dir,
         'plain-freeze',
-        `runbook: ${RUNBOOKS}/pg-failover.yaml\nrestore: ${RUNBOOKS}/pg-failback.yaml\ninputs: { reason: "bench: primary frozen 2 s" }\nfault: { kind: freeze, target: primary, duration: 2s }\n`,
+        `runbook: ${RUNBOOKS}/pg-failover.yaml\nrestore: ${RUNBOOKS}/pg-failback.yaml\ninputs: { reason: "bench: primary frozen 2 s" }\nfault: { kind: freeze, target: primary, duration: 2s }\n${trigger}`,
       ),
     };
   }
@@ -127,13 +139,20 @@ async function drill(
   stateDir: string,
   setup: Setup,
   kind: Sample['kind'],
+  serveStateDir: string | undefined,
 ) {
   const o: DrillOutcome = await runDrill(
     { drillFile: file, inventoryFile, stateDir, repair: repairLabOf },
     { out: () => undefined, err: () => undefined },
   );
   const events = readJournal(journalPath(stateDir, o.runId)).events;
-  const promoted = promotedNode(events);
+  // An alerted drill's runbook ran in the lab's serve: its promotion is in that run's journal.
+  const alertRun = events.find((e) => e.type === 'drill-triggered')?.alertRun;
+  const promoted =
+    promotedNode(events) ??
+    (alertRun && serveStateDir
+      ? promotedNode(readJournal(journalPath(serveStateDir, alertRun)).events)
+      : undefined);
   const f = o.figures;
   const sample: Sample = {
     setup: setup.name,
@@ -171,10 +190,11 @@ try {
     await withPrivateLab(
       slot,
       async (lab) => {
+        const serve = lab.environment.serve?.stateDir;
         for (let i = 0; i < kills; i++)
-          samples.push(await drill(crash, lab.inventoryPath, join(dir, 'state'), setup, 'crash'));
+          samples.push(await drill(crash, lab.inventoryPath, join(dir, 'state'), setup, 'crash', serve));
         for (let i = 0; i < freezes; i++)
-          samples.push(await drill(freeze, lab.inventoryPath, join(dir, 'state'), setup, 'freeze'));
+          samples.push(await drill(freeze, lab.inventoryPath, join(dir, 'state'), setup, 'freeze', serve));
       },
       setup.options,
     );

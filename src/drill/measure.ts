@@ -95,15 +95,18 @@ export const noFigures = (): DrillFigures => ({
 export function measureDrill(r: DrillRecord): Measurement {
   const onRunClock = (t: number) => t - r.clockOffset;
   const promote = promotionStep(r.events);
-  const outageBased = r.fault?.delayedHarm === true;
+  const measuresReplication = r.measure === 'replication';
+  const measuresRecovery = !measuresReplication && measuresRecoveryOf(r);
+  // A planned change (no fault) harms clients only once the runbook acts, as a delayed harm does:
+  // the first write after the start still lands, so the figure is the longest outage.
+  const outageBased =
+    !measuresReplication && !measuresRecovery && (r.fault ? r.fault.delayedHarm === true : true);
   const clients = r.clients
     .map((c) => clientFigures(r, c, promote))
     .map((c) => (outageBased ? { ...c, rtoMs: c.longestGapMs } : c));
   const judgedAt = judgedIndex(r.clients, r.judged);
   const judged = clients[judgedAt];
   const figures = pickProbeFigures(judged ?? noFigures());
-  const measuresReplication = r.measure === 'replication';
-  const measuresRecovery = !measuresReplication && measuresRecoveryOf(r);
   if (measuresRecovery || measuresReplication) {
     const recovery = lastStepOf(r, measuresReplication ? REPLICATION_KINDS : RECOVERY_KINDS);
     figures.rtoMs = recovery ? recovery.t + r.clockOffset - r.faultAt : undefined;

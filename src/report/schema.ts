@@ -109,7 +109,7 @@ export const ReportDrill = Strict({
     OneOf([...RTO_BASES], {
       description:
         'clients: first acknowledged write after the fault; recovery: the data restored and verified; ' +
-        'outage: the longest client outage after a fault whose harm comes later',
+        'outage: the longest client outage (a fault whose harm comes later, or a planned change without a fault)',
     }),
   ),
   rpo: Objective('acknowledged rows lost'),

@@ -45,7 +45,7 @@ export const rtoLabelOf = (basis: RtoBasis | undefined) =>
     : basis === 'replication'
       ? 'RTO (orphaned replicas streaming again)'
       : basis === 'outage'
-        ? 'RTO (longest client outage after the fault)'
+        ? 'RTO (longest client outage)'
         : 'RTO (client-observed)';
 
 const Ms = (description?: string) => Type.Number({ minimum: 0, description });
