@@ -23,6 +23,8 @@ export interface DrillRunOptions {
   json?: boolean;
   /** Aborting makes the drill revert its fault and restore, then return `aborted`. */
   signal?: AbortSignal;
+  /** Brings back what the fault left dead before the restore (the lab: lab up), as `drillbook drill`. */
+  repair?(inventoryFile: string): Promise<string[] | undefined>;
 }
 
 /** `runDrill` of src/drill/run-drill.ts, or a fake in tests. */
@@ -52,6 +54,7 @@ export interface DaemonOptions {
   allClaims(): Claims[];
   stateDir: string;
   inventoryFile?: string;
+  repair?: DrillRunOptions['repair'];
   log: DaemonLog;
   clock?: Clock;
   /** How often a running drill's claim is refreshed, and orphans looked for (real time). */

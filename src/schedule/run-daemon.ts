@@ -10,7 +10,13 @@ import { Redactor } from '../connectors/redact.js';
 import { ExitCode, UserError } from '../errors.js';
 import { daemonId, fileClaims, type Claims } from './claims.js';
 import { coordinationKey, pgClaims } from './coordination.js';
-import { startDaemon, type Daemon, type ScheduledDrill, type StopMode } from './daemon.js';
+import {
+  startDaemon,
+  type Daemon,
+  type DrillRunOptions,
+  type ScheduledDrill,
+  type StopMode,
+} from './daemon.js';
 import { DEFAULT_DRILL_DIR, loadScheduledDrills } from './drills.js';
 import { daemonLog, type DaemonLog } from './log.js';
 
@@ -23,6 +29,7 @@ export interface DaemonCommandOptions {
   onStop?: StopMode;
   heartbeatMs?: number;
   staleMs?: number;
+  repair?: DrillRunOptions['repair'];
 }
 
 export const DEFAULT_HEARTBEAT_MS = 10_000;
@@ -96,6 +103,7 @@ export async function daemonCommand(o: DaemonCommandOptions, io: Output): Promis
     ...claimsByDrill(drills, { stateDir, daemon, staleMs, now }),
     stateDir,
     inventoryFile: o.inventoryFile,
+    repair: o.repair,
     log,
     heartbeatMs,
     postSlack,

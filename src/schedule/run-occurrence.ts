@@ -7,7 +7,7 @@ import type { DaemonOptions, ScheduledDrill } from './daemon.js';
 
 /** Runs the drill and logs its outcome; never throws. */
 export async function runOccurrence(
-  o: Pick<DaemonOptions, 'runDrill' | 'inventoryFile' | 'stateDir' | 'log'>,
+  o: Pick<DaemonOptions, 'runDrill' | 'inventoryFile' | 'stateDir' | 'repair' | 'log'>,
   d: ScheduledDrill,
   at: Record<string, unknown>,
   signal: AbortSignal,
@@ -15,7 +15,7 @@ export async function runOccurrence(
   const { log } = o;
   try {
     const r = await o.runDrill(
-      { drillFile: d.file, inventoryFile: o.inventoryFile, stateDir: o.stateDir, signal },
+      { drillFile: d.file, inventoryFile: o.inventoryFile, stateDir: o.stateDir, signal, repair: o.repair },
       drillOutput(o, d),
     );
     log({

@@ -32,6 +32,19 @@ describe('daemon', () => {
     assert.deepEqual(s.events.map((e) => e.event).slice(-2), ['stop', 'exit']);
   });
 
+  it('hands its drills the repair `drillbook drill` uses (lab up after a fault left a node dead)', async () => {
+    const s = await simulate({
+      drills: [scheduled('d', daily)],
+      start: '2026-11-01T12:00:00Z',
+      until: '2026-11-02T12:00:00Z',
+      repair: async (inventory) => [`lab up for ${inventory}`],
+    });
+    assert.deepEqual(
+      s.runs.map((r) => r.repaired),
+      [['lab up for /lab/inventory.yaml']],
+    );
+  });
+
   it('catchUp once runs the latest missed occurrence at start-up, once', async () => {
     const first = await simulate({
       drills: [scheduled('d', { ...daily, catchUp: 'once' })],

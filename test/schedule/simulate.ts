@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/schedule/clock.js';
 import { fileClaims, type Claims } from '../../src/schedule/claims.js';
-import { startDaemon, type DrillRunner, type ScheduledDrill } from '../../src/schedule/daemon.js';
+import {
+  startDaemon,
+  type DaemonOptions,
+  type DrillRunner,
+  type ScheduledDrill,
+} from '../../src/schedule/daemon.js';
 import type { DaemonEvent } from '../../src/schedule/log.js';
 import { drillSchedule } from '../../src/schedule/occurrences.js';
 import type { Schedule } from '../../src/schema/drill.js';
@@ -13,7 +18,7 @@ import { fakeClock } from './fake-clock.js';
 export interface Simulation {
   events: DaemonEvent[];
   /** Each drill started: its name and the virtual time it started at (ISO). */
-  runs: { drill: string; at: string }[];
+  runs: { drill: string; at: string; repaired?: string[] }[];
   stateDir: string;
 }
 
@@ -37,6 +42,7 @@ export async function simulate(o: {
   /** How long each (fake) drill runs, in virtual milliseconds. */
   drillMs?: number;
   claims?: (clock: Clock) => Claims;
+  repair?: DaemonOptions['repair'];
 }): Promise<Simulation> {
   const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), 'drillbook-schedule-'));
   const events: DaemonEvent[] = [];
@@ -45,7 +51,8 @@ export async function simulate(o: {
   const clock = fakeClock(o.start, o.until, () => stop());
   const runDrill: DrillRunner = async (options) => {
     const drill = o.drills.find((d) => d.file === options.drillFile)!.name;
-    runs.push({ drill, at: clock.now().toISOString() });
+    const repaired = await options.repair?.('/lab/inventory.yaml');
+    runs.push({ drill, at: clock.now().toISOString(), ...(repaired && { repaired }) });
     if (o.drillMs) await clock.sleep(o.drillMs, options.signal ?? new AbortController().signal);
     return { runId: `run-${runs.length}`, verdict: 'pass', exitCode: 0 };
   };
@@ -56,6 +63,7 @@ export async function simulate(o: {
     claimsFor: () => claims,
     allClaims: () => [claims],
     stateDir,
+    repair: o.repair,
     log: (e) => events.push(e),
     clock,
     heartbeatMs: 60_000,

@@ -40,6 +40,7 @@ export function registerDaemon(program: Command, io: Output, done: (code: number
     )
     .action(async (dir, o) => {
       const { daemonCommand } = await import('../../schedule/run-daemon.js');
+      const { repairLabOf } = await import('../lab-repair.js');
       done(
         await daemonCommand(
           {
@@ -50,6 +51,7 @@ export function registerDaemon(program: Command, io: Output, done: (code: number
             onStop: o.onStop,
             heartbeatMs: milliseconds(o.heartbeat, '--heartbeat'),
             staleMs: milliseconds(o.stale, '--stale'),
+            repair: repairLabOf,
           },
           io,
         ),
