@@ -14,25 +14,16 @@ import { readJournal } from '../../src/engine/journal.js';
 import { LAB_SLACK_APPROVER } from '../../src/lab/config.js';
 import { pgAlertClaims } from '../../src/serve/alert-claims.js';
 import { journalPath } from '../../src/system/run-paths.js';
+import { alert, payload, until as poll } from '../helpers/alertmanager.js';
 import { withPrivateLab } from '../helpers/private-lab.js';
+
+/** The lab's runs take longer than the in-process serve's: 30 s, polled every 100 ms. */
+const until = <T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000) =>
+  poll(what, fn, ms, 100);
 
 const SLOT = 17;
 const BIN = resolve('bin/drillbook.js');
 const TOKEN = 'lab-alertmanager-token-0123456789';
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((r) =>
@@ -122,20 +113,7 @@ triggers:
             const res = await fetch(`${url}/hooks/alertmanager`, {
               method: 'POST',
               headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-              body: JSON.stringify({
-                version: '4',
-                status: 'firing',
-                receiver: 'drillbook',
-                alerts: [
-                  {
-                    status: 'firing',
-                    labels: { alertname: 'PostgresPrimaryDown', env: 'lab', instance: 'pg1' },
-                    annotations: { summary: 'primary down' },
-                    startsAt: new Date(Date.parse('2026-11-29T12:00:00Z')).toISOString(),
-                    fingerprint,
-                  },
-                ],
-              }),
+              body: payload(alert({ env: 'lab' }, { fingerprint, startsAt: '2026-11-29T12:00:00.000Z' })),
             });
             assert.equal(res.status, 202);
             return ((await res.json()) as { alerts: { outcome: string; runId?: string }[] }).alerts[0]!;

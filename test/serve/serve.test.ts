@@ -21,6 +21,7 @@ import { startSlackServer } from '../../src/lab/slack-server.js';
 import { startServe, stopServe } from '../../src/serve/command.js';
 import { loadTriggers } from '../../src/serve/triggers.js';
 import { journalPath } from '../../src/system/run-paths.js';
+import { alert, payload, until } from '../helpers/alertmanager.js';
 import { cli } from '../helpers/cli.js';
 
 const TOKEN = 'alertmanager-token-0123456789';
@@ -152,19 +153,6 @@ async function control(path: string, body?: object) {
   return (await res.json()) as Record<string, unknown>;
 }
 
-const alert = (labels: Record<string, string>, o: { status?: string; fingerprint?: string } = {}) => ({
-  status: o.status ?? 'firing',
-  labels: { alertname: 'PostgresPrimaryDown', severity: 'critical', instance: 'pg1:5432', ...labels },
-  annotations: { summary: 'primary down' },
-  startsAt: '2026-11-29T10:00:00Z',
-  endsAt: '0001-01-01T00:00:00Z',
-  generatorURL: 'http://prometheus/graph',
-  fingerprint: o.fingerprint ?? 'f00d',
-});
-
-const payload = (...alerts: object[]) =>
-  JSON.stringify({ version: '4', status: 'firing', receiver: 'drillbook', groupKey: '{}:{}', alerts });
-
 async function post(body: string, headers: Record<string, string> = signed(body)) {
   const res = await fetch(`${serve.url}/hooks/alertmanager`, {
     method: 'POST',
@@ -185,20 +173,6 @@ function signed(body: string, token = TOKEN, hmac = HMAC) {
 }
 
 const runs = () => (existsSync(join(stateDir, 'runs')) ? readdirSync(join(stateDir, 'runs')) : []);
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('drillbook serve: the Alertmanager receiver', () => {
   it('refuses an unauthenticated, wrongly authenticated or wrongly signed webhook with 401 and runs nothing', async () => {

@@ -28,6 +28,7 @@ import { startSlackServer } from '../../src/lab/slack-server.js';
 import { startServe, stopServe } from '../../src/serve/command.js';
 import { loadTriggers } from '../../src/serve/triggers.js';
 import { journalPath } from '../../src/system/run-paths.js';
+import { alert, payload, until } from '../helpers/alertmanager.js';
 import { fixtureReport } from '../report/fixtures.js';
 
 const TOKEN = 'alertmanager-token-web-0123456789';
@@ -161,35 +162,17 @@ after(async () => {
   delete process.env.DRILLBOOK_SECRET_WEBPW;
 });
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** An Alertmanager POST with one firing alert; returns the run it started. */
 async function fire(fingerprint: string): Promise<string> {
   const res = await fetch(`${serve.url}/hooks/alertmanager`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      version: '4',
-      status: 'firing',
-      receiver: 'drillbook',
-      alerts: [
-        {
-          status: 'firing',
-          labels: { alertname: 'PostgresPrimaryDown', instance: XSS_LABEL, team: '<b>ops</b>' },
-          annotations: { summary: 'primary "down" & <gone>' },
-          startsAt: '2026-11-29T10:00:00Z',
-          fingerprint,
-        },
-      ],
-    }),
+    body: payload(
+      alert(
+        { instance: XSS_LABEL, team: '<b>ops</b>' },
+        { fingerprint, annotations: { summary: 'primary "down" & <gone>' } },
+      ),
+    ),
   });
   assert.equal(res.status, 202);
   const body = (await res.json()) as { alerts: { outcome: string; runId?: string }[] };
