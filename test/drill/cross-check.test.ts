@@ -58,6 +58,25 @@ describe('the drill against an independent client (primary-kill, --sync)', () =>
     );
   });
 
+  it('a planned switchover (no fault): the twin’s RTO, its longest outage, agrees with the independent client’s longest gap', async (t) => {
+    const l = lab(t);
+    if (!l) return;
+    const x = await crossCheckDrill(l, stateDir, writeCrossCheckDrill(stateDir, 'drills/switchover.yaml'));
+    const seen = JSON.stringify({
+      twin: { rtoMs: x.twin.rtoMs, longestGapMs: x.twin.longestGapMs },
+      independent: { failoverGapMs: x.failoverGapMs, gaps: x.independent.gaps },
+    });
+    t.diagnostic(seen);
+    assert.equal(x.outcome.verdict, 'pass', `${x.outcome.reasons?.join('\n')}\n${formatOutcome(x.outcome)}`);
+    assert.equal(x.outcome.figures?.rtoBasis, 'outage', seen);
+    // The switch costs clients more than a few probe intervals, and the RTO says so.
+    assert.ok(x.twin.rtoMs !== undefined && x.twin.rtoMs > 200, seen);
+    assert.ok(
+      Math.abs(x.failoverGapMs - x.twin.rtoMs) <= AGREEMENT_MS,
+      `switchover: ${TWIN} RTO ${x.twin.rtoMs.toFixed(0)} ms, independent longest gap ${x.failoverGapMs} ms: ${seen}`,
+    );
+  });
+
   it('the failback re-points the running replica before the stopped former primary (a shorter outage)', (t) => {
     if (!lab(t)) return;
     assert.ok(drilled, 'the drill above ran');

@@ -45,15 +45,15 @@ const TWIN_PROFILE = {
   reconnectDelay: `${TWIN_SETTINGS.reconnectDelayMs}ms`,
 };
 
-const SHIPPED_DRILL = resolve('drills/primary-kill.yaml');
-
-/** drills/primary-kill.yaml with absolute runbook paths and the twin profile added after its own. */
-export function writeCrossCheckDrill(dir: string): string {
+/** A shipped drill with absolute runbook paths and the twin profile added after its own. */
+export function writeCrossCheckDrill(dir: string, shipped = 'drills/primary-kill.yaml'): string {
+  const SHIPPED_DRILL = resolve(shipped);
   const drill = parse(readFileSync(SHIPPED_DRILL, 'utf8')) as {
+    metadata: { name: string };
     runbook: string;
     restore: string;
     schedule?: unknown;
-    probe: { interval: string; clients: object[] };
+    probe: { interval: string; clients?: object[] };
   };
   const base = dirname(SHIPPED_DRILL);
   drill.runbook = resolve(base, drill.runbook);
@@ -63,8 +63,8 @@ export function writeCrossCheckDrill(dir: string): string {
     throw new Error(
       `${SHIPPED_DRILL}: the twin writes every ${TWIN_SETTINGS.intervalMs} ms, the probe every ${drill.probe.interval}`,
     );
-  drill.probe.clients.push(TWIN_PROFILE);
-  const file = join(dir, 'primary-kill-cross-check.yaml');
+  drill.probe.clients = [...(drill.probe.clients ?? []), TWIN_PROFILE];
+  const file = join(dir, `${drill.metadata.name}-cross-check.yaml`);
   writeFileSync(file, stringify(drill));
   return file;
 }
