@@ -1,11 +1,12 @@
 // One bash per drillbook process forks every shell step's command: a fork of a running bash
 // costs less than Node's fork+exec of a new bash (bench/engine-overhead.ts, issue 13).
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { childEnv } from '../system/child-env.js';
+import { isAlive } from '../system/processes.js';
 import { shq } from '../connectors/shell-quote.js';
 
 /**
@@ -232,16 +233,42 @@ function readAndRemove(file: string): string {
 
 let zygote: Zygote | undefined;
 
+const OUT_PREFIX = 'drillbook-shell-';
+
+/** On tmpfs where there is one: outputs never touch a disk. Private to this user. */
+const defaultOutRoot = () => (process.platform === 'linux' ? '/dev/shm' : tmpdir());
+
+/**
+ * A drillbook killed outright (SIGKILL, OOM) cannot remove its output directory; the next one
+ * does, by the owner's pid in the name. A directory whose owner still runs (or whose pid was
+ * reused) is left alone.
+ */
+function sweepOrphanDirs(root: string): void {
+  for (const name of readdirSync(root)) {
+    const owner = new RegExp(`^${OUT_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (owner && Number(owner) !== process.pid && !isAlive(Number(owner))) tryRemove(join(root, name));
+  }
+}
+
+/** Another user's directory is not ours to remove (EPERM): it is left alone. */
+function tryRemove(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // left for its owner
+  }
+}
+
 /** The process's zygote, started on first use and again after it died. */
 export function shellZygote(shellPath: string): Zygote {
   if (zygote?.alive) return zygote;
-  // On tmpfs where there is one: outputs never touch a disk. Private to this user.
-  const root = process.platform === 'linux' ? '/dev/shm' : tmpdir();
+  const root = defaultOutRoot();
   let outDir: string;
   try {
-    outDir = mkdtempSync(join(root, 'drillbook-shell-'));
+    sweepOrphanDirs(root);
+    outDir = mkdtempSync(join(root, `${OUT_PREFIX}${process.pid}-`));
   } catch {
-    outDir = mkdtempSync(join(tmpdir(), 'drillbook-shell-'));
+    outDir = mkdtempSync(join(tmpdir(), `${OUT_PREFIX}${process.pid}-`));
   }
   zygote = new Zygote(shellPath, outDir);
   return zygote;

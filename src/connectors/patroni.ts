@@ -129,5 +129,5 @@ export const patroniHistory = async (api: PatroniApi): Promise<PatroniHistoryEnt
 /** The cluster's dynamic configuration (GET /config), as far as drillbook reads it. */
 export const patroniConfig = async (
   api: PatroniApi,
-): Promise<{ synchronous_mode?: boolean; synchronous_node_count?: number }> =>
+): Promise<{ synchronous_mode?: boolean; synchronous_node_count?: number; ttl?: number }> =>
   (await patroniGet(api, '/config')) ?? {};

@@ -15,7 +15,8 @@ export async function startPatroniWatch(s: DrillState): Promise<PatroniWatch | u
 }
 
 /**
- * Stops the watch and gives what Patroni did, taken before the restore hands the leader back. The
+ * Stops the watch (one ttl after a timed fault ended) and gives what Patroni did, taken before the
+ * restore hands the leader back. The
  * judged profile's writes tell when HAProxy sent writes to the new leader and when clients were back.
  */
 export async function stopPatroniWatch(
@@ -24,6 +25,8 @@ export async function stopPatroniWatch(
 ): Promise<{ figures?: PatroniFigures; reasons: string[] }> {
   if (!watch) return { reasons: [] };
   try {
+    // A node a timed fault held back has just returned: the cluster must hold its leader through it.
+    if (s.fault.fault?.timed && !s.aborted) await watch.settle();
     const writes = s.probes[judgedIndex(s.clients, s.judged)]?.writes ?? [];
     return { figures: await watch.stop(s.faultAt, writes, s.loaded.env), reasons: [] };
   } catch (err) {
@@ -66,6 +69,11 @@ export function judgePatroni(
     reasons.push(`Patroni elected no new leader (${patroni.leaderBefore} still leads)`);
   if (expect === 'no-failover' && patroni.failover)
     reasons.push(`false failover: Patroni moved the leader ${moved}`);
+  const again = patroni.leaderMovedAgain;
+  if (expect === 'failover' && again)
+    reasons.push(
+      `Patroni did not hold its new leader: ${again.name} took the leader key ${again.ms} ms after the fault (clients saw a second failover)`,
+    );
   s.w.emitter.emit({
     type: 'log',
     level: 'info',

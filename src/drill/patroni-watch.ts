@@ -7,6 +7,7 @@ import type { EnvContext } from '../actions/types.js';
 import { connectPostgres } from '../connectors/postgres.js';
 import {
   patroniCluster,
+  patroniConfig,
   patroniHistory,
   runningLeader,
   type PatroniApi,
@@ -18,6 +19,8 @@ import { Probe, type ProbeWrite } from './probe.js';
 
 const POLL_MS = 100;
 const HISTORY_WAIT_MS = 5000;
+/** Patroni's default ttl, for a cluster whose GET /config does not say. */
+const DEFAULT_TTL_S = 30;
 
 interface LeaderSeen {
   name: string;
@@ -146,6 +149,17 @@ export class PatroniWatch {
   }
 
   /**
+   * Watches on for one ttl: a node that comes back when a timed fault ends (a partition heals, a
+   * frozen node thaws) may still unsettle the cluster (a stale leader key read from its returning
+   * DCS member, a disruptive etcd election), and a new leader that loses the key within a ttl of
+   * the fault's end would be missed by a watch that stopped at once.
+   */
+  async settle(): Promise<void> {
+    const config = await patroniConfig(this.api).catch(() => ({ ttl: undefined }));
+    await sleep((config.ttl ?? DEFAULT_TTL_S) * 1000);
+  }
+
+  /**
    * The last line of GET /history; after a failover, Patroni adds the line naming the new leader a
    * moment after the promotion, so it is waited for (briefly).
    */
@@ -178,6 +192,7 @@ export class PatroniWatch {
     // from then on are the cluster's, not a split brain.
     const regained = elected && this.leaders.find((l) => l.at > elected.at && l.name === this.before.name);
     const after = this.leaders.at(-1) ?? this.before;
+    const movedAgain = elected && this.leaders.find((l) => l.at > elected.at && l.name !== elected.name);
     const history = await this.historyLine(elected?.name);
     const old = env.postgres.nodes[this.before.name];
     const oldServer = old && `${old.host}:${old.port}`;
@@ -201,6 +216,9 @@ export class PatroniWatch {
       splitBrainWrites:
         pinnedWrites.filter(inWindow).length +
         probeWrites.filter((w) => w.server === oldServer && inWindow(w)).length,
+      ...(movedAgain && {
+        leaderMovedAgain: { name: movedAgain.name, ms: Math.max(0, Math.round(movedAgain.at - faultAt)) },
+      }),
       chain: this.chain(faultAt, elected, regained, probeWrites, env),
     };
   }

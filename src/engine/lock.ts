@@ -10,6 +10,7 @@ import { connectPostgres } from '../connectors/postgres.js';
 import { UserError } from '../errors.js';
 import type { Environment } from '../schema/inventory.js';
 import { StateWriteFailed } from './journal.js';
+import { isAlive } from '../system/processes.js';
 import { lockPath, privateDir } from '../system/run-paths.js';
 
 export interface LockHolder {
@@ -42,15 +43,6 @@ export interface HeldLock {
   tookOver?: LockHolder;
   release(): Promise<void>;
 }
-
-export const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const readHolder = (path: string): LockHolder | undefined => {
   try {

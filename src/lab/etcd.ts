@@ -60,6 +60,10 @@ export async function ensureEtcd(ctx: LabContext, config: PatroniLabConfig): Pro
         CLUSTER_TOKEN,
         '--initial-cluster-state',
         'new',
+        // A member cut off from its peers keeps campaigning; without pre-vote it comes back with a
+        // higher term, deposes the leader and stalls the DCS for seconds (Patroni then reads a stale
+        // leader key from the returning member and the new leader demotes itself). etcd 3.5 defaults to it.
+        '--pre-vote=true',
       ],
       { logFile: log },
     );

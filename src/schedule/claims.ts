@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createExclusive, isAlive } from '../engine/lock.js';
+import { createExclusive } from '../engine/lock.js';
+import { isAlive } from '../system/processes.js';
 import type { DrillVerdict } from '../schema/drill-outcome.js';
 import type { Occurrence } from './occurrences.js';
 

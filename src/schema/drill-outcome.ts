@@ -147,6 +147,15 @@ export const PatroniFigures = Strict({
     minimum: 0,
     description: 'writes the old leader acknowledged, on its own address, after the new leader was elected',
   }),
+  leaderMovedAgain: Type.Optional(
+    Strict(
+      { name: Type.String(), ms: Ms('after the fault') },
+      {
+        description:
+          'the first leader after the elected one, while the drill watched (to one ttl after the fault ended): a cluster that does not hold its new leader',
+      },
+    ),
+  ),
   chain: Type.Array(
     Strict({
       what: Type.String(),

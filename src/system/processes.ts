@@ -39,6 +39,16 @@ export function spawnDetached(command: string, args: readonly string[], options:
  * Whether pid runs a process of this lab: alive, not a zombie, and its command line mentions
  * `marker` (the lab directory) so a recycled PID is never mistaken for a lab server.
  */
+/** Whether a process with this pid exists (another user's counts: EPERM). */
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 export function isLabProcess(pid: number | undefined, marker: string): boolean {
   if (!pid || pid <= 0) return false;
   try {

@@ -1,5 +1,6 @@
 // The Patroni faults refuse what they cannot do before touching anything: a node without a Patroni
-// REST URL, a DCS member that is not on this machine, an environment without DCS endpoints.
+// REST URL, a DCS member that is not on this machine, an environment without DCS endpoints. And a
+// drill that expects a failover fails when Patroni does not hold the leader it elected.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EnvContext } from '../../src/actions/types.js';
@@ -9,6 +10,10 @@ import { killNode } from '../../src/drill/faults/kill-node.js';
 import type { FaultContext } from '../../src/drill/faults/types.js';
 import { UserError } from '../../src/errors.js';
 import { formatOutcome } from '../../src/drill/summary.js';
+import { judgePatroni } from '../../src/drill/patroni-drill.js';
+import type { DrillMeasurement } from '../../src/drill/phases/measure.js';
+import type { DrillState } from '../../src/drill/phases/state.js';
+import type { PatroniFigures } from '../../src/schema/drill-outcome.js';
 
 const node = (host: string) => ({ host, port: 5432, dataDir: '/nonexistent/pg' });
 const env = (ha: EnvContext['ha']): EnvContext =>
@@ -91,5 +96,36 @@ describe("a Patroni drill's closing lines", () => {
       /\n {2}chain: fault \+0ms → new leader pg3 elected \+7\.30s → clients back \+7\.80s\n/,
     );
     assert.match(text, /\n {2}Patroni \/history: \[1,67303448,/);
+  });
+});
+
+describe('a Patroni drill that expects a failover', () => {
+  const judgeWith = (leaderMovedAgain?: { name: string; ms: number }) => {
+    const s = {
+      loaded: { drill: { fault: { kind: 'partition', expect: 'failover' } } },
+      fault: { fault: { kind: 'partition', timed: true } },
+      w: { emitter: { emit: () => undefined } },
+    } as unknown as DrillState;
+    const patroni: PatroniFigures = {
+      leaderBefore: 'pg1',
+      leaderAfter: leaderMovedAgain?.name ?? 'pg3',
+      failover: true,
+      pinnedWrites: { sent: 0, acked: 0 },
+      splitBrainWrites: 0,
+      chain: [{ what: 'fault', ms: 0 }],
+      ...(leaderMovedAgain && { leaderMovedAgain }),
+    };
+    const m = { figures: { faultAt: 0, splitBrainWrites: 0 } } as unknown as DrillMeasurement;
+    return judgePatroni(s, patroni, m);
+  };
+
+  it('passes when the new leader holds through the watch', () => {
+    assert.deepEqual(judgeWith(), []);
+  });
+
+  it('fails when the leader moves again after the election (the healed node took the key back)', () => {
+    assert.deepEqual(judgeWith({ name: 'pg1', ms: 26100 }), [
+      'Patroni did not hold its new leader: pg1 took the leader key 26100 ms after the fault (clients saw a second failover)',
+    ]);
   });
 });

@@ -88,6 +88,8 @@ describe('Patroni drills on the lab (--sync, ttl 8)', () => {
     assert.notEqual(p?.leaderAfter, 'pg1');
     assert.equal(p?.outcome, 'failover');
     assert.equal(p?.splitBrainWrites, 0);
+    // Watched for one ttl after the partition healed: the returning node took nothing back.
+    assert.equal(p?.leaderMovedAgain, undefined, JSON.stringify(p?.chain));
     assert.equal(o.figures?.rpoRows, 0);
     assert.ok(
       o.log.some((l) => /^partitioned pg1 .* process\(es\)/.test(l)),
