@@ -16,7 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import { readJournal } from '../../src/engine/journal.js';
 import { UserError } from '../../src/errors.js';
 import { startSlackServer } from '../../src/lab/slack-server.js';
 import { startServe, stopServe } from '../../src/serve/command.js';
+import { SIGN_IN_LIMIT } from '../../src/serve/ui/routes.js';
 import { loadTriggers } from '../../src/serve/triggers.js';
 import { journalPath } from '../../src/system/run-paths.js';
 import { alert, payload, until } from '../helpers/alertmanager.js';
@@ -443,6 +444,41 @@ describe('drillbook serve: the web UI', () => {
       () => loadTriggers(bad),
       (err: unknown) => err instanceof UserError && /bad-triggers\.yaml:\d+:\d+: .*theme/.test(err.format()),
     );
+  });
+
+  it('throttles sign-in per client address: past the limit even the right token waits', async () => {
+    // From an address of its own (loopback is 127/8), so the other tests' sign-ins count elsewhere.
+    const from = '127.0.0.77';
+    const post = (token: string) =>
+      new Promise<{ status: number; retryAfter?: string }>((done, fail) => {
+        const url = new URL(`${serve.url}/login`);
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/login',
+            method: 'POST',
+            localAddress: from,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => done({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
+          },
+        );
+        req.on('error', fail);
+        req.end(new URLSearchParams({ token }).toString());
+      });
+    for (let i = 0; i < SIGN_IN_LIMIT.max; i++) assert.equal((await post(`guess-${i}`)).status, 401);
+    const throttled = await post(ALICE);
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.retryAfter) > 0, `Retry-After: ${throttled.retryAfter}`);
+    assert.ok(
+      lines.some((l) => /"outcome":"throttled","from":"127\.0\.0\.77"/.test(l)),
+      lines.join('\n'),
+    );
+    // Another address is not held back.
+    assert.match(await signIn(ALICE), /^drillbook_session=/);
   });
 
   it('ends the live event streams when serve stops, so stopping never waits for a browser', async () => {

@@ -2,6 +2,7 @@
 // sign-in here; the runs, history, schedule and reports (list-routes.ts); a run's page, its live
 // events and its approvals (run-routes.ts). Every route but sign-in needs a session.
 import { resolve } from 'node:path';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunEmitter } from '../../engine/events.js';
 import { Redactor } from '../../connectors/redact.js';
@@ -36,6 +37,9 @@ export interface UiContext {
   runs: RunIndex;
 }
 
+/** Sign-in attempts per client address and minute; the next gets 429 with Retry-After. */
+export const SIGN_IN_LIMIT = { max: 10, timeWindow: 60_000 };
+
 export async function webUi(app: FastifyInstance, o: WebUiOptions): Promise<void> {
   const ui = o.triggers.data.ui;
   if (!ui) return;
@@ -64,17 +68,25 @@ export async function webUi(app: FastifyInstance, o: WebUiOptions): Promise<void
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   });
 
+  // Only sign-in is limited: a token guessed at a few tries a minute per address is no guess at all.
+  await app.register(rateLimit, { global: false });
   app.get('/login', async (_req, reply) => page(reply, loginPage()));
-  app.post('/login', async (req, reply) => {
-    const token = new URLSearchParams(typeof req.body === 'string' ? req.body : '').get('token') ?? '';
-    const user = auth.signIn(token);
-    if (!user) {
-      o.io.out(JSON.stringify({ event: 'web-sign-in', outcome: 'refused', from: req.ip }));
-      return page(reply, loginPage('That token is not one of the web UI users’.'), 401);
-    }
-    o.io.out(JSON.stringify({ event: 'web-sign-in', outcome: 'ok', user: user.id, from: req.ip }));
-    return reply.header('set-cookie', auth.cookieFor(user)).redirect('/', 303);
-  });
+  const throttled = (req: FastifyRequest) =>
+    o.io.out(JSON.stringify({ event: 'web-sign-in', outcome: 'throttled', from: req.ip }));
+  app.post(
+    '/login',
+    { config: { rateLimit: { ...SIGN_IN_LIMIT, onExceeded: throttled } } },
+    async (req, reply) => {
+      const token = new URLSearchParams(typeof req.body === 'string' ? req.body : '').get('token') ?? '';
+      const user = auth.signIn(token);
+      if (!user) {
+        o.io.out(JSON.stringify({ event: 'web-sign-in', outcome: 'refused', from: req.ip }));
+        return page(reply, loginPage('That token is not one of the web UI users’.'), 401);
+      }
+      o.io.out(JSON.stringify({ event: 'web-sign-in', outcome: 'ok', user: user.id, from: req.ip }));
+      return reply.header('set-cookie', auth.cookieFor(user)).redirect('/', 303);
+    },
+  );
   app.post('/logout', async (_req, reply) =>
     reply.header('set-cookie', auth.signOut).redirect('/login', 303),
   );
