@@ -5,6 +5,7 @@
 // place; one etcd member lost leaves the leader alone. Each drill restores the lab (lab up
 // repairs, Patroni switches back to pg1) for the next one.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { repairLabOf } from '../../src/cli/lab-repair.js';
@@ -36,6 +37,21 @@ async function drill(name: string): Promise<DrillOutcome & { log: string[] }> {
     e.type === 'log' ? [e.message] : e.type === 'drill-finished' ? e.reasons : [],
   );
   return { ...outcome, log };
+}
+
+/** What each Patroni logged about the leader key and its role: the evidence of a leader not held. */
+function leadershipLines(): string {
+  return ['pg1', 'pg2', 'pg3']
+    .map((n) => {
+      const log = join(dir, 'logs', `patroni-${n}.log`);
+      const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n') : [];
+      const key = lines.filter((l) => /Lock owner|promot|[Dd]emot|acquir|leader lock|session lock/.test(l));
+      // Each loop logs its lock owner: only a change of message is kept.
+      const message = (l: string) => l.replace(/^\S+ \S+ /, '');
+      const changes = key.filter((l, i) => i === 0 || message(l) !== message(key[i - 1]!));
+      return `${n}:\n${changes.slice(-15).join('\n')}`;
+    })
+    .join('\n');
 }
 
 describe('Patroni drills on the lab (--sync, ttl 8)', () => {
@@ -113,6 +129,7 @@ describe('Patroni drills on the lab (--sync, ttl 8)', () => {
     t.diagnostic(
       `Patroni did not hold its new leader (${p.leaderMovedAgain.name} at +${p.leaderMovedAgain.ms} ms): the lab is rebuilt`,
     );
+    t.diagnostic(leadershipLines());
     assert.equal(o.verdict, 'fail');
     assert.ok(
       o.reasons?.some((r) => r.startsWith('Patroni did not hold its new leader: ')),
