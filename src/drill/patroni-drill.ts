@@ -16,8 +16,8 @@ export async function startPatroniWatch(s: DrillState): Promise<PatroniWatch | u
 
 /**
  * Stops the watch (one ttl after a timed fault ended) and gives what Patroni did, taken before the
- * restore hands the leader back. The
- * judged profile's writes tell when HAProxy sent writes to the new leader and when clients were back.
+ * restore hands the leader back. The judged profile's writes tell when HAProxy sent writes to the
+ * new leader and when clients were back.
  */
 export async function stopPatroniWatch(
   s: DrillState,
@@ -26,7 +26,7 @@ export async function stopPatroniWatch(
   if (!watch) return { reasons: [] };
   try {
     // A node a timed fault held back has just returned: the cluster must hold its leader through it.
-    if (s.fault.fault?.timed && !s.aborted) await watch.settle();
+    if (s.fault.fault?.timed && !s.aborted) await watch.settle(AbortSignal.any([s.w.signal, s.stop.signal]));
     const writes = s.probes[judgedIndex(s.clients, s.judged)]?.writes ?? [];
     return { figures: await watch.stop(s.faultAt, writes, s.loaded.env), reasons: [] };
   } catch (err) {

@@ -154,9 +154,10 @@ export class PatroniWatch {
    * DCS member, a disruptive etcd election), and a new leader that loses the key within a ttl of
    * the fault's end would be missed by a watch that stopped at once.
    */
-  async settle(): Promise<void> {
+  async settle(signal: AbortSignal): Promise<void> {
     const config = await patroniConfig(this.api).catch(() => ({ ttl: undefined }));
-    await sleep((config.ttl ?? DEFAULT_TTL_S) * 1000);
+    // An interrupt or a stop condition ends the wait: what was seen until then is reported.
+    await sleep((config.ttl ?? DEFAULT_TTL_S) * 1000, undefined, { signal }).catch(() => undefined);
   }
 
   /**
