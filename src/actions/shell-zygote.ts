@@ -234,6 +234,8 @@ function readAndRemove(file: string): string {
 let zygote: Zygote | undefined;
 
 const OUT_PREFIX = 'drillbook-shell-';
+/** The owner's pid in an output directory's name. */
+const OUT_OWNER = new RegExp(`^${OUT_PREFIX}(\\d+)-`);
 
 /** On tmpfs where there is one: outputs never touch a disk. Private to this user. */
 const defaultOutRoot = () => (process.platform === 'linux' ? '/dev/shm' : tmpdir());
@@ -245,7 +247,7 @@ const defaultOutRoot = () => (process.platform === 'linux' ? '/dev/shm' : tmpdir
  */
 function sweepOrphanDirs(root: string): void {
   for (const name of readdirSync(root)) {
-    const owner = new RegExp(`^${OUT_PREFIX}(\\d+)-`).exec(name)?.[1];
+    const owner = OUT_OWNER.exec(name)?.[1];
     if (owner && Number(owner) !== process.pid && !isAlive(Number(owner))) tryRemove(join(root, name));
   }
 }
